@@ -1,0 +1,1 @@
+"""Database schema, engine construction and migrations."""

@@ -1,0 +1,205 @@
+"""Every table AIDIS stores, as SQLAlchemy Core `Table`s. The migrations create exactly this."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+from aidis.db.types import UTCDateTime, UUIDType
+from aidis.enums import (
+    SENTINEL_PROJECT_ID,
+    Actor,
+    ChangeReason,
+    ContextType,
+    EndReason,
+    EventStatus,
+    EventType,
+    ProjectStatus,
+    SessionStatus,
+)
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+# A JSON column: JSONB on PostgreSQL, JSON text on SQLite.
+Json = JSON().with_variant(JSONB(), "postgresql")
+
+
+def enum_check(column: str, enum_cls: type[StrEnum], name: str) -> CheckConstraint:
+    """A CHECK that keeps `column` within the values of `enum_cls`."""
+    allowed = ", ".join(f"'{member.value}'" for member in enum_cls)
+    return CheckConstraint(f"{column} IN ({allowed})", name=name)
+
+
+SENTINEL_DEFAULT = text(f"'{SENTINEL_PROJECT_ID}'")
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("id", UUIDType(), primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("description", Text(), nullable=True),
+    Column("status", String(20), nullable=False, server_default=ProjectStatus.ACTIVE.value),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("metadata", Json, nullable=False, server_default=text("'{}'")),
+    enum_check("status", ProjectStatus, "status"),
+)
+
+connections = Table(
+    "connections",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("transport", String(20), nullable=False),
+    Column("agent_type", String(64), nullable=False),
+    Column("current_project_id", UUIDType(), ForeignKey("projects.id", ondelete="SET NULL"), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("last_seen_at", UTCDateTime(), nullable=False),
+)
+
+session_counters = Table(
+    "session_counters",
+    metadata,
+    Column("year", Integer(), primary_key=True, autoincrement=False),
+    Column("last_value", BigInteger(), nullable=False),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", UUIDType(), primary_key=True),
+    Column("display_id", String(40), nullable=False, unique=True),
+    Column(
+        "project_id",
+        UUIDType(),
+        ForeignKey("projects.id", ondelete="RESTRICT"),
+        nullable=False,
+        server_default=SENTINEL_DEFAULT,
+    ),
+    Column("connection_id", String(200), nullable=True),
+    Column("agent_type", String(64), nullable=False, server_default="unknown"),
+    Column("title", String(500), nullable=True),
+    Column("goal", Text(), nullable=True),
+    Column("status", String(20), nullable=False, server_default=SessionStatus.ACTIVE.value),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("last_activity_at", UTCDateTime(), nullable=False),
+    Column("ended_at", UTCDateTime(), nullable=True),
+    Column("end_reason", String(30), nullable=True),
+    Column("input_tokens", BigInteger(), nullable=False, server_default="0"),
+    Column("output_tokens", BigInteger(), nullable=False, server_default="0"),
+    Column("context_count", Integer(), nullable=False, server_default="0"),
+    Column("event_count", Integer(), nullable=False, server_default="0"),
+    Column("tool_call_count", Integer(), nullable=False, server_default="0"),
+    Column("metadata", Json, nullable=False, server_default=text("'{}'")),
+    enum_check("status", SessionStatus, "status"),
+    CheckConstraint(
+        "end_reason IS NULL OR end_reason IN ({})".format(", ".join(f"'{r.value}'" for r in EndReason)),
+        name="end_reason",
+    ),
+    CheckConstraint("ended_at IS NULL OR ended_at >= started_at", name="ended_after_start"),
+    CheckConstraint("last_activity_at >= started_at", name="activity_after_start"),
+    CheckConstraint(
+        "(status = 'active' AND ended_at IS NULL AND end_reason IS NULL)"
+        " OR (status <> 'active' AND ended_at IS NOT NULL AND end_reason IS NOT NULL)",
+        name="status_matches_end",
+    ),
+    CheckConstraint(
+        "input_tokens >= 0 AND output_tokens >= 0 AND context_count >= 0"
+        " AND event_count >= 0 AND tool_call_count >= 0",
+        name="counters_non_negative",
+    ),
+)
+Index(
+    "uq_sessions_open_connection",
+    sessions.c.connection_id,
+    unique=True,
+    sqlite_where=text("status = 'active'"),
+    postgresql_where=text("status = 'active'"),
+)
+Index("ix_sessions_project_started", sessions.c.project_id, sessions.c.started_at)
+Index("ix_sessions_started", sessions.c.started_at)
+Index("ix_sessions_agent_activity", sessions.c.agent_type, sessions.c.last_activity_at)
+Index(
+    "ix_sessions_open_activity",
+    sessions.c.last_activity_at,
+    sqlite_where=text("status = 'active'"),
+    postgresql_where=text("status = 'active'"),
+)
+
+session_project_changes = Table(
+    "session_project_changes",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    Column("session_id", UUIDType(), ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False),
+    # Not foreign keys on purpose: the history must outlive a deleted project.
+    Column("from_project_id", UUIDType(), nullable=False),
+    Column("to_project_id", UUIDType(), nullable=False),
+    Column("changed_at", UTCDateTime(), nullable=False),
+    Column("reason", String(30), nullable=False),
+    Column("actor", String(20), nullable=False),
+    Column("run_id", String(64), nullable=True),
+    Column("details", Json, nullable=False, server_default=text("'{}'")),
+    enum_check("reason", ChangeReason, "reason"),
+    enum_check("actor", Actor, "actor"),
+)
+Index("ix_session_project_changes_session", session_project_changes.c.session_id)
+Index("ix_session_project_changes_run", session_project_changes.c.run_id)
+
+contexts = Table(
+    "contexts",
+    metadata,
+    Column("id", UUIDType(), primary_key=True),
+    Column("project_id", UUIDType(), ForeignKey("projects.id", ondelete="RESTRICT"), nullable=False),
+    Column("session_id", UUIDType(), ForeignKey("sessions.id", ondelete="SET NULL"), nullable=True),
+    Column("context_type", String(30), nullable=False),
+    Column("content", Text(), nullable=False),
+    Column("tags", Json, nullable=False, server_default=text("'[]'")),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("metadata", Json, nullable=False, server_default=text("'{}'")),
+    enum_check("context_type", ContextType, "context_type"),
+)
+Index("ix_contexts_project_created", contexts.c.project_id, contexts.c.created_at)
+Index("ix_contexts_session", contexts.c.session_id)
+
+analytics_events = Table(
+    "analytics_events",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    Column("occurred_at", UTCDateTime(), nullable=False),
+    Column("actor", String(20), nullable=False),
+    Column("event_type", String(30), nullable=False),
+    Column("project_id", UUIDType(), ForeignKey("projects.id", ondelete="RESTRICT"), nullable=False),
+    Column("session_id", UUIDType(), ForeignKey("sessions.id", ondelete="RESTRICT"), nullable=True),
+    Column("context_id", UUIDType(), ForeignKey("contexts.id", ondelete="SET NULL"), nullable=True),
+    Column("tool_name", String(64), nullable=True),
+    Column("status", String(10), nullable=False, server_default=EventStatus.OK.value),
+    Column("duration_ms", Integer(), nullable=True),
+    Column("payload", Json, nullable=False, server_default=text("'{}'")),
+    enum_check("actor", Actor, "actor"),
+    enum_check("event_type", EventType, "event_type"),
+    enum_check("status", EventStatus, "status"),
+)
+Index("ix_analytics_events_session", analytics_events.c.session_id, analytics_events.c.occurred_at)
+Index("ix_analytics_events_project_time", analytics_events.c.project_id, analytics_events.c.occurred_at)
+Index("ix_analytics_events_type_time", analytics_events.c.event_type, analytics_events.c.occurred_at)

@@ -1,0 +1,122 @@
+"""The single source of every enum AIDIS stores or accepts.
+
+Schema CHECK constraints, pydantic models and service code all read these classes, so a value
+can never exist in one place and not another.
+"""
+
+from __future__ import annotations
+
+import uuid
+from enum import StrEnum
+
+SENTINEL_PROJECT_ID = uuid.UUID(int=0)
+SENTINEL_PROJECT_NAME = "__unassigned__"
+SENTINEL_DISPLAY_NAME = "Unassigned"
+
+
+class SessionStatus(StrEnum):
+    """Where a session is in its life: active, then exactly one terminal state."""
+
+    ACTIVE = "active"
+    ENDED = "ended"
+    TIMED_OUT = "timed_out"
+    INTERRUPTED = "interrupted"
+
+
+class EndReason(StrEnum):
+    """Why a session ended; each reason maps to one terminal status."""
+
+    EXPLICIT = "explicit"
+    NEW_SESSION = "new_session"
+    CONNECTION_CLOSED = "connection_closed"
+    IDLE_TIMEOUT = "idle_timeout"
+    SHUTDOWN = "shutdown"
+    RESTART_CLEANUP = "restart_cleanup"
+    INTEGRITY_FIX = "integrity_fix"
+
+    @property
+    def status(self) -> SessionStatus:
+        """The terminal status a session ending for this reason takes."""
+        return _END_STATUS[self]
+
+
+_END_STATUS: dict[EndReason, SessionStatus] = {
+    EndReason.EXPLICIT: SessionStatus.ENDED,
+    EndReason.NEW_SESSION: SessionStatus.ENDED,
+    EndReason.CONNECTION_CLOSED: SessionStatus.ENDED,
+    EndReason.IDLE_TIMEOUT: SessionStatus.TIMED_OUT,
+    EndReason.SHUTDOWN: SessionStatus.INTERRUPTED,
+    EndReason.RESTART_CLEANUP: SessionStatus.INTERRUPTED,
+    EndReason.INTEGRITY_FIX: SessionStatus.INTERRUPTED,
+}
+
+
+class EventType(StrEnum):
+    """Kinds of analytics events."""
+
+    SESSION_START = "session_start"
+    SESSION_END = "session_end"
+    SESSION_ASSIGNED = "session_assigned"
+    CONTEXT_STORED = "context_stored"
+    TOOL_CALL = "tool_call"
+    PROJECT_CREATED = "project_created"
+    PROJECT_RENAMED = "project_renamed"
+    PROJECT_ARCHIVED = "project_archived"
+    PROJECT_DELETED = "project_deleted"
+    PROJECT_SWITCHED = "project_switched"
+
+
+class EventStatus(StrEnum):
+    """Outcome recorded on an analytics event."""
+
+    OK = "ok"
+    ERROR = "error"
+
+
+class Actor(StrEnum):
+    """Who caused a change: the agent, a person, AIDIS itself, or a repair job."""
+
+    AGENT = "agent"
+    USER = "user"
+    SYSTEM = "system"
+    BACKFILL = "backfill"
+    IMPORT = "import"
+
+
+class ChangeReason(StrEnum):
+    """Why a session moved from one project to another."""
+
+    EXPLICIT_ASSIGN = "explicit_assign"
+    PROJECT_SWITCH = "project_switch"
+    AUTO_ASSIGN = "auto_assign"
+    BULK_ASSIGN = "bulk_assign"
+    PROJECT_DELETED = "project_deleted"
+    BACKFILL = "backfill"
+    BACKFILL_REVERT = "backfill_revert"
+
+
+class ProjectStatus(StrEnum):
+    """Whether a project takes new work."""
+
+    ACTIVE = "active"
+    ARCHIVED = "archived"
+
+
+class ContextType(StrEnum):
+    """What kind of memory a stored context is."""
+
+    CODE = "code"
+    DECISION = "decision"
+    ERROR = "error"
+    DISCUSSION = "discussion"
+    PLANNING = "planning"
+    COMPLETION = "completion"
+    MILESTONE = "milestone"
+    REFLECTION = "reflection"
+    HANDOFF = "handoff"
+    NOTE = "note"
+
+
+def values(enum_cls: type[StrEnum]) -> list[str]:
+    """The stored string values of an enum, in declaration order."""
+    return [member.value for member in enum_cls]

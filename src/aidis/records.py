@@ -1,0 +1,160 @@
+"""Typed values the repositories return and the services hand to every surface."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from aidis.enums import SENTINEL_DISPLAY_NAME, SENTINEL_PROJECT_ID
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    """A project row."""
+
+    id: uuid.UUID
+    name: str
+    description: str | None
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_sentinel(self) -> bool:
+        """True for the `__unassigned__` project."""
+        return self.id == SENTINEL_PROJECT_ID
+
+    @property
+    def display_name(self) -> str:
+        """The name shown to people ('Unassigned' for the sentinel)."""
+        return SENTINEL_DISPLAY_NAME if self.is_sentinel else self.name
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A session row, with its project's name joined in."""
+
+    id: uuid.UUID
+    display_id: str
+    project_id: uuid.UUID
+    project_name: str
+    connection_id: str | None
+    agent_type: str
+    title: str | None
+    goal: str | None
+    status: str
+    started_at: datetime
+    last_activity_at: datetime
+    ended_at: datetime | None
+    end_reason: str | None
+    input_tokens: int
+    output_tokens: int
+    context_count: int
+    event_count: int
+    tool_call_count: int
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_unassigned(self) -> bool:
+        """True while the session sits in the sentinel project."""
+        return self.project_id == SENTINEL_PROJECT_ID
+
+    @property
+    def project_display_name(self) -> str:
+        """The project name shown to people ('Unassigned' for the sentinel)."""
+        return SENTINEL_DISPLAY_NAME if self.is_unassigned else self.project_name
+
+    def duration_seconds(self, now: datetime) -> float:
+        """Seconds from start to end (or to `now` while open)."""
+        end = self.ended_at or now
+        return max(0.0, (end - self.started_at).total_seconds())
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectChange:
+    """One recorded move of a session between projects."""
+
+    id: int
+    session_id: uuid.UUID
+    from_project_id: uuid.UUID
+    to_project_id: uuid.UUID
+    changed_at: datetime
+    reason: str
+    actor: str
+    run_id: str | None
+    details: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One analytics event."""
+
+    id: int
+    occurred_at: datetime
+    actor: str
+    event_type: str
+    project_id: uuid.UUID
+    session_id: uuid.UUID | None
+    context_id: uuid.UUID | None
+    tool_name: str | None
+    status: str
+    duration_ms: int | None
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """A stored piece of agent memory."""
+
+    id: uuid.UUID
+    project_id: uuid.UUID
+    project_name: str
+    session_id: uuid.UUID | None
+    context_type: str
+    content: str
+    tags: list[str]
+    created_at: datetime
+    metadata: dict[str, Any] = field(default_factory=dict)
+    rank: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionState:
+    """What AIDIS remembers about one MCP connection (in the database, not in memory)."""
+
+    id: str
+    transport: str
+    agent_type: str
+    current_project_id: uuid.UUID | None
+    created_at: datetime
+    last_seen_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SessionStats:
+    """Aggregate figures over a set of sessions."""
+
+    total: int
+    active: int
+    ended: int
+    timed_out: int
+    interrupted: int
+    total_duration_seconds: float
+    average_duration_seconds: float | None
+    contexts: int
+    events: int
+    input_tokens: int
+    output_tokens: int
+
+
+@dataclass(frozen=True, slots=True)
+class DayCount:
+    """Sessions started on one UTC day in one project."""
+
+    day: str
+    project_id: uuid.UUID
+    project_name: str
+    sessions: int

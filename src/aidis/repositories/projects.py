@@ -1,0 +1,111 @@
+"""SQL for projects."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, delete, func, insert, select, update
+
+from aidis.db.schema import analytics_events, contexts, projects, sessions
+from aidis.records import Project
+
+
+def _to_project(row: Row[Any]) -> Project:
+    return Project(
+        id=row.id,
+        name=row.name,
+        description=row.description,
+        status=row.status,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        metadata=dict(row.metadata or {}),
+    )
+
+
+def insert_project(
+    conn: Connection, *, project_id: uuid.UUID, name: str, description: str | None, now: datetime,
+    metadata: dict[str, Any],
+) -> Project:
+    """Insert a project row and return it."""
+    conn.execute(
+        insert(projects).values(
+            id=project_id, name=name, description=description, status="active",
+            created_at=now, updated_at=now, metadata=metadata,
+        )
+    )
+    found = get_by_id(conn, project_id)
+    assert found is not None
+    return found
+
+
+def get_by_id(conn: Connection, project_id: uuid.UUID) -> Project | None:
+    """The project with this id, or None."""
+    row = conn.execute(select(projects).where(projects.c.id == project_id)).first()
+    return _to_project(row) if row else None
+
+
+def get_by_name(conn: Connection, name: str) -> Project | None:
+    """The project with exactly this name, or None."""
+    row = conn.execute(select(projects).where(projects.c.name == name)).first()
+    return _to_project(row) if row else None
+
+
+def get_by_name_folded(conn: Connection, name: str) -> Project | None:
+    """The project whose name matches case-insensitively, or None."""
+    row = conn.execute(select(projects).where(func.lower(projects.c.name) == name.lower())).first()
+    return _to_project(row) if row else None
+
+
+def list_projects(conn: Connection, *, include_archived: bool = True) -> list[Project]:
+    """All projects ordered by name."""
+    query = select(projects).order_by(projects.c.name)
+    if not include_archived:
+        query = query.where(projects.c.status == "active")
+    return [_to_project(row) for row in conn.execute(query)]
+
+
+def all_names(conn: Connection) -> list[str]:
+    """Every project name (used to suggest close matches)."""
+    return list(conn.execute(select(projects.c.name)).scalars())
+
+
+def session_counts(conn: Connection, project_ids: Sequence[uuid.UUID] | None = None) -> dict[uuid.UUID, int]:
+    """Number of sessions per project."""
+    query = select(sessions.c.project_id, func.count()).group_by(sessions.c.project_id)
+    if project_ids is not None:
+        query = query.where(sessions.c.project_id.in_(project_ids))
+    return {row[0]: int(row[1]) for row in conn.execute(query)}
+
+
+def dependent_counts(conn: Connection, project_id: uuid.UUID) -> dict[str, int]:
+    """How many sessions, contexts and events point at a project."""
+    counts: dict[str, int] = {}
+    for label, table in (("sessions", sessions), ("contexts", contexts), ("events", analytics_events)):
+        counts[label] = int(
+            conn.execute(select(func.count()).select_from(table).where(table.c.project_id == project_id)).scalar_one()
+        )
+    return counts
+
+
+def update_project(conn: Connection, project_id: uuid.UUID, now: datetime, **values: Any) -> None:
+    """Update columns of one project."""
+    conn.execute(update(projects).where(projects.c.id == project_id).values(updated_at=now, **values))
+
+
+def move_contexts_and_events(conn: Connection, from_id: uuid.UUID, to_id: uuid.UUID) -> tuple[int, int]:
+    """Point every context and event of one project at another; returns the row counts."""
+    moved_contexts = conn.execute(
+        update(contexts).where(contexts.c.project_id == from_id).values(project_id=to_id)
+    ).rowcount
+    moved_events = conn.execute(
+        update(analytics_events).where(analytics_events.c.project_id == from_id).values(project_id=to_id)
+    ).rowcount
+    return int(moved_contexts), int(moved_events)
+
+
+def delete_project(conn: Connection, project_id: uuid.UUID) -> None:
+    """Delete one project row (foreign keys refuse if anything still points at it)."""
+    conn.execute(delete(projects).where(projects.c.id == project_id))

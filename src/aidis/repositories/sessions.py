@@ -1,0 +1,235 @@
+"""SQL for sessions, their display-id counter, and the project each one belongs to."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, Select, and_, case, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from aidis.db.schema import projects, session_counters, sessions
+from aidis.enums import SENTINEL_PROJECT_ID, SessionStatus
+from aidis.records import Session
+
+_COLUMNS = (*sessions.c, projects.c.name.label("project_name"))
+
+
+def _base() -> Select[Any]:
+    return select(*_COLUMNS).join(projects, projects.c.id == sessions.c.project_id)
+
+
+def _to_session(row: Row[Any]) -> Session:
+    return Session(
+        id=row.id, display_id=row.display_id, project_id=row.project_id, project_name=row.project_name,
+        connection_id=row.connection_id, agent_type=row.agent_type, title=row.title, goal=row.goal,
+        status=row.status, started_at=row.started_at, last_activity_at=row.last_activity_at,
+        ended_at=row.ended_at, end_reason=row.end_reason, input_tokens=int(row.input_tokens),
+        output_tokens=int(row.output_tokens), context_count=int(row.context_count),
+        event_count=int(row.event_count), tool_call_count=int(row.tool_call_count),
+        metadata=dict(row.metadata or {}),
+    )
+
+
+def next_display_number(conn: Connection, year: int) -> int:
+    """Reserve the next per-year session number; the row lock serialises concurrent starts."""
+    bumped = conn.execute(
+        update(session_counters)
+        .where(session_counters.c.year == year)
+        .values(last_value=session_counters.c.last_value + 1)
+        .returning(session_counters.c.last_value)
+    ).scalar_one_or_none()
+    if bumped is not None:
+        return int(bumped)
+    # First session of the year: create the counter. A concurrent creator makes this insert
+    # fail on the primary key; the savepoint lets us fall back to the update.
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(session_counters).values(year=year, last_value=1))
+    except IntegrityError:
+        return next_display_number(conn, year)
+    return 1
+
+
+def insert_session(
+    conn: Connection, *, session_id: uuid.UUID, display_id: str, project_id: uuid.UUID,
+    connection_id: str | None, agent_type: str, title: str | None, goal: str | None, now: datetime,
+    metadata: dict[str, Any],
+) -> None:
+    """Insert an active session row."""
+    conn.execute(
+        insert(sessions).values(
+            id=session_id, display_id=display_id, project_id=project_id, connection_id=connection_id,
+            agent_type=agent_type, title=title, goal=goal, status=SessionStatus.ACTIVE.value,
+            started_at=now, last_activity_at=now, metadata=metadata,
+        )
+    )
+
+
+def get_session(conn: Connection, session_id: uuid.UUID) -> Session | None:
+    """The session with this id, or None."""
+    row = conn.execute(_base().where(sessions.c.id == session_id)).first()
+    return _to_session(row) if row else None
+
+
+def get_by_display_id(conn: Connection, display_id: str) -> Session | None:
+    """The session with this display id (e.g. SES-2026-00001), or None."""
+    row = conn.execute(_base().where(sessions.c.display_id == display_id)).first()
+    return _to_session(row) if row else None
+
+
+def get_open_for_connection(conn: Connection, connection_id: str, *, lock: bool = False) -> Session | None:
+    """The active session of a connection, if any."""
+    query = _base().where(sessions.c.connection_id == connection_id, sessions.c.status == "active")
+    if lock and conn.dialect.name == "postgresql":
+        query = query.with_for_update(of=sessions)
+    row = conn.execute(query).first()
+    return _to_session(row) if row else None
+
+
+def set_project(conn: Connection, session_id: uuid.UUID, project_id: uuid.UUID) -> None:
+    """Point a session at a project."""
+    conn.execute(update(sessions).where(sessions.c.id == session_id).values(project_id=project_id))
+
+
+def set_project_many(conn: Connection, session_ids: Sequence[uuid.UUID], project_id: uuid.UUID) -> int:
+    """Point many sessions at one project; returns how many rows changed."""
+    if not session_ids:
+        return 0
+    result = conn.execute(update(sessions).where(sessions.c.id.in_(session_ids)).values(project_id=project_id))
+    return int(result.rowcount)
+
+
+def end_session(
+    conn: Connection, session_id: uuid.UUID, *, ended_at: datetime, status: str, reason: str
+) -> bool:
+    """Close an active session; False when it was not active (nothing changed)."""
+    result = conn.execute(
+        update(sessions)
+        .where(sessions.c.id == session_id, sessions.c.status == "active")
+        .values(ended_at=ended_at, status=status, end_reason=reason)
+    )
+    return result.rowcount == 1
+
+
+def end_many_at_last_activity(conn: Connection, session_ids: Sequence[uuid.UUID], *, status: str, reason: str) -> int:
+    """Close the still-active sessions among `session_ids`, ending each at its last activity."""
+    if not session_ids:
+        return 0
+    result = conn.execute(
+        update(sessions)
+        .where(sessions.c.id.in_(session_ids), sessions.c.status == "active")
+        .values(ended_at=sessions.c.last_activity_at, status=status, end_reason=reason)
+    )
+    return int(result.rowcount)
+
+
+def add_activity(
+    conn: Connection, session_id: uuid.UUID, *, now: datetime, input_tokens: int = 0, output_tokens: int = 0,
+    contexts: int = 0, events: int = 0, tool_calls: int = 0,
+) -> None:
+    """Bump a session's activity time and counters, in the caller's transaction."""
+    conn.execute(
+        update(sessions)
+        .where(sessions.c.id == session_id)
+        .values(
+            last_activity_at=case(
+                (sessions.c.last_activity_at > now, sessions.c.last_activity_at), else_=now
+            ),
+            input_tokens=sessions.c.input_tokens + input_tokens,
+            output_tokens=sessions.c.output_tokens + output_tokens,
+            context_count=sessions.c.context_count + contexts,
+            event_count=sessions.c.event_count + events,
+            tool_call_count=sessions.c.tool_call_count + tool_calls,
+        )
+    )
+
+
+def last_project_for_agent(conn: Connection, agent_type: str) -> uuid.UUID | None:
+    """The real project of this agent type's most recently active session, if any."""
+    return conn.execute(
+        select(sessions.c.project_id)
+        .where(sessions.c.agent_type == agent_type, sessions.c.project_id != SENTINEL_PROJECT_ID)
+        .order_by(sessions.c.last_activity_at.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+@dataclass(frozen=True, slots=True)
+class OpenSessionRef:
+    """Just enough of an open session to close it."""
+
+    id: uuid.UUID
+    started_at: datetime
+    last_activity_at: datetime
+
+
+def open_sessions_idle_since(conn: Connection, cutoff: datetime, *, limit: int) -> list[OpenSessionRef]:
+    """Active sessions whose last activity is before `cutoff`, oldest first."""
+    rows = conn.execute(
+        select(sessions.c.id, sessions.c.started_at, sessions.c.last_activity_at)
+        .where(sessions.c.status == "active", sessions.c.last_activity_at < cutoff)
+        .order_by(sessions.c.last_activity_at)
+        .limit(limit)
+    )
+    return [OpenSessionRef(row.id, row.started_at, row.last_activity_at) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class SessionFilter:
+    """Filters shared by every session listing."""
+
+    project_id: uuid.UUID | None = None
+    status: str | None = None
+    unassigned: bool = False
+    agent_type: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    text: str | None = None
+
+
+def _apply_filter(query: Select[Any], flt: SessionFilter) -> Select[Any]:
+    conditions = []
+    if flt.project_id is not None:
+        conditions.append(sessions.c.project_id == flt.project_id)
+    if flt.unassigned:
+        conditions.append(sessions.c.project_id == SENTINEL_PROJECT_ID)
+    if flt.status is not None:
+        conditions.append(sessions.c.status == flt.status)
+    if flt.agent_type is not None:
+        conditions.append(sessions.c.agent_type == flt.agent_type)
+    if flt.since is not None:
+        conditions.append(sessions.c.started_at >= flt.since)
+    if flt.until is not None:
+        conditions.append(sessions.c.started_at < flt.until)
+    if flt.text:
+        pattern = f"%{flt.text.lower()}%"
+        conditions.append(
+            or_(
+                func.lower(sessions.c.title).like(pattern),
+                func.lower(sessions.c.goal).like(pattern),
+                func.lower(sessions.c.display_id).like(pattern),
+            )
+        )
+    return query.where(and_(*conditions)) if conditions else query
+
+
+def list_sessions(conn: Connection, flt: SessionFilter, *, limit: int, offset: int) -> list[Session]:
+    """Sessions matching `flt`, newest first."""
+    query = _apply_filter(_base(), flt).order_by(sessions.c.started_at.desc(), sessions.c.id).limit(limit)
+    rows = conn.execute(query.offset(offset))
+    return [_to_session(row) for row in rows]
+
+
+def count_sessions(conn: Connection, flt: SessionFilter) -> int:
+    """How many sessions match `flt`."""
+    query = _apply_filter(select(func.count()).select_from(sessions), flt)
+    return int(conn.execute(query).scalar_one())
+
+
+def ids_in_project(conn: Connection, project_id: uuid.UUID) -> list[uuid.UUID]:
+    """Ids of every session of a project."""
+    return list(conn.execute(select(sessions.c.id).where(sessions.c.project_id == project_id)).scalars())

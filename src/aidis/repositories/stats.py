@@ -1,0 +1,76 @@
+"""SQL for aggregate session figures. Every figure is computed from the session rows themselves."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, case, func, select
+
+from aidis.db.schema import projects, sessions
+from aidis.db.sqlfuncs import epoch_seconds_between, utc_day
+from aidis.records import DayCount, SessionStats
+
+
+def _where(project_id: uuid.UUID | None, since: datetime | None, until: datetime | None) -> list[Any]:
+    conditions: list[Any] = []
+    if project_id is not None:
+        conditions.append(sessions.c.project_id == project_id)
+    if since is not None:
+        conditions.append(sessions.c.started_at >= since)
+    if until is not None:
+        conditions.append(sessions.c.started_at < until)
+    return conditions
+
+
+def session_stats(
+    conn: Connection, *, project_id: uuid.UUID | None, since: datetime | None, until: datetime | None = None
+) -> SessionStats:
+    """Counts, durations (of closed sessions), contexts, events and tokens, in one query."""
+    duration = epoch_seconds_between(conn.dialect.name, sessions.c.started_at, sessions.c.ended_at)
+
+    def count_status(status: str) -> Any:
+        return func.coalesce(func.sum(case((sessions.c.status == status, 1), else_=0)), 0)
+
+    row = conn.execute(
+        select(
+            func.count().label("total"),
+            count_status("active").label("active"),
+            count_status("ended").label("ended"),
+            count_status("timed_out").label("timed_out"),
+            count_status("interrupted").label("interrupted"),
+            func.coalesce(func.sum(duration), 0.0).label("duration"),
+            func.avg(duration).label("avg_duration"),
+            func.coalesce(func.sum(sessions.c.context_count), 0).label("contexts"),
+            func.coalesce(func.sum(sessions.c.event_count), 0).label("events"),
+            func.coalesce(func.sum(sessions.c.input_tokens), 0).label("input_tokens"),
+            func.coalesce(func.sum(sessions.c.output_tokens), 0).label("output_tokens"),
+        ).where(*_where(project_id, since, until))
+    ).one()
+    return SessionStats(
+        total=int(row.total), active=int(row.active), ended=int(row.ended), timed_out=int(row.timed_out),
+        interrupted=int(row.interrupted), total_duration_seconds=float(row.duration),
+        average_duration_seconds=None if row.avg_duration is None else float(row.avg_duration),
+        contexts=int(row.contexts), events=int(row.events), input_tokens=int(row.input_tokens),
+        output_tokens=int(row.output_tokens),
+    )
+
+
+def sessions_per_project_per_day(
+    conn: Connection, *, project_id: uuid.UUID | None, since: datetime | None, until: datetime | None = None
+) -> list[DayCount]:
+    """How many sessions started on each UTC day, per project, oldest day first."""
+    day = utc_day(conn.dialect.name, sessions.c.started_at).label("day")
+    counts = (
+        select(day, sessions.c.project_id, func.count().label("n"))
+        .where(*_where(project_id, since, until))
+        .group_by(day, sessions.c.project_id)
+        .subquery()
+    )
+    rows = conn.execute(
+        select(counts.c.day, counts.c.project_id, projects.c.name, counts.c.n)
+        .join(projects, projects.c.id == counts.c.project_id)
+        .order_by(counts.c.day, projects.c.name)
+    )
+    return [DayCount(day=row.day, project_id=row.project_id, project_name=row.name, sessions=int(row.n)) for row in rows]

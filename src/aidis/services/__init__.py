@@ -1,0 +1,1 @@
+"""Behaviour and transactions. Surfaces call these; these call repositories."""

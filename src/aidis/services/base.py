@@ -1,0 +1,37 @@
+"""What every service shares: the engine, the clock, and the unit of work."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from aidis.errors import Unavailable
+
+log = logging.getLogger("aidis.db")
+
+Clock = Callable[[], datetime]
+
+
+class ServiceBase:
+    """Holds the engine and clock; `unit_of_work()` yields one transaction."""
+
+    def __init__(self, engine: Engine, clock: Clock) -> None:
+        self.engine = engine
+        self.clock = clock
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Connection]:
+        """One transaction; a lost database becomes `Unavailable` with the driver's reason logged."""
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except (OperationalError, InterfaceError) as exc:
+            log.error("database unavailable: %s", exc.orig if hasattr(exc, "orig") else exc)
+            raise Unavailable(
+                "the AIDIS database cannot be reached right now; nothing was written, retry shortly"
+            ) from exc

@@ -1,0 +1,417 @@
+"""The session lifecycle: lazy start, project resolution, assign, end, idle reaping, restart cleanup.
+
+No session state lives in process memory: the open session of a connection is the row with
+`status = 'active'` for that connection id, and every counter moves inside the transaction
+that did the work.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
+
+from aidis.enums import (
+    SENTINEL_PROJECT_ID,
+    Actor,
+    ChangeReason,
+    EndReason,
+    EventType,
+    ProjectStatus,
+)
+from aidis.errors import Conflict, InvalidInput, NotFound
+from aidis.records import Event, Project, ProjectChange, Session
+from aidis.repositories import changes as changes_repo
+from aidis.repositories import connections as connections_repo
+from aidis.repositories import events as events_repo
+from aidis.repositories import projects as projects_repo
+from aidis.repositories import sessions as repo
+from aidis.repositories.sessions import SessionFilter
+from aidis.services.base import ServiceBase
+from aidis.services.projects import find_project
+
+log = logging.getLogger("aidis.sessions")
+
+REAP_BATCH = 1000
+MAX_TITLE = 500
+MAX_GOAL = 4000
+
+
+def format_display_id(year: int, number: int) -> str:
+    """`SES-2026-00001`: zero-padded to five digits, never truncated past them."""
+    return f"SES-{year}-{number:05d}"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionDetail:
+    """A session with its events and project history."""
+
+    session: Session
+    events: list[Event]
+    changes: list[ProjectChange]
+
+
+def find_session(conn: Connection, ref: str | uuid.UUID, field: str = "session") -> Session:
+    """A session by UUID or display id; NotFound otherwise."""
+    if isinstance(ref, uuid.UUID):
+        found = repo.get_session(conn, ref)
+    else:
+        text = ref.strip()
+        try:
+            found = repo.get_session(conn, uuid.UUID(text))
+        except ValueError:
+            found = repo.get_by_display_id(conn, text.upper())
+    if found is None:
+        raise NotFound(f"no session {str(ref)!r}", field=field)
+    return found
+
+
+def _check_text(value: str | None, limit: int, field: str) -> str | None:
+    if value is None:
+        return None
+    cleaned = value.strip()
+    if len(cleaned) > limit:
+        raise InvalidInput(f"{field} must be at most {limit} characters", field=field)
+    return cleaned or None
+
+
+class SessionService(ServiceBase):
+    """Start, find, move and end sessions."""
+
+    # ---- in-transaction building blocks (used by other services, e.g. contexts) -------------
+
+    def start_in(
+        self, conn: Connection, *, connection_id: str | None, agent_type: str, project: str | None = None,
+        title: str | None = None, goal: str | None = None, actor: Actor = Actor.AGENT, now: datetime,
+    ) -> Session:
+        """Start a session inside `conn`'s transaction, resolving and persisting its project.
+
+        Project: explicit → the connection's current project → the agent's last real project →
+        the Unassigned sentinel.
+        """
+        title = _check_text(title, MAX_TITLE, "title")
+        goal = _check_text(goal, MAX_GOAL, "goal")
+        if connection_id is not None:
+            open_session = repo.get_open_for_connection(conn, connection_id)
+            if open_session is not None:
+                raise Conflict(
+                    f"connection already has open session {open_session.display_id}; end it or use session_new",
+                    field="connection_id",
+                )
+        project_id, source = self._resolve_project(conn, connection_id, agent_type, project)
+        session_id = uuid.uuid4()
+        display_id = format_display_id(now.year, repo.next_display_number(conn, now.year))
+        try:
+            with conn.begin_nested():
+                repo.insert_session(
+                    conn, session_id=session_id, display_id=display_id, project_id=project_id,
+                    connection_id=connection_id, agent_type=agent_type, title=title, goal=goal, now=now,
+                    metadata={"project_source": source},
+                )
+        except IntegrityError as exc:
+            raise Conflict(
+                "another request opened a session for this connection at the same moment; retry",
+                field="connection_id",
+            ) from exc
+        events_repo.insert_session_event(
+            conn, session_id=session_id, event_type=EventType.SESSION_START, actor=actor, occurred_at=now,
+            payload={"project_source": source, "display_id": display_id},
+        )
+        if project is not None and connection_id is not None:
+            connections_repo.set_current_project(conn, connection_id, project_id)
+        started = repo.get_session(conn, session_id)
+        assert started is not None
+        log.info("session started", extra={"session_id": str(session_id), "project_id": str(project_id)})
+        return started
+
+    def _resolve_project(
+        self, conn: Connection, connection_id: str | None, agent_type: str, project: str | None
+    ) -> tuple[uuid.UUID, str]:
+        if project is not None:
+            chosen = find_project(conn, project)
+            _refuse_archived(chosen)
+            return chosen.id, "explicit"
+        if connection_id is not None:
+            state = connections_repo.get_connection(conn, connection_id)
+            if state is not None and state.current_project_id is not None:
+                return state.current_project_id, "connection"
+        if agent_type != "unknown":
+            last = repo.last_project_for_agent(conn, agent_type)
+            if last is not None:
+                return last, "agent_last"
+        return SENTINEL_PROJECT_ID, "sentinel"
+
+    def ensure_in(
+        self, conn: Connection, *, connection_id: str, agent_type: str, transport: str, now: datetime
+    ) -> Session:
+        """The connection's open session, started lazily (and the connection recorded) if none."""
+        connections_repo.upsert_connection(
+            conn, connection_id=connection_id, transport=transport, agent_type=agent_type, now=now
+        )
+        open_session = repo.get_open_for_connection(conn, connection_id, lock=True)
+        if open_session is not None:
+            return open_session
+        return self.start_in(conn, connection_id=connection_id, agent_type=agent_type, now=now)
+
+    def end_in(
+        self, conn: Connection, session: Session, *, reason: EndReason, actor: Actor, now: datetime
+    ) -> Session:
+        """End an open session: `ended_at`, terminal `status` and a `session_end` event, together."""
+        ended_at = max(now, session.started_at)
+        if not repo.end_session(conn, session.id, ended_at=ended_at, status=reason.status, reason=reason):
+            raise Conflict(f"session {session.display_id} is already {session.status}", field="session")
+        events_repo.insert_session_event(
+            conn, session_id=session.id, event_type=EventType.SESSION_END, actor=actor, occurred_at=ended_at,
+            payload={
+                "reason": reason.value, "status": reason.status.value,
+                "duration_seconds": (ended_at - session.started_at).total_seconds(),
+            },
+        )
+        ended = repo.get_session(conn, session.id)
+        assert ended is not None
+        log.info("session ended", extra={"session_id": str(session.id), "reason": reason.value})
+        return ended
+
+    def assign_in(
+        self, conn: Connection, session: Session, project: Project, *, reason: ChangeReason, actor: Actor,
+        now: datetime, details: dict[str, object] | None = None,
+    ) -> Session:
+        """Move a session to `project`, recording the change and a `session_assigned` event.
+
+        Moving a session to the project it is already in changes and records nothing.
+        """
+        if session.project_id == project.id:
+            return session
+        changes_repo.record_changes(
+            conn, [(session.id, session.project_id)], to_project_id=project.id, changed_at=now, reason=reason,
+            actor=actor, details=details,
+        )
+        repo.set_project(conn, session.id, project.id)
+        events_repo.insert_session_event(
+            conn, session_id=session.id, event_type=EventType.SESSION_ASSIGNED, actor=actor, occurred_at=now,
+            payload={"from_project_id": str(session.project_id), "to_project_id": str(project.id),
+                     "reason": reason.value},
+        )
+        moved = repo.get_session(conn, session.id)
+        assert moved is not None
+        return moved
+
+    def attribute_work_in(self, conn: Connection, session: Session, project: Project, *, now: datetime) -> Session:
+        """Work in an Unassigned session named a real project: assign the session to it (once)."""
+        if not session.is_unassigned or project.is_sentinel:
+            return session
+        return self.assign_in(
+            conn, session, project, reason=ChangeReason.AUTO_ASSIGN, actor=Actor.SYSTEM, now=now,
+            details={"trigger": "work named a project"},
+        )
+
+    # ---- public operations, one transaction each --------------------------------------------
+
+    def start(
+        self, connection_id: str | None, *, project: str | None = None, title: str | None = None,
+        goal: str | None = None, agent_type: str = "unknown", transport: str = "api",
+        actor: Actor = Actor.AGENT,
+    ) -> Session:
+        """Start a session for a connection (Conflict if it already has an open one)."""
+        now = self.clock()
+        with self.unit_of_work() as conn:
+            if connection_id is not None:
+                connections_repo.upsert_connection(
+                    conn, connection_id=connection_id, transport=transport, agent_type=agent_type, now=now
+                )
+            return self.start_in(
+                conn, connection_id=connection_id, agent_type=agent_type, project=project, title=title, goal=goal,
+                actor=actor, now=now,
+            )
+
+    def ensure(self, connection_id: str, *, agent_type: str = "unknown", transport: str = "api") -> Session:
+        """The open session of a connection, starting one lazily."""
+        now = self.clock()
+        with self.unit_of_work() as conn:
+            return self.ensure_in(conn, connection_id=connection_id, agent_type=agent_type, transport=transport, now=now)
+
+    def new(
+        self, connection_id: str, *, project: str | None = None, title: str | None = None, goal: str | None = None,
+        agent_type: str = "unknown", transport: str = "api", actor: Actor = Actor.AGENT,
+    ) -> tuple[Session | None, Session]:
+        """End the connection's open session (if any) and start another; returns (ended, started)."""
+        now = self.clock()
+        with self.unit_of_work() as conn:
+            connections_repo.upsert_connection(
+                conn, connection_id=connection_id, transport=transport, agent_type=agent_type, now=now
+            )
+            previous = repo.get_open_for_connection(conn, connection_id, lock=True)
+            ended = self.end_in(conn, previous, reason=EndReason.NEW_SESSION, actor=actor, now=now) if previous else None
+            started = self.start_in(
+                conn, connection_id=connection_id, agent_type=agent_type, project=project, title=title, goal=goal,
+                actor=actor, now=now,
+            )
+            return ended, started
+
+    def end(self, ref: str | uuid.UUID, *, reason: EndReason = EndReason.EXPLICIT, actor: Actor = Actor.AGENT) -> Session:
+        """End a session by id or display id."""
+        now = self.clock()
+        with self.unit_of_work() as conn:
+            return self.end_in(conn, find_session(conn, ref), reason=reason, actor=actor, now=now)
+
+    def end_for_connection(
+        self, connection_id: str, *, reason: EndReason = EndReason.EXPLICIT, actor: Actor = Actor.AGENT
+    ) -> Session | None:
+        """End the connection's open session; None when it has none."""
+        now = self.clock()
+        with self.unit_of_work() as conn:
+            open_session = repo.get_open_for_connection(conn, connection_id, lock=True)
+            if open_session is None:
+                return None
+            return self.end_in(conn, open_session, reason=reason, actor=actor, now=now)
+
+    def assign(
+        self, ref: str | uuid.UUID, project: str, *, reason: ChangeReason = ChangeReason.EXPLICIT_ASSIGN,
+        actor: Actor = Actor.AGENT,
+    ) -> Session:
+        """Move one session to a project (by name or id), recording the change."""
+        now = self.clock()
+        with self.unit_of_work() as conn:
+            session = find_session(conn, ref)
+            target = find_project(conn, project)
+            return self.assign_in(conn, session, target, reason=reason, actor=actor, now=now)
+
+    def assign_many(
+        self, refs: Sequence[str | uuid.UUID], project: str, *, actor: Actor = Actor.USER,
+        reason: ChangeReason = ChangeReason.BULK_ASSIGN,
+    ) -> list[Session]:
+        """Move many sessions to one project in one transaction: all or nothing."""
+        if not refs:
+            raise InvalidInput("give at least one session", field="session_ids")
+        now = self.clock()
+        with self.unit_of_work() as conn:
+            target = find_project(conn, project)
+            found = [find_session(conn, ref, field=f"session_ids[{i}]") for i, ref in enumerate(refs)]
+            return [self.assign_in(conn, s, target, reason=reason, actor=actor, now=now) for s in found]
+
+    def switch_project(self, connection_id: str, project: str, *, agent_type: str = "unknown",
+                       transport: str = "api", actor: Actor = Actor.AGENT) -> tuple[Project, Session | None]:
+        """Set the connection's current project and re-pin its open session (recorded as a change)."""
+        now = self.clock()
+        with self.unit_of_work() as conn:
+            connections_repo.upsert_connection(
+                conn, connection_id=connection_id, transport=transport, agent_type=agent_type, now=now
+            )
+            target = find_project(conn, project)
+            _refuse_archived(target)
+            connections_repo.set_current_project(conn, connection_id, target.id)
+            open_session = repo.get_open_for_connection(conn, connection_id, lock=True)
+            moved = None
+            if open_session is not None:
+                moved = self.assign_in(
+                    conn, open_session, target, reason=ChangeReason.PROJECT_SWITCH, actor=actor, now=now
+                )
+            return target, moved
+
+    def current_project(self, connection_id: str) -> Project | None:
+        """The connection's current project, or None when it has not chosen one."""
+        with self.engine.connect() as conn:
+            state = connections_repo.get_connection(conn, connection_id)
+            if state is None or state.current_project_id is None:
+                return None
+            return projects_repo.get_by_id(conn, state.current_project_id)
+
+    def status(self, connection_id: str) -> Session | None:
+        """The connection's open session, or None."""
+        with self.engine.connect() as conn:
+            return repo.get_open_for_connection(conn, connection_id)
+
+    def get(self, ref: str | uuid.UUID) -> Session:
+        """A session by id or display id."""
+        with self.engine.connect() as conn:
+            return find_session(conn, ref)
+
+    def detail(self, ref: str | uuid.UUID) -> SessionDetail:
+        """A session with its events and project-change history."""
+        with self.engine.connect() as conn:
+            session = find_session(conn, ref)
+            return SessionDetail(
+                session, events_repo.events_for_session(conn, session.id),
+                changes_repo.changes_for_session(conn, session.id),
+            )
+
+    def list(self, flt: SessionFilter, *, limit: int = 50, offset: int = 0) -> tuple[list[Session], int]:
+        """A page of sessions matching `flt`, newest first, and the total count."""
+        if not 1 <= limit <= 500:
+            raise InvalidInput("limit must be between 1 and 500", field="limit")
+        if offset < 0:
+            raise InvalidInput("offset must not be negative", field="offset")
+        with self.engine.connect() as conn:
+            return repo.list_sessions(conn, flt, limit=limit, offset=offset), repo.count_sessions(conn, flt)
+
+    def touch(
+        self, session_id: uuid.UUID, *, input_tokens: int = 0, output_tokens: int = 0, tool_name: str | None = None
+    ) -> Session:
+        """Record activity (and tokens) on a session in its own transaction."""
+        now = self.clock()
+        with self.unit_of_work() as conn:
+            return self.touch_in(
+                conn, session_id, input_tokens=input_tokens, output_tokens=output_tokens, tool_name=tool_name, now=now
+            )
+
+    def touch_in(
+        self, conn: Connection, session_id: uuid.UUID, *, now: datetime, input_tokens: int = 0,
+        output_tokens: int = 0, tool_name: str | None = None, contexts: int = 0,
+    ) -> Session:
+        """Record activity, tokens and counted work inside the caller's transaction."""
+        if input_tokens < 0 or output_tokens < 0:
+            raise InvalidInput("token counts must not be negative", field="input_tokens" if input_tokens < 0 else "output_tokens")
+        repo.add_activity(
+            conn, session_id, now=now, input_tokens=input_tokens, output_tokens=output_tokens, contexts=contexts,
+            tool_calls=1 if tool_name else 0,
+        )
+        session = repo.get_session(conn, session_id)
+        if session is None:
+            raise NotFound(f"no session {session_id}", field="session_id")
+        return session
+
+    def reap_idle(self, timeout: timedelta) -> int:
+        """Time out sessions idle longer than `timeout`, each ended at its last activity with an end event."""
+        return self._close_idle(timeout, EndReason.IDLE_TIMEOUT)
+
+    def close_stranded_on_startup(self, timeout: timedelta) -> int:
+        """On start-up, close sessions a crash left open past the idle window (ended at last activity).
+
+        Sessions still inside the window stay open so their connection can resume them.
+        """
+        return self._close_idle(timeout, EndReason.RESTART_CLEANUP)
+
+    def _close_idle(self, timeout: timedelta, reason: EndReason) -> int:
+        if timeout <= timedelta(0):
+            raise InvalidInput("timeout must be positive", field="timeout")
+        cutoff = self.clock() - timeout
+        closed = 0
+        while True:
+            with self.unit_of_work() as conn:
+                batch = repo.open_sessions_idle_since(conn, cutoff, limit=REAP_BATCH)
+                if not batch:
+                    return closed
+                ids = [ref.id for ref in batch]
+                repo.end_many_at_last_activity(conn, ids, status=reason.status, reason=reason)
+                events_repo.insert_session_events(
+                    conn,
+                    [
+                        {"session_id": ref.id, "occurred_at": ref.last_activity_at,
+                         "payload": {"reason": reason.value, "status": reason.status.value,
+                                     "duration_seconds": (ref.last_activity_at - ref.started_at).total_seconds()}}
+                        for ref in batch
+                    ],
+                    event_type=EventType.SESSION_END, actor=Actor.SYSTEM,
+                )
+                closed += len(batch)
+                log.info("closed idle sessions", extra={"count": len(batch), "reason": reason.value})
+
+
+def _refuse_archived(project: Project) -> None:
+    if project.status == ProjectStatus.ARCHIVED:
+        raise Conflict(f"project {project.name!r} is archived; it takes no new sessions", field="project")

@@ -1,0 +1,98 @@
+"""Migrations: one history for both engines, idempotent, loss-free, and equal to schema.py."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from aidis.db.engine import build_engine
+from aidis.db.migrate import current_revision, downgrade, head_revision, upgrade
+from aidis.db.schema import metadata
+from tests.support import SENTINEL, fresh_database_url
+
+# Objects that exist only in the database, on purpose: full-text search helpers.
+_DB_ONLY = {"contexts_fts", "search_vector", "ix_contexts_search_vector", "alembic_version"}
+
+
+def _include(obj, name, type_, reflected, compare_to):  # noqa: ANN001 — alembic callback signature
+    return not (name in _DB_ONLY or (name or "").startswith("contexts_fts"))
+
+
+def test_upgrade_creates_every_table_and_is_at_head(engine_name: str, tmp_path: Path) -> None:
+    with fresh_database_url(engine_name, tmp_path) as url:
+        engine = build_engine(url)
+        assert current_revision(engine) is None
+        upgrade(engine)
+        assert current_revision(engine) == head_revision()
+        tables = set(inspect(engine).get_table_names())
+        assert {"projects", "sessions", "session_project_changes", "analytics_events", "contexts"} <= tables
+        engine.dispose()
+
+
+def test_migrated_schema_matches_schema_module(engine_name: str, tmp_path: Path) -> None:
+    with fresh_database_url(engine_name, tmp_path) as url:
+        engine = build_engine(url)
+        upgrade(engine)
+        with engine.connect() as conn:
+            context = MigrationContext.configure(
+                conn, opts={"include_object": _include, "compare_type": False}
+            )
+            diff = compare_metadata(context, metadata)
+        engine.dispose()
+    assert diff == []
+
+
+def test_upgrade_twice_is_a_no_op(engine_name: str, tmp_path: Path) -> None:
+    with fresh_database_url(engine_name, tmp_path) as url:
+        engine = build_engine(url)
+        upgrade(engine)
+        with engine.connect() as conn:
+            before = conn.execute(text("SELECT id, name, created_at FROM projects")).all()
+        upgrade(engine)
+        with engine.connect() as conn:
+            after = conn.execute(text("SELECT id, name, created_at FROM projects")).all()
+            sentinels = conn.execute(text("SELECT count(*) FROM projects WHERE id = :s"), {"s": SENTINEL}).scalar_one()
+        engine.dispose()
+    assert before == after
+    assert sentinels == 1
+
+
+def test_upgrade_of_a_database_holding_data_loses_nothing(engine_name: str, tmp_path: Path) -> None:
+    """Data written at an older revision survives re-running the upgrade path to head."""
+    with fresh_database_url(engine_name, tmp_path) as url:
+        engine = build_engine(url)
+        upgrade(engine, "0001")
+        pid = str(uuid.uuid4())
+        t = datetime(2026, 2, 1, tzinfo=UTC).replace(tzinfo=None)
+        with engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO projects (id, name, status, created_at, updated_at) VALUES (:i, 'kept', 'active', :t, :t)"
+            ), {"i": pid, "t": t})
+            for n in range(25):
+                conn.execute(text(
+                    "INSERT INTO sessions (id, display_id, project_id, status, started_at, last_activity_at) "
+                    "VALUES (:i, :d, :p, 'active', :t, :t)"
+                ), {"i": str(uuid.uuid4()), "d": f"SES-2026-{n:05d}", "p": pid, "t": t})
+        upgrade(engine)
+        with engine.connect() as conn:
+            kept = conn.execute(text("SELECT count(*) FROM sessions WHERE project_id = :p"), {"p": pid}).scalar_one()
+            name = conn.execute(text("SELECT name FROM projects WHERE id = :p"), {"p": pid}).scalar_one()
+        engine.dispose()
+    assert kept == 25
+    assert name == "kept"
+
+
+def test_downgrade_then_upgrade_round_trips(engine_name: str, tmp_path: Path) -> None:
+    with fresh_database_url(engine_name, tmp_path) as url:
+        engine = build_engine(url)
+        upgrade(engine)
+        downgrade(engine, "base")
+        assert "sessions" not in inspect(engine).get_table_names()
+        upgrade(engine)
+        assert current_revision(engine) == head_revision()
+        engine.dispose()

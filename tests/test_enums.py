@@ -1,0 +1,64 @@
+"""Enums live in one module, and the database's CHECK constraints accept exactly their values."""
+
+from __future__ import annotations
+
+import importlib.util
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from aidis import enums
+from aidis.db.migrate import MIGRATIONS_DIR
+from tests.support import SENTINEL, Database
+
+T = datetime(2026, 1, 1, tzinfo=UTC).replace(tzinfo=None)
+
+
+def _initial_migration():
+    spec = importlib.util.spec_from_file_location("m0001", MIGRATIONS_DIR / "versions" / "0001_initial.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(("frozen", "enum_cls"), [
+    ("SESSION_STATUS", enums.SessionStatus), ("END_REASON", enums.EndReason), ("EVENT_TYPE", enums.EventType),
+    ("EVENT_STATUS", enums.EventStatus), ("ACTOR", enums.Actor), ("CHANGE_REASON", enums.ChangeReason),
+    ("PROJECT_STATUS", enums.ProjectStatus), ("CONTEXT_TYPE", enums.ContextType),
+])
+def test_migration_constraints_match_enums(frozen: str, enum_cls) -> None:
+    assert tuple(getattr(_initial_migration(), frozen)) == tuple(enums.values(enum_cls))
+
+
+def test_every_end_reason_maps_to_a_terminal_status() -> None:
+    for reason in enums.EndReason:
+        assert reason.status in enums.SessionStatus
+        assert reason.status != enums.SessionStatus.ACTIVE
+
+
+def _event(conn, **overrides) -> None:
+    values = {"t": T, "actor": "agent", "type": "tool_call", "p": SENTINEL, "status": "ok"}
+    values.update(overrides)
+    conn.execute(text(
+        "INSERT INTO analytics_events (occurred_at, actor, event_type, project_id, status) "
+        "VALUES (:t, :actor, :type, :p, :status)"
+    ), values)
+
+
+def test_database_accepts_every_enum_value_and_refuses_others(db: Database) -> None:
+    with db.engine.begin() as conn:
+        for actor in enums.Actor:
+            _event(conn, actor=actor.value)
+        for event_type in enums.EventType:
+            _event(conn, type=event_type.value)
+        for context_type in enums.ContextType:
+            conn.execute(text(
+                "INSERT INTO contexts (id, project_id, context_type, content, created_at) VALUES (:i, :p, :c, 'x', :t)"
+            ), {"i": str(uuid.uuid4()), "p": SENTINEL, "c": context_type.value, "t": T})
+    for bad in ({"actor": "robot"}, {"type": "mystery"}, {"status": "maybe"}):
+        with pytest.raises(IntegrityError), db.engine.begin() as conn:
+            _event(conn, **bad)
