@@ -56,7 +56,9 @@ def engine_name(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def db(engine_name: str, _databases: dict[str, Database], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+def db(
+    engine_name: str, _databases: dict[str, Database], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Database]:
     """A migrated, empty database (one per engine per test run, emptied before each test)."""
     if engine_name not in _databases:
         if engine_name == "sqlite":

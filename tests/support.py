@@ -86,7 +86,22 @@ class Database:
     def reset(self) -> None:
         """Remove every row but the sentinel project."""
         with self.engine.begin() as conn:
-            for table in ("analytics_events", "session_project_changes", "contexts", "sessions",
-                          "connections", "session_counters"):
+            for table in (
+                "analytics_events",
+                "session_project_changes",
+                "contexts",
+                "sessions",
+                "connections",
+                "session_counters",
+            ):
                 conn.execute(text(f"DELETE FROM {table}"))
             conn.execute(text("DELETE FROM projects WHERE id <> :s"), {"s": SENTINEL})
+
+
+TABLES = ("projects", "sessions", "session_project_changes", "analytics_events", "contexts", "connections")
+
+
+def row_counts(engine: Engine) -> dict[str, int]:
+    """Rows per table, to prove a refused call wrote nothing."""
+    with engine.connect() as conn:
+        return {t: int(conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()) for t in TABLES}

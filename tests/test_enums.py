@@ -25,11 +25,19 @@ def _initial_migration():
     return module
 
 
-@pytest.mark.parametrize(("frozen", "enum_cls"), [
-    ("SESSION_STATUS", enums.SessionStatus), ("END_REASON", enums.EndReason), ("EVENT_TYPE", enums.EventType),
-    ("EVENT_STATUS", enums.EventStatus), ("ACTOR", enums.Actor), ("CHANGE_REASON", enums.ChangeReason),
-    ("PROJECT_STATUS", enums.ProjectStatus), ("CONTEXT_TYPE", enums.ContextType),
-])
+@pytest.mark.parametrize(
+    ("frozen", "enum_cls"),
+    [
+        ("SESSION_STATUS", enums.SessionStatus),
+        ("END_REASON", enums.EndReason),
+        ("EVENT_TYPE", enums.EventType),
+        ("EVENT_STATUS", enums.EventStatus),
+        ("ACTOR", enums.Actor),
+        ("CHANGE_REASON", enums.ChangeReason),
+        ("PROJECT_STATUS", enums.ProjectStatus),
+        ("CONTEXT_TYPE", enums.ContextType),
+    ],
+)
 def test_migration_constraints_match_enums(frozen: str, enum_cls) -> None:
     assert tuple(getattr(_initial_migration(), frozen)) == tuple(enums.values(enum_cls))
 
@@ -43,10 +51,13 @@ def test_every_end_reason_maps_to_a_terminal_status() -> None:
 def _event(conn, **overrides) -> None:
     values = {"t": T, "actor": "agent", "type": "tool_call", "p": SENTINEL, "status": "ok"}
     values.update(overrides)
-    conn.execute(text(
-        "INSERT INTO analytics_events (occurred_at, actor, event_type, project_id, status) "
-        "VALUES (:t, :actor, :type, :p, :status)"
-    ), values)
+    conn.execute(
+        text(
+            "INSERT INTO analytics_events (occurred_at, actor, event_type, project_id, status) "
+            "VALUES (:t, :actor, :type, :p, :status)"
+        ),
+        values,
+    )
 
 
 def test_database_accepts_every_enum_value_and_refuses_others(db: Database) -> None:
@@ -56,9 +67,12 @@ def test_database_accepts_every_enum_value_and_refuses_others(db: Database) -> N
         for event_type in enums.EventType:
             _event(conn, type=event_type.value)
         for context_type in enums.ContextType:
-            conn.execute(text(
-                "INSERT INTO contexts (id, project_id, context_type, content, created_at) VALUES (:i, :p, :c, 'x', :t)"
-            ), {"i": str(uuid.uuid4()), "p": SENTINEL, "c": context_type.value, "t": T})
+            conn.execute(
+                text(
+                    "INSERT INTO contexts (id, project_id, context_type, content, created_at) VALUES (:i, :p, :c, 'x', :t)"
+                ),
+                {"i": str(uuid.uuid4()), "p": SENTINEL, "c": context_type.value, "t": T},
+            )
     for bad in ({"actor": "robot"}, {"type": "mystery"}, {"status": "maybe"}):
         with pytest.raises(IntegrityError), db.engine.begin() as conn:
             _event(conn, **bad)

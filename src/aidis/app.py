@@ -12,6 +12,7 @@ from aidis.db.engine import build_engine
 from aidis.db.migrate import upgrade
 from aidis.db.types import utcnow
 from aidis.services.base import Clock
+from aidis.services.contexts import ContextService
 from aidis.services.projects import ProjectService
 from aidis.services.sessions import SessionService
 from aidis.services.stats import StatsService
@@ -27,6 +28,7 @@ class AppContext:
     projects: ProjectService
     sessions: SessionService
     stats: StatsService
+    contexts: ContextService
 
     @property
     def idle_timeout(self) -> timedelta:
@@ -48,11 +50,13 @@ def build_app(settings: Settings, *, migrate: bool = True, clock: Clock = utcnow
     engine = build_engine(settings.resolved_database_url())
     if migrate:
         upgrade(engine)
+    sessions = SessionService(engine, clock)
     return AppContext(
         settings=settings,
         engine=engine,
         clock=clock,
         projects=ProjectService(engine, clock),
-        sessions=SessionService(engine, clock),
+        sessions=sessions,
         stats=StatsService(engine, clock),
+        contexts=ContextService(engine, clock, sessions),
     )

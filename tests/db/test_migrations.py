@@ -19,7 +19,7 @@ from tests.support import SENTINEL, fresh_database_url
 _DB_ONLY = {"contexts_fts", "search_vector", "ix_contexts_search_vector", "alembic_version"}
 
 
-def _include(obj, name, type_, reflected, compare_to):  # noqa: ANN001 — alembic callback signature
+def _include(obj, name, type_, reflected, compare_to):
     return not (name in _DB_ONLY or (name or "").startswith("contexts_fts"))
 
 
@@ -56,7 +56,9 @@ def test_upgrade_twice_is_a_no_op(engine_name: str, tmp_path: Path) -> None:
         upgrade(engine)
         with engine.connect() as conn:
             after = conn.execute(text("SELECT id, name, created_at FROM projects")).all()
-            sentinels = conn.execute(text("SELECT count(*) FROM projects WHERE id = :s"), {"s": SENTINEL}).scalar_one()
+            sentinels = conn.execute(
+                text("SELECT count(*) FROM projects WHERE id = :s"), {"s": SENTINEL}
+            ).scalar_one()
         engine.dispose()
     assert before == after
     assert sentinels == 1
@@ -70,17 +72,25 @@ def test_upgrade_of_a_database_holding_data_loses_nothing(engine_name: str, tmp_
         pid = str(uuid.uuid4())
         t = datetime(2026, 2, 1, tzinfo=UTC).replace(tzinfo=None)
         with engine.begin() as conn:
-            conn.execute(text(
-                "INSERT INTO projects (id, name, status, created_at, updated_at) VALUES (:i, 'kept', 'active', :t, :t)"
-            ), {"i": pid, "t": t})
+            conn.execute(
+                text(
+                    "INSERT INTO projects (id, name, status, created_at, updated_at) VALUES (:i, 'kept', 'active', :t, :t)"
+                ),
+                {"i": pid, "t": t},
+            )
             for n in range(25):
-                conn.execute(text(
-                    "INSERT INTO sessions (id, display_id, project_id, status, started_at, last_activity_at) "
-                    "VALUES (:i, :d, :p, 'active', :t, :t)"
-                ), {"i": str(uuid.uuid4()), "d": f"SES-2026-{n:05d}", "p": pid, "t": t})
+                conn.execute(
+                    text(
+                        "INSERT INTO sessions (id, display_id, project_id, status, started_at, last_activity_at) "
+                        "VALUES (:i, :d, :p, 'active', :t, :t)"
+                    ),
+                    {"i": str(uuid.uuid4()), "d": f"SES-2026-{n:05d}", "p": pid, "t": t},
+                )
         upgrade(engine)
         with engine.connect() as conn:
-            kept = conn.execute(text("SELECT count(*) FROM sessions WHERE project_id = :p"), {"p": pid}).scalar_one()
+            kept = conn.execute(
+                text("SELECT count(*) FROM sessions WHERE project_id = :p"), {"p": pid}
+            ).scalar_one()
             name = conn.execute(text("SELECT name FROM projects WHERE id = :p"), {"p": pid}).scalar_one()
         engine.dispose()
     assert kept == 25

@@ -66,8 +66,11 @@ def test_rename_and_rename_clash(app: AppContext) -> None:
 
 
 def test_sentinel_cannot_be_renamed_archived_or_deleted(app: AppContext) -> None:
-    for action in (lambda: app.projects.rename("Unassigned", "mine"), lambda: app.projects.archive("Unassigned"),
-                   lambda: app.projects.delete("Unassigned", move_to_unassigned=True)):
+    for action in (
+        lambda: app.projects.rename("Unassigned", "mine"),
+        lambda: app.projects.archive("Unassigned"),
+        lambda: app.projects.delete("Unassigned", move_to_unassigned=True),
+    ):
         with pytest.raises(Forbidden):
             action()
     assert app.projects.get("__unassigned__").name == "__unassigned__"
@@ -104,6 +107,8 @@ def test_delete_moving_sessions_records_every_change(app: AppContext) -> None:
 
 def test_delete_of_an_empty_project(app: AppContext) -> None:
     app.projects.create("empty")
-    with app.engine.begin() as conn:  # the creation event is history; clear it to make the project truly empty
+    with (
+        app.engine.begin() as conn
+    ):  # the creation event is history; clear it to make the project truly empty
         conn.execute(text("DELETE FROM analytics_events"))
     assert app.projects.delete("empty") == {"sessions": 0, "contexts": 0, "events": 0}

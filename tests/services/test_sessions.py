@@ -22,12 +22,17 @@ def _event_types(app: AppContext, session_id: uuid.UUID) -> list[str]:
 
 # --- start and project resolution -------------------------------------------------------------
 
-def test_new_session_started_for_a_project_has_that_project_id_in_the_row(app: AppContext, db: Database) -> None:
+
+def test_new_session_started_for_a_project_has_that_project_id_in_the_row(
+    app: AppContext, db: Database
+) -> None:
     """The regression test the old plan asked for: the project is persisted, not just remembered."""
     project = app.projects.create("alpha")
     session = app.sessions.start("conn-1", project="alpha", title="t", goal="g", agent_type="claude")
     with db.engine.connect() as conn:
-        stored = conn.execute(text("SELECT project_id FROM sessions WHERE id = :i"), {"i": str(session.id)}).scalar_one()
+        stored = conn.execute(
+            text("SELECT project_id FROM sessions WHERE id = :i"), {"i": str(session.id)}
+        ).scalar_one()
     assert uuid.UUID(str(stored)) == project.id
     assert session.project_name == "alpha"
     assert session.metadata["project_source"] == "explicit"
@@ -88,6 +93,7 @@ def test_start_writes_a_session_start_event_under_the_sessions_project(app: AppC
 
 # --- lesson 2: no module-global session --------------------------------------------------------
 
+
 def test_two_connections_never_share_an_open_session(app: AppContext) -> None:
     a = app.sessions.ensure("conn-a")
     b = app.sessions.ensure("conn-b")
@@ -109,8 +115,11 @@ def test_open_session_survives_a_restart(app: AppContext, db: Database, clock: F
 
 # --- lesson 4: ending, counters ---------------------------------------------------------------
 
+
 @pytest.mark.parametrize("reason", list(EndReason))
-def test_every_end_path_sets_ended_at_status_and_an_end_event(app: AppContext, clock: FakeClock, reason: EndReason) -> None:
+def test_every_end_path_sets_ended_at_status_and_an_end_event(
+    app: AppContext, clock: FakeClock, reason: EndReason
+) -> None:
     session = app.sessions.start("conn-1")
     clock.advance(minutes=5)
     ended = app.sessions.end(session.id, reason=reason)
@@ -135,7 +144,9 @@ def test_tokens_are_stored_as_they_happen_and_survive_the_end(app: AppContext, d
     ended = app.sessions.end(session.id)
     assert (ended.input_tokens, ended.output_tokens, ended.tool_call_count) == (105, 41, 1)
     with db.engine.connect() as conn:
-        stored = conn.execute(text("SELECT input_tokens FROM sessions WHERE id = :i"), {"i": str(session.id)}).scalar_one()
+        stored = conn.execute(
+            text("SELECT input_tokens FROM sessions WHERE id = :i"), {"i": str(session.id)}
+        ).scalar_one()
     assert stored == 105
 
 
@@ -165,6 +176,7 @@ def test_session_new_with_unknown_project_leaves_the_open_session_open(app: AppC
 
 
 # --- assign ----------------------------------------------------------------------------------
+
 
 def test_assign_records_a_change_and_an_event(app: AppContext) -> None:
     alpha = app.projects.create("alpha")
@@ -240,6 +252,7 @@ def test_automatic_assignment_of_a_sentinel_session_happens_once(app: AppContext
 
 # --- status ----------------------------------------------------------------------------------
 
+
 def test_status_with_a_project(app: AppContext) -> None:
     app.projects.create("alpha")
     app.sessions.start("conn-1", project="alpha")
@@ -259,10 +272,15 @@ def test_status_without_a_session_is_none(app: AppContext) -> None:
 
 # --- lesson 5: events ------------------------------------------------------------------------
 
+
 def test_event_for_a_missing_session_raises_instead_of_being_swallowed(app: AppContext) -> None:
     with pytest.raises(NotFound), app.sessions.unit_of_work() as conn:
         events_repo.insert_session_event(
-            conn, session_id=uuid.uuid4(), event_type=EventType.TOOL_CALL, actor="agent", occurred_at=app.clock()
+            conn,
+            session_id=uuid.uuid4(),
+            event_type=EventType.TOOL_CALL,
+            actor="agent",
+            occurred_at=app.clock(),
         )
 
 
@@ -282,6 +300,7 @@ def test_events_carry_the_project_of_their_session_at_event_time(app: AppContext
 
 
 # --- lesson 6: idle reaping and display ids --------------------------------------------------
+
 
 def test_reaper_times_out_idle_sessions_with_an_end_event(app: AppContext, clock: FakeClock) -> None:
     idle = app.sessions.start("idle")
@@ -303,7 +322,9 @@ def test_reaper_handles_more_than_one_batch(app: AppContext, clock: FakeClock, d
     clock.advance(hours=2)
     assert app.sessions.reap_idle(timedelta(minutes=30)) == 1005
     with db.engine.connect() as conn:
-        ends = conn.execute(text("SELECT count(*) FROM analytics_events WHERE event_type = 'session_end'")).scalar_one()
+        ends = conn.execute(
+            text("SELECT count(*) FROM analytics_events WHERE event_type = 'session_end'")
+        ).scalar_one()
         active = conn.execute(text("SELECT count(*) FROM sessions WHERE status = 'active'")).scalar_one()
     assert (ends, active) == (1005, 0)
 
@@ -326,7 +347,9 @@ def test_display_ids_are_sequential_per_year(app: AppContext, clock: FakeClock) 
     clock.now = clock.now.replace(year=2027, month=1, day=1)
     third = app.sessions.start("c")
     assert [first.display_id, second.display_id, third.display_id] == [
-        "SES-2026-00001", "SES-2026-00002", "SES-2027-00001"
+        "SES-2026-00001",
+        "SES-2026-00002",
+        "SES-2027-00001",
     ]
 
 

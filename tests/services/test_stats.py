@@ -58,7 +58,10 @@ def test_session_stats_agree_with_the_rows(app: AppContext, db: Database, clock:
         durations = [(r.ended_at - r.started_at).total_seconds() for r in selected if r.ended_at is not None]
         assert stats.total == len(selected)
         assert (stats.active, stats.ended, stats.timed_out, stats.interrupted) == (
-            statuses["active"], statuses["ended"], statuses["timed_out"], statuses["interrupted"]
+            statuses["active"],
+            statuses["ended"],
+            statuses["timed_out"],
+            statuses["interrupted"],
         )
         assert abs(stats.total_duration_seconds - sum(durations)) < 0.01
         if durations:

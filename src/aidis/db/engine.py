@@ -14,6 +14,8 @@ from sqlalchemy.engine.url import URL
 from aidis.errors import InvalidInput
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Execution option marking a connection that only reads: SQLite then takes no write lock up front.
+READ_ONLY_OPTION = "aidis_read_only"
 
 
 def normalise_url(raw: str) -> URL:
@@ -48,7 +50,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = conn.get_execution_options().get(READ_ONLY_OPTION, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def build_engine(raw_url: str, *, echo: bool = False) -> Engine:
@@ -63,7 +66,9 @@ def build_engine(raw_url: str, *, echo: bool = False) -> Engine:
             )
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url, echo=echo, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+            url,
+            echo=echo,
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
         )
         _configure_sqlite(engine)
         return engine

@@ -4,8 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Connection, Table, func, literal_column
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    Float,
+    Table,
+    cast,
+    exists,
+    func,
+    literal,
+    literal_column,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import KeyedColumnElement
 
 
@@ -14,7 +27,7 @@ def epoch_seconds_between(
 ) -> ColumnElement[float]:
     """Seconds from `start` to `end` as a float expression."""
     if dialect == "postgresql":
-        return func.extract("epoch", end - start)
+        return cast(func.extract("epoch", end - start), Float())
     return (func.julianday(end) - func.julianday(start)) * 86400.0
 
 
@@ -29,3 +42,11 @@ def insert_ignoring_duplicates(conn: Connection, table: Table, values: dict[str,
     """INSERT … ON CONFLICT DO NOTHING; returns 1 when a row was inserted, 0 when it existed."""
     dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     return int(conn.execute(dialect_insert(table).values(**values).on_conflict_do_nothing()).rowcount)
+
+
+def json_array_contains(dialect: str, column: Column[Any], value: str) -> ColumnElement[bool]:
+    """True when the JSON array in `column` holds the string `value`."""
+    if dialect == "postgresql":
+        return column.op("@>")(cast(literal([value], JSONB()), JSONB()))
+    each = func.json_each(column).table_valued("value")
+    return exists(select(1).select_from(each).where(each.c.value == value))

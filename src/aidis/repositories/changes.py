@@ -15,15 +15,27 @@ from aidis.records import ProjectChange
 
 def _to_change(row: Row[Any]) -> ProjectChange:
     return ProjectChange(
-        id=int(row.id), session_id=row.session_id, from_project_id=row.from_project_id,
-        to_project_id=row.to_project_id, changed_at=row.changed_at, reason=row.reason, actor=row.actor,
-        run_id=row.run_id, details=dict(row.details or {}),
+        id=int(row.id),
+        session_id=row.session_id,
+        from_project_id=row.from_project_id,
+        to_project_id=row.to_project_id,
+        changed_at=row.changed_at,
+        reason=row.reason,
+        actor=row.actor,
+        run_id=row.run_id,
+        details=dict(row.details or {}),
     )
 
 
 def record_changes(
-    conn: Connection, moves: Sequence[tuple[uuid.UUID, uuid.UUID]], *, to_project_id: uuid.UUID,
-    changed_at: datetime, reason: str, actor: str, run_id: str | None = None,
+    conn: Connection,
+    moves: Sequence[tuple[uuid.UUID, uuid.UUID]],
+    *,
+    to_project_id: uuid.UUID,
+    changed_at: datetime,
+    reason: str,
+    actor: str,
+    run_id: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> None:
     """Record that each (session_id, from_project_id) in `moves` went to `to_project_id`."""
@@ -33,8 +45,13 @@ def record_changes(
         insert(session_project_changes),
         [
             {
-                "session_id": session_id, "from_project_id": from_id, "to_project_id": to_project_id,
-                "changed_at": changed_at, "reason": reason, "actor": actor, "run_id": run_id,
+                "session_id": session_id,
+                "from_project_id": from_id,
+                "to_project_id": to_project_id,
+                "changed_at": changed_at,
+                "reason": reason,
+                "actor": actor,
+                "run_id": run_id,
                 "details": details or {},
             }
             for session_id, from_id in moves

@@ -15,8 +15,12 @@ from aidis.records import ConnectionState
 
 def _to_state(row: Row[Any]) -> ConnectionState:
     return ConnectionState(
-        id=row.id, transport=row.transport, agent_type=row.agent_type,
-        current_project_id=row.current_project_id, created_at=row.created_at, last_seen_at=row.last_seen_at,
+        id=row.id,
+        transport=row.transport,
+        agent_type=row.agent_type,
+        current_project_id=row.current_project_id,
+        created_at=row.created_at,
+        last_seen_at=row.last_seen_at,
     )
 
 
@@ -35,9 +39,16 @@ def upsert_connection(
     ).rowcount
     if not changed:
         insert_ignoring_duplicates(
-            conn, connections,
-            {"id": connection_id, "transport": transport, "agent_type": agent_type, "current_project_id": None,
-             "created_at": now, "last_seen_at": now},
+            conn,
+            connections,
+            {
+                "id": connection_id,
+                "transport": transport,
+                "agent_type": agent_type,
+                "current_project_id": None,
+                "created_at": now,
+                "last_seen_at": now,
+            },
         )
     state = get_connection(conn, connection_id)
     assert state is not None
@@ -46,4 +57,6 @@ def upsert_connection(
 
 def set_current_project(conn: Connection, connection_id: str, project_id: uuid.UUID | None) -> None:
     """Remember the project a connection works in."""
-    conn.execute(update(connections).where(connections.c.id == connection_id).values(current_project_id=project_id))
+    conn.execute(
+        update(connections).where(connections.c.id == connection_id).values(current_project_id=project_id)
+    )

@@ -17,16 +17,32 @@ from aidis.records import Event
 
 def _to_event(row: Row[Any]) -> Event:
     return Event(
-        id=int(row.id), occurred_at=row.occurred_at, actor=row.actor, event_type=row.event_type,
-        project_id=row.project_id, session_id=row.session_id, context_id=row.context_id,
-        tool_name=row.tool_name, status=row.status, duration_ms=row.duration_ms, payload=dict(row.payload or {}),
+        id=int(row.id),
+        occurred_at=row.occurred_at,
+        actor=row.actor,
+        event_type=row.event_type,
+        project_id=row.project_id,
+        session_id=row.session_id,
+        context_id=row.context_id,
+        tool_name=row.tool_name,
+        status=row.status,
+        duration_ms=row.duration_ms,
+        payload=dict(row.payload or {}),
     )
 
 
 def insert_session_event(
-    conn: Connection, *, session_id: uuid.UUID, event_type: str, actor: str, occurred_at: datetime,
-    payload: dict[str, Any] | None = None, context_id: uuid.UUID | None = None, tool_name: str | None = None,
-    status: str = "ok", duration_ms: int | None = None,
+    conn: Connection,
+    *,
+    session_id: uuid.UUID,
+    event_type: str,
+    actor: str,
+    occurred_at: datetime,
+    payload: dict[str, Any] | None = None,
+    context_id: uuid.UUID | None = None,
+    tool_name: str | None = None,
+    status: str = "ok",
+    duration_ms: int | None = None,
 ) -> None:
     """Record an event of a session under the session's current project and bump its counter.
 
@@ -47,18 +63,34 @@ def insert_session_event(
     inserted = conn.execute(
         insert(analytics_events)
         .from_select(
-            ["occurred_at", "actor", "event_type", "project_id", "session_id", "context_id", "tool_name",
-             "status", "duration_ms", "payload"],
+            [
+                "occurred_at",
+                "actor",
+                "event_type",
+                "project_id",
+                "session_id",
+                "context_id",
+                "tool_name",
+                "status",
+                "duration_ms",
+                "payload",
+            ],
             source,
         )
         .returning(analytics_events.c.id)
     ).all()
     if len(inserted) != 1:
-        raise NotFound(f"session {session_id} does not exist; event {event_type!r} not recorded", field="session_id")
-    conn.execute(update(sessions).where(sessions.c.id == session_id).values(event_count=sessions.c.event_count + 1))
+        raise NotFound(
+            f"session {session_id} does not exist; event {event_type!r} not recorded", field="session_id"
+        )
+    conn.execute(
+        update(sessions).where(sessions.c.id == session_id).values(event_count=sessions.c.event_count + 1)
+    )
 
 
-def insert_session_events(conn: Connection, rows: Sequence[dict[str, Any]], *, event_type: str, actor: str) -> int:
+def insert_session_events(
+    conn: Connection, rows: Sequence[dict[str, Any]], *, event_type: str, actor: str
+) -> int:
     """Record one event per session in `rows` (keys: session_id, occurred_at, payload), set-based.
 
     Each event takes its session's current project; counters move in the same transaction.
@@ -67,18 +99,31 @@ def insert_session_events(conn: Connection, rows: Sequence[dict[str, Any]], *, e
         return 0
     ids = [row["session_id"] for row in rows]
     project_of = dict(
-        [(row.id, row.project_id) for row in conn.execute(select(sessions.c.id, sessions.c.project_id).where(sessions.c.id.in_(ids)))]
+        [
+            (row.id, row.project_id)
+            for row in conn.execute(
+                select(sessions.c.id, sessions.c.project_id).where(sessions.c.id.in_(ids))
+            )
+        ]
     )
     missing = [str(sid) for sid in ids if sid not in project_of]
     if missing:
-        raise NotFound(f"sessions {', '.join(missing[:5])} do not exist; no events recorded", field="session_id")
+        raise NotFound(
+            f"sessions {', '.join(missing[:5])} do not exist; no events recorded", field="session_id"
+        )
     conn.execute(
         insert(analytics_events),
         [
             {
-                "occurred_at": row["occurred_at"], "actor": actor, "event_type": event_type,
-                "project_id": project_of[row["session_id"]], "session_id": row["session_id"],
-                "context_id": None, "tool_name": None, "status": "ok", "duration_ms": None,
+                "occurred_at": row["occurred_at"],
+                "actor": actor,
+                "event_type": event_type,
+                "project_id": project_of[row["session_id"]],
+                "session_id": row["session_id"],
+                "context_id": None,
+                "tool_name": None,
+                "status": "ok",
+                "duration_ms": None,
                 "payload": row.get("payload", {}),
             }
             for row in rows
@@ -91,14 +136,23 @@ def insert_session_events(conn: Connection, rows: Sequence[dict[str, Any]], *, e
 
 
 def insert_project_event(
-    conn: Connection, *, project_id: uuid.UUID, event_type: str, actor: str, occurred_at: datetime,
+    conn: Connection,
+    *,
+    project_id: uuid.UUID,
+    event_type: str,
+    actor: str,
+    occurred_at: datetime,
     payload: dict[str, Any] | None = None,
 ) -> None:
     """Record an event that belongs to a project but to no session."""
     conn.execute(
         insert(analytics_events).values(
-            occurred_at=occurred_at, actor=actor, event_type=event_type, project_id=project_id,
-            session_id=None, payload=payload or {},
+            occurred_at=occurred_at,
+            actor=actor,
+            event_type=event_type,
+            project_id=project_id,
+            session_id=None,
+            payload=payload or {},
         )
     )
 
@@ -113,7 +167,9 @@ def events_for_session(conn: Connection, session_id: uuid.UUID) -> list[Event]:
     return [_to_event(row) for row in rows]
 
 
-def count_events(conn: Connection, *, session_id: uuid.UUID | None = None, event_type: str | None = None) -> int:
+def count_events(
+    conn: Connection, *, session_id: uuid.UUID | None = None, event_type: str | None = None
+) -> int:
     """How many events match."""
     query = select(func.count()).select_from(analytics_events)
     if session_id is not None:

@@ -26,14 +26,24 @@ def _to_project(row: Row[Any]) -> Project:
 
 
 def insert_project(
-    conn: Connection, *, project_id: uuid.UUID, name: str, description: str | None, now: datetime,
+    conn: Connection,
+    *,
+    project_id: uuid.UUID,
+    name: str,
+    description: str | None,
+    now: datetime,
     metadata: dict[str, Any],
 ) -> Project:
     """Insert a project row and return it."""
     conn.execute(
         insert(projects).values(
-            id=project_id, name=name, description=description, status="active",
-            created_at=now, updated_at=now, metadata=metadata,
+            id=project_id,
+            name=name,
+            description=description,
+            status="active",
+            created_at=now,
+            updated_at=now,
+            metadata=metadata,
         )
     )
     found = get_by_id(conn, project_id)
@@ -85,7 +95,9 @@ def dependent_counts(conn: Connection, project_id: uuid.UUID) -> dict[str, int]:
     counts: dict[str, int] = {}
     for label, table in (("sessions", sessions), ("contexts", contexts), ("events", analytics_events)):
         counts[label] = int(
-            conn.execute(select(func.count()).select_from(table).where(table.c.project_id == project_id)).scalar_one()
+            conn.execute(
+                select(func.count()).select_from(table).where(table.c.project_id == project_id)
+            ).scalar_one()
         )
     return counts
 

@@ -24,12 +24,24 @@ def _base() -> Select[Any]:
 
 def _to_session(row: Row[Any]) -> Session:
     return Session(
-        id=row.id, display_id=row.display_id, project_id=row.project_id, project_name=row.project_name,
-        connection_id=row.connection_id, agent_type=row.agent_type, title=row.title, goal=row.goal,
-        status=row.status, started_at=row.started_at, last_activity_at=row.last_activity_at,
-        ended_at=row.ended_at, end_reason=row.end_reason, input_tokens=int(row.input_tokens),
-        output_tokens=int(row.output_tokens), context_count=int(row.context_count),
-        event_count=int(row.event_count), tool_call_count=int(row.tool_call_count),
+        id=row.id,
+        display_id=row.display_id,
+        project_id=row.project_id,
+        project_name=row.project_name,
+        connection_id=row.connection_id,
+        agent_type=row.agent_type,
+        title=row.title,
+        goal=row.goal,
+        status=row.status,
+        started_at=row.started_at,
+        last_activity_at=row.last_activity_at,
+        ended_at=row.ended_at,
+        end_reason=row.end_reason,
+        input_tokens=int(row.input_tokens),
+        output_tokens=int(row.output_tokens),
+        context_count=int(row.context_count),
+        event_count=int(row.event_count),
+        tool_call_count=int(row.tool_call_count),
         metadata=dict(row.metadata or {}),
     )
 
@@ -55,16 +67,32 @@ def next_display_number(conn: Connection, year: int) -> int:
 
 
 def insert_session(
-    conn: Connection, *, session_id: uuid.UUID, display_id: str, project_id: uuid.UUID,
-    connection_id: str | None, agent_type: str, title: str | None, goal: str | None, now: datetime,
+    conn: Connection,
+    *,
+    session_id: uuid.UUID,
+    display_id: str,
+    project_id: uuid.UUID,
+    connection_id: str | None,
+    agent_type: str,
+    title: str | None,
+    goal: str | None,
+    now: datetime,
     metadata: dict[str, Any],
 ) -> None:
     """Insert an active session row."""
     conn.execute(
         insert(sessions).values(
-            id=session_id, display_id=display_id, project_id=project_id, connection_id=connection_id,
-            agent_type=agent_type, title=title, goal=goal, status=SessionStatus.ACTIVE.value,
-            started_at=now, last_activity_at=now, metadata=metadata,
+            id=session_id,
+            display_id=display_id,
+            project_id=project_id,
+            connection_id=connection_id,
+            agent_type=agent_type,
+            title=title,
+            goal=goal,
+            status=SessionStatus.ACTIVE.value,
+            started_at=now,
+            last_activity_at=now,
+            metadata=metadata,
         )
     )
 
@@ -99,7 +127,9 @@ def set_project_many(conn: Connection, session_ids: Sequence[uuid.UUID], project
     """Point many sessions at one project; returns how many rows changed."""
     if not session_ids:
         return 0
-    result = conn.execute(update(sessions).where(sessions.c.id.in_(session_ids)).values(project_id=project_id))
+    result = conn.execute(
+        update(sessions).where(sessions.c.id.in_(session_ids)).values(project_id=project_id)
+    )
     return int(result.rowcount)
 
 
@@ -115,21 +145,34 @@ def end_session(
     return result.rowcount == 1
 
 
-def end_many_at_last_activity(conn: Connection, session_ids: Sequence[uuid.UUID], *, status: str, reason: str) -> int:
-    """Close the still-active sessions among `session_ids`, ending each at its last activity."""
+def end_many_at_last_activity(
+    conn: Connection, session_ids: Sequence[uuid.UUID], *, status: str, reason: str
+) -> list[uuid.UUID]:
+    """Close the still-active sessions among `session_ids` at their last activity; return those closed.
+
+    Only the returned ids were closed by this statement, so a concurrent closer never double-counts.
+    """
     if not session_ids:
-        return 0
+        return []
     result = conn.execute(
         update(sessions)
         .where(sessions.c.id.in_(session_ids), sessions.c.status == "active")
         .values(ended_at=sessions.c.last_activity_at, status=status, end_reason=reason)
+        .returning(sessions.c.id)
     )
-    return int(result.rowcount)
+    return list(result.scalars())
 
 
 def add_activity(
-    conn: Connection, session_id: uuid.UUID, *, now: datetime, input_tokens: int = 0, output_tokens: int = 0,
-    contexts: int = 0, events: int = 0, tool_calls: int = 0,
+    conn: Connection,
+    session_id: uuid.UUID,
+    *,
+    now: datetime,
+    input_tokens: int = 0,
+    output_tokens: int = 0,
+    contexts: int = 0,
+    events: int = 0,
+    tool_calls: int = 0,
 ) -> None:
     """Bump a session's activity time and counters, in the caller's transaction."""
     conn.execute(

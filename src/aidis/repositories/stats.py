@@ -8,8 +8,9 @@ from typing import Any
 
 from sqlalchemy import Connection, case, func, select
 
-from aidis.db.schema import projects, sessions
+from aidis.db.schema import contexts, projects, sessions
 from aidis.db.sqlfuncs import epoch_seconds_between, utc_day
+from aidis.enums import SENTINEL_PROJECT_ID
 from aidis.records import DayCount, SessionStats
 
 
@@ -49,10 +50,16 @@ def session_stats(
         ).where(*_where(project_id, since, until))
     ).one()
     return SessionStats(
-        total=int(row.total), active=int(row.active), ended=int(row.ended), timed_out=int(row.timed_out),
-        interrupted=int(row.interrupted), total_duration_seconds=float(row.duration),
+        total=int(row.total),
+        active=int(row.active),
+        ended=int(row.ended),
+        timed_out=int(row.timed_out),
+        interrupted=int(row.interrupted),
+        total_duration_seconds=float(row.duration),
         average_duration_seconds=None if row.avg_duration is None else float(row.avg_duration),
-        contexts=int(row.contexts), events=int(row.events), input_tokens=int(row.input_tokens),
+        contexts=int(row.contexts),
+        events=int(row.events),
+        input_tokens=int(row.input_tokens),
         output_tokens=int(row.output_tokens),
     )
 
@@ -73,4 +80,33 @@ def sessions_per_project_per_day(
         .join(projects, projects.c.id == counts.c.project_id)
         .order_by(counts.c.day, projects.c.name)
     )
-    return [DayCount(day=row.day, project_id=row.project_id, project_name=row.name, sessions=int(row.n)) for row in rows]
+    return [
+        DayCount(day=row.day, project_id=row.project_id, project_name=row.name, sessions=int(row.n))
+        for row in rows
+    ]
+
+
+def totals(conn: Connection) -> dict[str, int]:
+    """Row counts for the status report: projects (real ones), sessions, active, unassigned, contexts."""
+    row = conn.execute(
+        select(
+            select(func.count())
+            .select_from(projects)
+            .where(projects.c.id != SENTINEL_PROJECT_ID)
+            .scalar_subquery()
+            .label("projects"),
+            select(func.count()).select_from(sessions).scalar_subquery().label("sessions"),
+            select(func.count())
+            .select_from(sessions)
+            .where(sessions.c.status == "active")
+            .scalar_subquery()
+            .label("active_sessions"),
+            select(func.count())
+            .select_from(sessions)
+            .where(sessions.c.project_id == SENTINEL_PROJECT_ID)
+            .scalar_subquery()
+            .label("unassigned_sessions"),
+            select(func.count()).select_from(contexts).scalar_subquery().label("contexts"),
+        )
+    ).one()
+    return {key: int(value) for key, value in row._mapping.items()}

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from aidis.db.engine import READ_ONLY_OPTION
 from aidis.errors import Unavailable
 
 log = logging.getLogger("aidis.db")
@@ -26,12 +27,21 @@ class ServiceBase:
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Connection]:
-        """One transaction; a lost database becomes `Unavailable` with the driver's reason logged."""
-        try:
-            with self.engine.begin() as conn:
-                yield conn
-        except (OperationalError, InterfaceError) as exc:
-            log.error("database unavailable: %s", exc.orig if hasattr(exc, "orig") else exc)
-            raise Unavailable(
-                "the AIDIS database cannot be reached right now; nothing was written, retry shortly"
-            ) from exc
+        """One write transaction; a lost database becomes `Unavailable` with the driver's reason logged."""
+        with _database_errors(), self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A read-only connection (on SQLite it takes no write lock)."""
+        with _database_errors(), self.engine.connect().execution_options(**{READ_ONLY_OPTION: True}) as conn:
+            yield conn
+
+
+@contextmanager
+def _database_errors() -> Iterator[None]:
+    try:
+        yield
+    except (OperationalError, InterfaceError) as exc:
+        log.error("database unavailable: %s", getattr(exc, "orig", exc))
+        raise Unavailable("the AIDIS database cannot be reached right now; nothing was written, retry shortly") from exc

@@ -85,7 +85,11 @@ class ProjectService(ServiceBase):
     """Create, find and change projects."""
 
     def create(
-        self, name: str, *, description: str | None = None, metadata: dict[str, Any] | None = None,
+        self,
+        name: str,
+        *,
+        description: str | None = None,
+        metadata: dict[str, Any] | None = None,
         actor: Actor = Actor.USER,
     ) -> Project:
         """Create a project; a duplicate name (ignoring case) is a Conflict."""
@@ -98,25 +102,33 @@ class ProjectService(ServiceBase):
             try:
                 with conn.begin_nested():
                     project = repo.insert_project(
-                        conn, project_id=uuid.uuid4(), name=cleaned, description=description, now=now,
+                        conn,
+                        project_id=uuid.uuid4(),
+                        name=cleaned,
+                        description=description,
+                        now=now,
                         metadata=metadata or {},
                     )
             except IntegrityError as exc:
                 raise Conflict(f"a project named {cleaned!r} already exists", field="name") from exc
             events_repo.insert_project_event(
-                conn, project_id=project.id, event_type=EventType.PROJECT_CREATED, actor=actor, occurred_at=now,
+                conn,
+                project_id=project.id,
+                event_type=EventType.PROJECT_CREATED,
+                actor=actor,
+                occurred_at=now,
                 payload={"name": cleaned},
             )
             return project
 
     def get(self, ref: str) -> Project:
         """A project by id or name ('Unassigned' names the sentinel)."""
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             return find_project(conn, ref)
 
     def list(self, *, include_archived: bool = True) -> list[ProjectSummary]:
         """Every project with its session count, by name."""
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             projects = repo.list_projects(conn, include_archived=include_archived)
             counts = repo.session_counts(conn)
         return [ProjectSummary(p, counts.get(p.id, 0)) for p in projects]
@@ -133,7 +145,11 @@ class ProjectService(ServiceBase):
                 raise Conflict(f"a project named {clash.name!r} already exists", field="new_name")
             repo.update_project(conn, project.id, now, name=cleaned)
             events_repo.insert_project_event(
-                conn, project_id=project.id, event_type=EventType.PROJECT_RENAMED, actor=actor, occurred_at=now,
+                conn,
+                project_id=project.id,
+                event_type=EventType.PROJECT_RENAMED,
+                actor=actor,
+                occurred_at=now,
                 payload={"from": project.name, "to": cleaned},
             )
             renamed = repo.get_by_id(conn, project.id)
@@ -148,13 +164,19 @@ class ProjectService(ServiceBase):
             _refuse_sentinel(project, "archived")
             repo.update_project(conn, project.id, now, status=ProjectStatus.ARCHIVED.value)
             events_repo.insert_project_event(
-                conn, project_id=project.id, event_type=EventType.PROJECT_ARCHIVED, actor=actor, occurred_at=now,
+                conn,
+                project_id=project.id,
+                event_type=EventType.PROJECT_ARCHIVED,
+                actor=actor,
+                occurred_at=now,
             )
             archived = repo.get_by_id(conn, project.id)
             assert archived is not None
             return archived
 
-    def delete(self, ref: str, *, move_to_unassigned: bool = False, actor: Actor = Actor.USER) -> dict[str, int]:
+    def delete(
+        self, ref: str, *, move_to_unassigned: bool = False, actor: Actor = Actor.USER
+    ) -> dict[str, int]:
         """Delete a project.
 
         A project that still has sessions, contexts or events is refused unless
@@ -176,17 +198,30 @@ class ProjectService(ServiceBase):
                 )
             session_ids = sessions_repo.ids_in_project(conn, project.id)
             changes_repo.record_changes(
-                conn, [(sid, project.id) for sid in session_ids], to_project_id=SENTINEL_PROJECT_ID,
-                changed_at=now, reason=ChangeReason.PROJECT_DELETED, actor=actor,
+                conn,
+                [(sid, project.id) for sid in session_ids],
+                to_project_id=SENTINEL_PROJECT_ID,
+                changed_at=now,
+                reason=ChangeReason.PROJECT_DELETED,
+                actor=actor,
                 details={"deleted_project_name": project.name},
             )
             sessions_repo.set_project_many(conn, session_ids, SENTINEL_PROJECT_ID)
-            moved_contexts, moved_events = repo.move_contexts_and_events(conn, project.id, SENTINEL_PROJECT_ID)
+            moved_contexts, moved_events = repo.move_contexts_and_events(
+                conn, project.id, SENTINEL_PROJECT_ID
+            )
             repo.delete_project(conn, project.id)
             events_repo.insert_project_event(
-                conn, project_id=SENTINEL_PROJECT_ID, event_type=EventType.PROJECT_DELETED, actor=actor,
+                conn,
+                project_id=SENTINEL_PROJECT_ID,
+                event_type=EventType.PROJECT_DELETED,
+                actor=actor,
                 occurred_at=now,
-                payload={"project_id": str(project.id), "name": project.name, "sessions_moved": len(session_ids)},
+                payload={
+                    "project_id": str(project.id),
+                    "name": project.name,
+                    "sessions_moved": len(session_ids),
+                },
             )
         return {"sessions": len(session_ids), "contexts": moved_contexts, "events": moved_events}
 

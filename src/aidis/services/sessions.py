@@ -33,6 +33,7 @@ from aidis.repositories import projects as projects_repo
 from aidis.repositories import sessions as repo
 from aidis.repositories.sessions import SessionFilter
 from aidis.services.base import ServiceBase
+from aidis.services.caller import Caller, ToolCall, estimate_tokens
 from aidis.services.projects import find_project
 
 log = logging.getLogger("aidis.sessions")
@@ -86,8 +87,17 @@ class SessionService(ServiceBase):
     # ---- in-transaction building blocks (used by other services, e.g. contexts) -------------
 
     def start_in(
-        self, conn: Connection, *, connection_id: str | None, agent_type: str, project: str | None = None,
-        title: str | None = None, goal: str | None = None, actor: Actor = Actor.AGENT, now: datetime,
+        self,
+        conn: Connection,
+        *,
+        connection_id: str | None,
+        agent_type: str,
+        project: str | None = None,
+        title: str | None = None,
+        goal: str | None = None,
+        actor: Actor = Actor.AGENT,
+        now: datetime,
+        tags: Sequence[str] = (),
     ) -> Session:
         """Start a session inside `conn`'s transaction, resolving and persisting its project.
 
@@ -109,9 +119,16 @@ class SessionService(ServiceBase):
         try:
             with conn.begin_nested():
                 repo.insert_session(
-                    conn, session_id=session_id, display_id=display_id, project_id=project_id,
-                    connection_id=connection_id, agent_type=agent_type, title=title, goal=goal, now=now,
-                    metadata={"project_source": source},
+                    conn,
+                    session_id=session_id,
+                    display_id=display_id,
+                    project_id=project_id,
+                    connection_id=connection_id,
+                    agent_type=agent_type,
+                    title=title,
+                    goal=goal,
+                    now=now,
+                    metadata={"project_source": source, "tags": list(tags)},
                 )
         except IntegrityError as exc:
             raise Conflict(
@@ -119,7 +136,11 @@ class SessionService(ServiceBase):
                 field="connection_id",
             ) from exc
         events_repo.insert_session_event(
-            conn, session_id=session_id, event_type=EventType.SESSION_START, actor=actor, occurred_at=now,
+            conn,
+            session_id=session_id,
+            event_type=EventType.SESSION_START,
+            actor=actor,
+            occurred_at=now,
             payload={"project_source": source, "display_id": display_id},
         )
         if project is not None and connection_id is not None:
@@ -166,9 +187,14 @@ class SessionService(ServiceBase):
         if not repo.end_session(conn, session.id, ended_at=ended_at, status=reason.status, reason=reason):
             raise Conflict(f"session {session.display_id} is already {session.status}", field="session")
         events_repo.insert_session_event(
-            conn, session_id=session.id, event_type=EventType.SESSION_END, actor=actor, occurred_at=ended_at,
+            conn,
+            session_id=session.id,
+            event_type=EventType.SESSION_END,
+            actor=actor,
+            occurred_at=ended_at,
             payload={
-                "reason": reason.value, "status": reason.status.value,
+                "reason": reason.value,
+                "status": reason.status.value,
                 "duration_seconds": (ended_at - session.started_at).total_seconds(),
             },
         )
@@ -178,8 +204,15 @@ class SessionService(ServiceBase):
         return ended
 
     def assign_in(
-        self, conn: Connection, session: Session, project: Project, *, reason: ChangeReason, actor: Actor,
-        now: datetime, details: dict[str, object] | None = None,
+        self,
+        conn: Connection,
+        session: Session,
+        project: Project,
+        *,
+        reason: ChangeReason,
+        actor: Actor,
+        now: datetime,
+        details: dict[str, object] | None = None,
     ) -> Session:
         """Move a session to `project`, recording the change and a `session_assigned` event.
 
@@ -188,33 +221,58 @@ class SessionService(ServiceBase):
         if session.project_id == project.id:
             return session
         changes_repo.record_changes(
-            conn, [(session.id, session.project_id)], to_project_id=project.id, changed_at=now, reason=reason,
-            actor=actor, details=details,
+            conn,
+            [(session.id, session.project_id)],
+            to_project_id=project.id,
+            changed_at=now,
+            reason=reason,
+            actor=actor,
+            details=details,
         )
         repo.set_project(conn, session.id, project.id)
         events_repo.insert_session_event(
-            conn, session_id=session.id, event_type=EventType.SESSION_ASSIGNED, actor=actor, occurred_at=now,
-            payload={"from_project_id": str(session.project_id), "to_project_id": str(project.id),
-                     "reason": reason.value},
+            conn,
+            session_id=session.id,
+            event_type=EventType.SESSION_ASSIGNED,
+            actor=actor,
+            occurred_at=now,
+            payload={
+                "from_project_id": str(session.project_id),
+                "to_project_id": str(project.id),
+                "reason": reason.value,
+            },
         )
         moved = repo.get_session(conn, session.id)
         assert moved is not None
         return moved
 
-    def attribute_work_in(self, conn: Connection, session: Session, project: Project, *, now: datetime) -> Session:
+    def attribute_work_in(
+        self, conn: Connection, session: Session, project: Project, *, now: datetime
+    ) -> Session:
         """Work in an Unassigned session named a real project: assign the session to it (once)."""
         if not session.is_unassigned or project.is_sentinel:
             return session
         return self.assign_in(
-            conn, session, project, reason=ChangeReason.AUTO_ASSIGN, actor=Actor.SYSTEM, now=now,
+            conn,
+            session,
+            project,
+            reason=ChangeReason.AUTO_ASSIGN,
+            actor=Actor.SYSTEM,
+            now=now,
             details={"trigger": "work named a project"},
         )
 
     # ---- public operations, one transaction each --------------------------------------------
 
     def start(
-        self, connection_id: str | None, *, project: str | None = None, title: str | None = None,
-        goal: str | None = None, agent_type: str = "unknown", transport: str = "api",
+        self,
+        connection_id: str | None,
+        *,
+        project: str | None = None,
+        title: str | None = None,
+        goal: str | None = None,
+        agent_type: str = "unknown",
+        transport: str = "api",
         actor: Actor = Actor.AGENT,
     ) -> Session:
         """Start a session for a connection (Conflict if it already has an open one)."""
@@ -225,19 +283,36 @@ class SessionService(ServiceBase):
                     conn, connection_id=connection_id, transport=transport, agent_type=agent_type, now=now
                 )
             return self.start_in(
-                conn, connection_id=connection_id, agent_type=agent_type, project=project, title=title, goal=goal,
-                actor=actor, now=now,
+                conn,
+                connection_id=connection_id,
+                agent_type=agent_type,
+                project=project,
+                title=title,
+                goal=goal,
+                actor=actor,
+                now=now,
             )
 
     def ensure(self, connection_id: str, *, agent_type: str = "unknown", transport: str = "api") -> Session:
         """The open session of a connection, starting one lazily."""
         now = self.clock()
         with self.unit_of_work() as conn:
-            return self.ensure_in(conn, connection_id=connection_id, agent_type=agent_type, transport=transport, now=now)
+            return self.ensure_in(
+                conn, connection_id=connection_id, agent_type=agent_type, transport=transport, now=now
+            )
 
     def new(
-        self, connection_id: str, *, project: str | None = None, title: str | None = None, goal: str | None = None,
-        agent_type: str = "unknown", transport: str = "api", actor: Actor = Actor.AGENT,
+        self,
+        connection_id: str,
+        *,
+        project: str | None = None,
+        title: str | None = None,
+        goal: str | None = None,
+        agent_type: str = "unknown",
+        transport: str = "api",
+        actor: Actor = Actor.AGENT,
+        tags: Sequence[str] = (),
+        call: ToolCall | None = None,
     ) -> tuple[Session | None, Session]:
         """End the connection's open session (if any) and start another; returns (ended, started)."""
         now = self.clock()
@@ -246,21 +321,39 @@ class SessionService(ServiceBase):
                 conn, connection_id=connection_id, transport=transport, agent_type=agent_type, now=now
             )
             previous = repo.get_open_for_connection(conn, connection_id, lock=True)
-            ended = self.end_in(conn, previous, reason=EndReason.NEW_SESSION, actor=actor, now=now) if previous else None
-            started = self.start_in(
-                conn, connection_id=connection_id, agent_type=agent_type, project=project, title=title, goal=goal,
-                actor=actor, now=now,
+            ended = (
+                self.end_in(conn, previous, reason=EndReason.NEW_SESSION, actor=actor, now=now)
+                if previous
+                else None
             )
-            return ended, started
+            started = self.start_in(
+                conn,
+                connection_id=connection_id,
+                agent_type=agent_type,
+                project=project,
+                title=title,
+                goal=goal,
+                actor=actor,
+                now=now,
+                tags=tags,
+            )
+            return ended, self._count(conn, started, call, now)
 
-    def end(self, ref: str | uuid.UUID, *, reason: EndReason = EndReason.EXPLICIT, actor: Actor = Actor.AGENT) -> Session:
+    def end(
+        self, ref: str | uuid.UUID, *, reason: EndReason = EndReason.EXPLICIT, actor: Actor = Actor.AGENT
+    ) -> Session:
         """End a session by id or display id."""
         now = self.clock()
         with self.unit_of_work() as conn:
             return self.end_in(conn, find_session(conn, ref), reason=reason, actor=actor, now=now)
 
     def end_for_connection(
-        self, connection_id: str, *, reason: EndReason = EndReason.EXPLICIT, actor: Actor = Actor.AGENT
+        self,
+        connection_id: str,
+        *,
+        reason: EndReason = EndReason.EXPLICIT,
+        actor: Actor = Actor.AGENT,
+        call: ToolCall | None = None,
     ) -> Session | None:
         """End the connection's open session; None when it has none."""
         now = self.clock()
@@ -268,10 +361,15 @@ class SessionService(ServiceBase):
             open_session = repo.get_open_for_connection(conn, connection_id, lock=True)
             if open_session is None:
                 return None
-            return self.end_in(conn, open_session, reason=reason, actor=actor, now=now)
+            counted = self._count(conn, open_session, call, now)
+            return self.end_in(conn, counted, reason=reason, actor=actor, now=now)
 
     def assign(
-        self, ref: str | uuid.UUID, project: str, *, reason: ChangeReason = ChangeReason.EXPLICIT_ASSIGN,
+        self,
+        ref: str | uuid.UUID,
+        project: str,
+        *,
+        reason: ChangeReason = ChangeReason.EXPLICIT_ASSIGN,
         actor: Actor = Actor.AGENT,
     ) -> Session:
         """Move one session to a project (by name or id), recording the change."""
@@ -281,8 +379,43 @@ class SessionService(ServiceBase):
             target = find_project(conn, project)
             return self.assign_in(conn, session, target, reason=reason, actor=actor, now=now)
 
+    def assign_open(
+        self, caller: Caller, project: str, *, call: ToolCall | None = None, actor: Actor = Actor.AGENT
+    ) -> Session:
+        """Move the caller's open session (started lazily) to a project, recording the change."""
+        now = self.clock()
+        with self.unit_of_work() as conn:
+            target = find_project(conn, project)
+            session = self.ensure_in(
+                conn,
+                connection_id=caller.connection_id,
+                agent_type=caller.agent_type,
+                transport=caller.transport,
+                now=now,
+            )
+            moved = self.assign_in(
+                conn, session, target, reason=ChangeReason.EXPLICIT_ASSIGN, actor=actor, now=now
+            )
+            return self._count(conn, moved, call, now)
+
+    def _count(self, conn: Connection, session: Session, call: ToolCall | None, now: datetime) -> Session:
+        if call is None:
+            return session
+        return self.record_call_in(
+            conn,
+            session,
+            tool=call.tool,
+            now=now,
+            input_tokens=estimate_tokens(call.input_chars),
+            output_tokens=estimate_tokens(call.output_chars),
+        )
+
     def assign_many(
-        self, refs: Sequence[str | uuid.UUID], project: str, *, actor: Actor = Actor.USER,
+        self,
+        refs: Sequence[str | uuid.UUID],
+        project: str,
+        *,
+        actor: Actor = Actor.USER,
         reason: ChangeReason = ChangeReason.BULK_ASSIGN,
     ) -> list[Session]:
         """Move many sessions to one project in one transaction: all or nothing."""
@@ -294,8 +427,16 @@ class SessionService(ServiceBase):
             found = [find_session(conn, ref, field=f"session_ids[{i}]") for i, ref in enumerate(refs)]
             return [self.assign_in(conn, s, target, reason=reason, actor=actor, now=now) for s in found]
 
-    def switch_project(self, connection_id: str, project: str, *, agent_type: str = "unknown",
-                       transport: str = "api", actor: Actor = Actor.AGENT) -> tuple[Project, Session | None]:
+    def switch_project(
+        self,
+        connection_id: str,
+        project: str,
+        *,
+        agent_type: str = "unknown",
+        transport: str = "api",
+        actor: Actor = Actor.AGENT,
+        call: ToolCall | None = None,
+    ) -> tuple[Project, Session | None]:
         """Set the connection's current project and re-pin its open session (recorded as a change)."""
         now = self.clock()
         with self.unit_of_work() as conn:
@@ -311,11 +452,12 @@ class SessionService(ServiceBase):
                 moved = self.assign_in(
                     conn, open_session, target, reason=ChangeReason.PROJECT_SWITCH, actor=actor, now=now
                 )
+                moved = self._count(conn, moved, call, now)
             return target, moved
 
     def current_project(self, connection_id: str) -> Project | None:
         """The connection's current project, or None when it has not chosen one."""
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             state = connections_repo.get_connection(conn, connection_id)
             if state is None or state.current_project_id is None:
                 return None
@@ -323,20 +465,21 @@ class SessionService(ServiceBase):
 
     def status(self, connection_id: str) -> Session | None:
         """The connection's open session, or None."""
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             return repo.get_open_for_connection(conn, connection_id)
 
     def get(self, ref: str | uuid.UUID) -> Session:
         """A session by id or display id."""
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             return find_session(conn, ref)
 
     def detail(self, ref: str | uuid.UUID) -> SessionDetail:
         """A session with its events and project-change history."""
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             session = find_session(conn, ref)
             return SessionDetail(
-                session, events_repo.events_for_session(conn, session.id),
+                session,
+                events_repo.events_for_session(conn, session.id),
                 changes_repo.changes_for_session(conn, session.id),
             )
 
@@ -346,34 +489,125 @@ class SessionService(ServiceBase):
             raise InvalidInput("limit must be between 1 and 500", field="limit")
         if offset < 0:
             raise InvalidInput("offset must not be negative", field="offset")
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             return repo.list_sessions(conn, flt, limit=limit, offset=offset), repo.count_sessions(conn, flt)
 
     def touch(
-        self, session_id: uuid.UUID, *, input_tokens: int = 0, output_tokens: int = 0, tool_name: str | None = None
+        self,
+        session_id: uuid.UUID,
+        *,
+        input_tokens: int = 0,
+        output_tokens: int = 0,
+        tool_name: str | None = None,
     ) -> Session:
         """Record activity (and tokens) on a session in its own transaction."""
         now = self.clock()
         with self.unit_of_work() as conn:
             return self.touch_in(
-                conn, session_id, input_tokens=input_tokens, output_tokens=output_tokens, tool_name=tool_name, now=now
+                conn,
+                session_id,
+                input_tokens=input_tokens,
+                output_tokens=output_tokens,
+                tool_name=tool_name,
+                now=now,
             )
 
     def touch_in(
-        self, conn: Connection, session_id: uuid.UUID, *, now: datetime, input_tokens: int = 0,
-        output_tokens: int = 0, tool_name: str | None = None, contexts: int = 0,
+        self,
+        conn: Connection,
+        session_id: uuid.UUID,
+        *,
+        now: datetime,
+        input_tokens: int = 0,
+        output_tokens: int = 0,
+        tool_name: str | None = None,
+        contexts: int = 0,
     ) -> Session:
         """Record activity, tokens and counted work inside the caller's transaction."""
         if input_tokens < 0 or output_tokens < 0:
-            raise InvalidInput("token counts must not be negative", field="input_tokens" if input_tokens < 0 else "output_tokens")
+            raise InvalidInput(
+                "token counts must not be negative",
+                field="input_tokens" if input_tokens < 0 else "output_tokens",
+            )
         repo.add_activity(
-            conn, session_id, now=now, input_tokens=input_tokens, output_tokens=output_tokens, contexts=contexts,
+            conn,
+            session_id,
+            now=now,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            contexts=contexts,
             tool_calls=1 if tool_name else 0,
         )
         session = repo.get_session(conn, session_id)
         if session is None:
             raise NotFound(f"no session {session_id}", field="session_id")
         return session
+
+    def record_call_in(
+        self,
+        conn: Connection,
+        session: Session,
+        *,
+        tool: str,
+        now: datetime,
+        input_tokens: int,
+        output_tokens: int,
+        event_type: EventType = EventType.TOOL_CALL,
+        context_id: uuid.UUID | None = None,
+        contexts: int = 0,
+        payload: dict[str, object] | None = None,
+    ) -> Session:
+        """Count one tool call on a session: activity, tokens, counters and its event, in `conn`'s transaction."""
+        events_repo.insert_session_event(
+            conn,
+            session_id=session.id,
+            event_type=event_type,
+            actor=Actor.AGENT,
+            occurred_at=now,
+            context_id=context_id,
+            tool_name=tool,
+            payload=payload or {},
+        )
+        return self.touch_in(
+            conn,
+            session.id,
+            now=now,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            tool_name=tool,
+            contexts=contexts,
+        )
+
+    def record_call(
+        self, caller: Caller, tool: str, *, input_chars: int, output_chars: int = 0, start: bool = False
+    ) -> Session | None:
+        """Count a tool call that does no other writing on the caller's open session.
+
+        With `start`, a session is started lazily first; otherwise a caller without an open session
+        is left alone (a read must not open a session) and None is returned.
+        """
+        now = self.clock()
+        with self.unit_of_work() as conn:
+            if start:
+                session: Session | None = self.ensure_in(
+                    conn,
+                    connection_id=caller.connection_id,
+                    agent_type=caller.agent_type,
+                    transport=caller.transport,
+                    now=now,
+                )
+            else:
+                session = repo.get_open_for_connection(conn, caller.connection_id, lock=True)
+            if session is None:
+                return None
+            return self.record_call_in(
+                conn,
+                session,
+                tool=tool,
+                now=now,
+                input_tokens=estimate_tokens(input_chars),
+                output_tokens=estimate_tokens(output_chars),
+            )
 
     def reap_idle(self, timeout: timedelta) -> int:
         """Time out sessions idle longer than `timeout`, each ended at its last activity with an end event."""
@@ -396,20 +630,31 @@ class SessionService(ServiceBase):
                 batch = repo.open_sessions_idle_since(conn, cutoff, limit=REAP_BATCH)
                 if not batch:
                     return closed
-                ids = [ref.id for ref in batch]
-                repo.end_many_at_last_activity(conn, ids, status=reason.status, reason=reason)
+                closed_ids = set(
+                    repo.end_many_at_last_activity(
+                        conn, [ref.id for ref in batch], status=reason.status, reason=reason
+                    )
+                )
                 events_repo.insert_session_events(
                     conn,
                     [
-                        {"session_id": ref.id, "occurred_at": ref.last_activity_at,
-                         "payload": {"reason": reason.value, "status": reason.status.value,
-                                     "duration_seconds": (ref.last_activity_at - ref.started_at).total_seconds()}}
+                        {
+                            "session_id": ref.id,
+                            "occurred_at": ref.last_activity_at,
+                            "payload": {
+                                "reason": reason.value,
+                                "status": reason.status.value,
+                                "duration_seconds": (ref.last_activity_at - ref.started_at).total_seconds(),
+                            },
+                        }
                         for ref in batch
+                        if ref.id in closed_ids
                     ],
-                    event_type=EventType.SESSION_END, actor=Actor.SYSTEM,
+                    event_type=EventType.SESSION_END,
+                    actor=Actor.SYSTEM,
                 )
-                closed += len(batch)
-                log.info("closed idle sessions", extra={"count": len(batch), "reason": reason.value})
+                closed += len(closed_ids)
+                log.info("closed idle sessions", extra={"count": len(closed_ids), "reason": reason.value})
 
 
 def _refuse_archived(project: Project) -> None:

@@ -13,16 +13,23 @@ from aidis.services.projects import find_project
 class StatsService(ServiceBase):
     """Session statistics, optionally for one project (WHERE project_id = …)."""
 
-    def session_stats(self, project: str | None = None, since: datetime | None = None,
-                      until: datetime | None = None) -> SessionStats:
+    def session_stats(
+        self, project: str | None = None, since: datetime | None = None, until: datetime | None = None
+    ) -> SessionStats:
         """Counts, durations, contexts, events and tokens."""
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             project_id = find_project(conn, project).id if project is not None else None
             return repo.session_stats(conn, project_id=project_id, since=since, until=until)
 
-    def sessions_per_day(self, project: str | None = None, since: datetime | None = None,
-                         until: datetime | None = None) -> list[DayCount]:
+    def sessions_per_day(
+        self, project: str | None = None, since: datetime | None = None, until: datetime | None = None
+    ) -> list[DayCount]:
         """Sessions started per UTC day per project."""
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             project_id = find_project(conn, project).id if project is not None else None
             return repo.sessions_per_project_per_day(conn, project_id=project_id, since=since, until=until)
+
+    def totals(self) -> dict[str, int]:
+        """Counts of projects, sessions (all, active, unassigned) and contexts."""
+        with self.reading() as conn:
+            return repo.totals(conn)

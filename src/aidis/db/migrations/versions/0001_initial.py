@@ -9,6 +9,8 @@ Create Date: 2026-11-24
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
@@ -29,21 +31,48 @@ NULL_PROJECT_MESSAGE = (
 # Enum values frozen as of this revision (a later migration changes them explicitly).
 SESSION_STATUS = ("active", "ended", "timed_out", "interrupted")
 END_REASON = (
-    "explicit", "new_session", "connection_closed", "idle_timeout", "shutdown", "restart_cleanup", "integrity_fix",
+    "explicit",
+    "new_session",
+    "connection_closed",
+    "idle_timeout",
+    "shutdown",
+    "restart_cleanup",
+    "integrity_fix",
 )
 EVENT_TYPE = (
-    "session_start", "session_end", "session_assigned", "context_stored", "tool_call", "project_created",
-    "project_renamed", "project_archived", "project_deleted", "project_switched",
+    "session_start",
+    "session_end",
+    "session_assigned",
+    "context_stored",
+    "tool_call",
+    "project_created",
+    "project_renamed",
+    "project_archived",
+    "project_deleted",
+    "project_switched",
 )
 EVENT_STATUS = ("ok", "error")
 ACTOR = ("agent", "user", "system", "backfill", "import")
 CHANGE_REASON = (
-    "explicit_assign", "project_switch", "auto_assign", "bulk_assign", "project_deleted", "backfill",
+    "explicit_assign",
+    "project_switch",
+    "auto_assign",
+    "bulk_assign",
+    "project_deleted",
+    "backfill",
     "backfill_revert",
 )
 PROJECT_STATUS = ("active", "archived")
 CONTEXT_TYPE = (
-    "code", "decision", "error", "discussion", "planning", "completion", "milestone", "reflection", "handoff",
+    "code",
+    "decision",
+    "error",
+    "discussion",
+    "planning",
+    "completion",
+    "milestone",
+    "reflection",
+    "handoff",
     "note",
 )
 
@@ -52,7 +81,7 @@ def _in(column: str, allowed: tuple[str, ...]) -> str:
     return "{} IN ({})".format(column, ", ".join(f"'{v}'" for v in allowed))
 
 
-def _json() -> sa.types.TypeEngine[object]:
+def _json() -> sa.types.TypeEngine[Any]:
     return sa.JSON().with_variant(JSONB(), "postgresql")
 
 
@@ -84,7 +113,9 @@ def upgrade() -> None:
         sa.Column("last_seen_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_connections"),
         sa.ForeignKeyConstraint(
-            ["current_project_id"], ["projects.id"], ondelete="SET NULL",
+            ["current_project_id"],
+            ["projects.id"],
+            ondelete="SET NULL",
             name="fk_connections_current_project_id_projects",
         ),
     )
@@ -123,7 +154,9 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "end_reason IS NULL OR " + _in("end_reason", END_REASON), name="ck_sessions_end_reason"
         ),
-        sa.CheckConstraint("ended_at IS NULL OR ended_at >= started_at", name="ck_sessions_ended_after_start"),
+        sa.CheckConstraint(
+            "ended_at IS NULL OR ended_at >= started_at", name="ck_sessions_ended_after_start"
+        ),
         sa.CheckConstraint("last_activity_at >= started_at", name="ck_sessions_activity_after_start"),
         sa.CheckConstraint(
             "(status = 'active' AND ended_at IS NULL AND end_reason IS NULL)"
@@ -138,15 +171,22 @@ def upgrade() -> None:
     )
     open_only = sa.text("status = 'active'")
     op.create_index(
-        "uq_sessions_open_connection", "sessions", ["connection_id"], unique=True,
-        sqlite_where=open_only, postgresql_where=open_only,
+        "uq_sessions_open_connection",
+        "sessions",
+        ["connection_id"],
+        unique=True,
+        sqlite_where=open_only,
+        postgresql_where=open_only,
     )
     op.create_index("ix_sessions_project_started", "sessions", ["project_id", "started_at"])
     op.create_index("ix_sessions_started", "sessions", ["started_at"])
     op.create_index("ix_sessions_agent_activity", "sessions", ["agent_type", "last_activity_at"])
     op.create_index(
-        "ix_sessions_open_activity", "sessions", ["last_activity_at"],
-        sqlite_where=open_only, postgresql_where=open_only,
+        "ix_sessions_open_activity",
+        "sessions",
+        ["last_activity_at"],
+        sqlite_where=open_only,
+        postgresql_where=open_only,
     )
 
     op.create_table(
@@ -161,7 +201,9 @@ def upgrade() -> None:
         sa.Column("run_id", sa.String(64), nullable=True),
         sa.Column("details", _json(), nullable=False, server_default=sa.text("'{}'")),
         sa.ForeignKeyConstraint(
-            ["session_id"], ["sessions.id"], ondelete="CASCADE",
+            ["session_id"],
+            ["sessions.id"],
+            ondelete="CASCADE",
             name="fk_session_project_changes_session_id_sessions",
         ),
         sa.CheckConstraint(_in("reason", CHANGE_REASON), name="ck_session_project_changes_reason"),
@@ -206,13 +248,22 @@ def upgrade() -> None:
         sa.Column("duration_ms", sa.Integer(), nullable=True),
         sa.Column("payload", _json(), nullable=False, server_default=sa.text("'{}'")),
         sa.ForeignKeyConstraint(
-            ["project_id"], ["projects.id"], ondelete="RESTRICT", name="fk_analytics_events_project_id_projects"
+            ["project_id"],
+            ["projects.id"],
+            ondelete="RESTRICT",
+            name="fk_analytics_events_project_id_projects",
         ),
         sa.ForeignKeyConstraint(
-            ["session_id"], ["sessions.id"], ondelete="RESTRICT", name="fk_analytics_events_session_id_sessions"
+            ["session_id"],
+            ["sessions.id"],
+            ondelete="RESTRICT",
+            name="fk_analytics_events_session_id_sessions",
         ),
         sa.ForeignKeyConstraint(
-            ["context_id"], ["contexts.id"], ondelete="SET NULL", name="fk_analytics_events_context_id_contexts"
+            ["context_id"],
+            ["contexts.id"],
+            ondelete="SET NULL",
+            name="fk_analytics_events_context_id_contexts",
         ),
         sa.CheckConstraint(_in("actor", ACTOR), name="ck_analytics_events_actor"),
         sa.CheckConstraint(_in("event_type", EVENT_TYPE), name="ck_analytics_events_event_type"),
@@ -318,7 +369,12 @@ def downgrade() -> None:
     else:
         op.execute("DROP TABLE IF EXISTS contexts_fts")
     for table in (
-        "analytics_events", "contexts", "session_project_changes", "sessions", "session_counters",
-        "connections", "projects",
+        "analytics_events",
+        "contexts",
+        "session_project_changes",
+        "sessions",
+        "session_counters",
+        "connections",
+        "projects",
     ):
         op.drop_table(table)

@@ -1,0 +1,1 @@
+"""The `aidis` command line."""

@@ -1,0 +1,143 @@
+"""`aidis`: serve, mcp (stdio), db upgrade/current, version."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Annotated
+
+import anyio
+import typer
+from rich.console import Console
+
+from aidis import __version__
+from aidis.app import AppContext, build_app
+from aidis.config import Settings
+from aidis.db.engine import build_engine
+from aidis.db.migrate import current_revision, head_revision, upgrade
+from aidis.enums import Actor, EndReason
+from aidis.errors import AidisError
+
+cli = typer.Typer(
+    name="aidis",
+    help="AIDIS: project-scoped memory and session records for AI agents.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_cli = typer.Typer(help="Database schema commands.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+err = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code=2)
+
+
+def _build(settings: Settings) -> AppContext:
+    try:
+        return build_app(settings)
+    except AidisError as exc:
+        raise _fail(exc.message) from exc
+
+
+@cli.command()
+def version() -> None:
+    """Print the AIDIS version."""
+    typer.echo(__version__)
+
+
+@cli.command()
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Address to bind (default AIDIS_HOST or 127.0.0.1)")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default AIDIS_PORT or 8765)")] = None,
+) -> None:
+    """Run the HTTP server: dashboard, API, health, and MCP (streamable HTTP) at /mcp."""
+    import uvicorn
+
+    from aidis.web.app import create_web_app
+
+    settings = _settings()
+    updates = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    settings = settings.model_copy(update=updates)
+    _configure_logging(settings)
+    app = _build(settings)
+    err.print(
+        f"AIDIS {__version__} on http://{settings.host}:{settings.port}/  (MCP: /mcp, database: {app.engine_name})"
+    )
+    uvicorn.run(
+        create_web_app(app), host=settings.host, port=settings.port, log_level=settings.log_level.lower()
+    )
+
+
+@cli.command()
+def mcp() -> None:
+    """Serve MCP over stdio (for `claude mcp add aidis -- aidis mcp`, Claude Desktop, Cursor)."""
+    from aidis.mcp.identity import FixedConnection
+    from aidis.mcp.server import build_mcp_server
+    from aidis.services.maintenance import close_stranded
+
+    settings = _settings()
+    _configure_logging(settings)
+    app = _build(settings)
+    identity = FixedConnection.new("stdio", settings.agent_type, settings.connection_id)
+    server = build_mcp_server(app, identity)
+    anyio.run(close_stranded, app.sessions, app.idle_timeout)
+    try:
+        server.run("stdio")
+    finally:
+        if settings.connection_id is None:  # a fixed id means "resume me after a restart": leave it open
+            app.sessions.end_for_connection(
+                identity.connection_id, reason=EndReason.CONNECTION_CLOSED, actor=Actor.SYSTEM
+            )
+        app.close()
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Create or upgrade the database named by AIDIS_DATABASE_URL (default: the SQLite file)."""
+    settings = _settings()
+    try:
+        engine = build_engine(settings.resolved_database_url())
+    except AidisError as exc:
+        raise _fail(exc.message) from exc
+    before = current_revision(engine)
+    upgrade(engine)
+    after = current_revision(engine)
+    engine.dispose()
+    if before == after:
+        typer.echo(f"database already at {after}; nothing to do")
+    else:
+        typer.echo(f"database upgraded from {before or 'empty'} to {after}")
+
+
+@db_cli.command("current")
+def db_current() -> None:
+    """Show the database's migration revision and the code's head."""
+    settings = _settings()
+    engine = build_engine(settings.resolved_database_url())
+    typer.echo(f"database: {current_revision(engine) or 'not migrated'}; code head: {head_revision()}")
+    engine.dispose()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli()
+
+
+if __name__ == "__main__":
+    main()

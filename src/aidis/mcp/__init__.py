@@ -1,0 +1,1 @@
+"""The MCP surface: a server factory and thin tools over the services."""

@@ -1,0 +1,93 @@
+"""Which connection a tool call belongs to. Nothing here is remembered in process memory.
+
+- stdio (and in-process test servers): one process is one connection, with a fixed id.
+- streamable HTTP: the `mcp-session-id` of a handshake-era client, else the `X-AIDIS-Connection`
+  header a client may set (stateless 2026-era clients), else a per-client fallback
+  (client name + address) that is logged, since such clients cannot be told apart.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from aidis.services.caller import Caller
+
+log = logging.getLogger("aidis.mcp")
+
+CONNECTION_HEADER = "x-aidis-connection"
+AGENT_HEADER = "x-aidis-agent"
+MAX_ID = 160
+
+
+def client_name(ctx: Any) -> str | None:
+    """The client's self-reported name (e.g. 'claude-code'), when it gave one."""
+    try:
+        params = ctx.session.client_params
+    except (AttributeError, LookupError, ValueError):
+        return None
+    if params is None or params.client_info is None:
+        return None
+    name = str(params.client_info.name or "").strip()
+    return name[:64] or None
+
+
+class CallerResolver(Protocol):
+    """Turns a tool call's context into the Caller it came from."""
+
+    def __call__(self, ctx: Any) -> Caller: ...
+
+
+@dataclass(frozen=True)
+class FixedConnection:
+    """One connection for the whole process (stdio, or an in-process server in tests)."""
+
+    connection_id: str
+    transport: str = "stdio"
+    agent_type: str = "unknown"
+
+    @classmethod
+    def new(
+        cls, transport: str = "stdio", agent_type: str = "unknown", connection_id: str | None = None
+    ) -> FixedConnection:
+        """A fresh process-wide connection id, unless one is configured (to resume across restarts)."""
+        return cls(connection_id or f"{transport}:{uuid.uuid4()}", transport, agent_type)
+
+    def __call__(self, ctx: Any) -> Caller:
+        """Every call in this process is the same connection."""
+        agent = self.agent_type if self.agent_type != "unknown" else (client_name(ctx) or "unknown")
+        return Caller(self.connection_id, agent, self.transport)
+
+
+@dataclass(frozen=True)
+class HttpConnection:
+    """Connection identity from HTTP request headers."""
+
+    default_agent_type: str = "unknown"
+
+    def __call__(self, ctx: Any) -> Caller:
+        """`mcp-session-id`, else `X-AIDIS-Connection`, else client name + peer address."""
+        headers: Mapping[str, str] = ctx.headers or {}
+        agent = (headers.get(AGENT_HEADER) or client_name(ctx) or self.default_agent_type)[:64]
+        session_id = headers.get("mcp-session-id")
+        if session_id:
+            return Caller(f"http:{session_id[:MAX_ID]}", agent, "http")
+        explicit = headers.get(CONNECTION_HEADER)
+        if explicit:
+            return Caller(f"client:{explicit.strip()[:MAX_ID]}", agent, "http")
+        peer = _peer(ctx)
+        log.warning(
+            "HTTP MCP call without mcp-session-id or %s; grouping it by client name and address",
+            CONNECTION_HEADER,
+            extra={"peer": peer, "agent": agent},
+        )
+        return Caller(f"anon:{agent}@{peer}", agent, "http")
+
+
+def _peer(ctx: Any) -> str:
+    request = getattr(ctx.request_context, "request", None)
+    client = getattr(request, "client", None)
+    return f"{client.host}" if client is not None else "unknown"

@@ -1,0 +1,162 @@
+"""Strict MCP tools: a pydantic input model per tool (unknown keys rejected), structured output,
+and one translation of errors into messages an agent can act on."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, TypeVar
+
+import anyio
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.tools.base import Tool
+from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
+from mcp_types import ToolAnnotations
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from aidis.app import AppContext
+from aidis.errors import AidisError
+from aidis.mcp.identity import CallerResolver
+from aidis.services.caller import Caller
+
+log = logging.getLogger("aidis.mcp")
+
+T = TypeVar("T")
+InT = TypeVar("InT", bound="ToolInput")
+OutT = TypeVar("OutT", bound=BaseModel)
+
+
+class ToolInput(ArgModelBase):
+    """Base of every tool's arguments: unknown keys are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+
+def describe_validation_error(tool: str, error: ValidationError) -> str:
+    """'invalid arguments for X: field: rule; …' — one clause per broken rule, each naming its field."""
+    clauses = []
+    for item in error.errors():
+        field = ".".join(str(part) for part in item["loc"]) or "(arguments)"
+        if item["type"] == "extra_forbidden":
+            clauses.append(f"{field}: unknown argument")
+        elif item["type"] == "missing":
+            clauses.append(f"{field}: required")
+        else:
+            clauses.append(f"{field}: {item['msg']}")
+    return f"invalid arguments for {tool}: " + "; ".join(clauses) + ". Nothing was changed."
+
+
+def describe_aidis_error(error: AidisError) -> str:
+    """An AidisError as one line: code, message, and the field it concerns."""
+    field = f" (field: {error.field})" if error.field else ""
+    return f"{error.code}: {error.message}{field}"
+
+
+@dataclass
+class ToolEnv:
+    """What a tool handler gets: the app, who is calling, and how big the request was."""
+
+    app: AppContext
+    caller: Caller
+    tool: str
+    input_chars: int
+
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a (blocking) service call on a worker thread."""
+        return await anyio.to_thread.run_sync(partial(fn, *args, **kwargs))
+
+    def now(self) -> Any:
+        """The app clock's current time."""
+        return self.app.clock()
+
+
+Handler = Callable[[ToolEnv, Any], Awaitable[BaseModel]]
+CallObserver = Callable[[str, str, float], None]
+
+
+class AidisTool(Tool):
+    """An SDK Tool whose arguments are checked by its own strict model before anything runs."""
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Nothing extra; present so pydantic treats this as a distinct model."""
+
+    async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
+        """Refuse bad arguments with a field-naming message, then run as the SDK does."""
+        try:
+            self.fn_metadata.arg_model.model_validate(arguments)
+        except ValidationError as exc:
+            raise ToolError(describe_validation_error(self.name, exc)) from exc
+        return await super().run(arguments, context, convert_result)
+
+
+@dataclass
+class ToolSpec:
+    """One tool: name, models, handler and hints for clients."""
+
+    name: str
+    title: str
+    category: str
+    input_model: type[ToolInput]
+    output_model: type[BaseModel]
+    handler: Handler
+    read_only: bool = False
+    destructive: bool = False
+
+
+def build_tool(
+    spec: ToolSpec, app: AppContext, resolve: CallerResolver, observe: CallObserver | None = None
+) -> Tool:
+    """Turn a ToolSpec into an SDK Tool bound to `app` and a connection resolver."""
+
+    async def call(ctx: Context, **fields: Any) -> BaseModel:
+        started = time.perf_counter()
+        outcome = "ok"
+        args = spec.input_model.model_validate(fields)
+        caller = resolve(ctx)
+        env = ToolEnv(app, caller, spec.name, len(json.dumps(fields, default=str)))
+        try:
+            return await spec.handler(env, args)
+        except AidisError as exc:
+            outcome = exc.code
+            raise ToolError(describe_aidis_error(exc)) from exc
+        except Exception as exc:
+            outcome = "internal_error"
+            ref = uuid.uuid4().hex[:10]
+            log.exception(
+                "tool %s failed unexpectedly (ref %s)",
+                spec.name,
+                ref,
+                extra={"tool": spec.name, "connection_id": caller.connection_id, "error_ref": ref},
+            )
+            raise ToolError(
+                f"internal error in {spec.name} (ref {ref}); it is logged on the AIDIS server. "
+                "The tool's database work was rolled back."
+            ) from exc
+        finally:
+            if observe is not None:
+                observe(spec.name, outcome, time.perf_counter() - started)
+
+    doc = (spec.handler.__doc__ or spec.title).strip()
+    return AidisTool(
+        fn=call,
+        name=spec.name,
+        title=spec.title,
+        description=doc,
+        parameters=spec.input_model.model_json_schema(by_alias=True),
+        fn_metadata=FuncMetadata(arg_model=spec.input_model, output_model=spec.output_model),
+        is_async=True,
+        context_kwarg="ctx",
+        annotations=ToolAnnotations(
+            title=spec.title,
+            read_only_hint=spec.read_only,
+            destructive_hint=spec.destructive,
+            idempotent_hint=spec.read_only,
+            open_world_hint=False,
+        ),
+    )

@@ -1,0 +1,181 @@
+"""Session tools: new, assign, status, end, list."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+from aidis.enums import EndReason, SessionStatus
+from aidis.errors import NotFound
+from aidis.mcp.toolkit import ToolEnv, ToolInput, ToolSpec
+from aidis.mcp.tools.common import Limit, Offset, ProjectRef, count_read, session_out
+from aidis.repositories.sessions import SessionFilter
+from aidis.schemas import SessionOut
+from aidis.services.caller import ToolCall
+
+Tag = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class SessionNewIn(ToolInput):
+    project: ProjectRef | None = Field(
+        default=None, description="Project for the new session (default: current)"
+    )
+    title: str | None = Field(default=None, max_length=500)
+    goal: str | None = Field(default=None, max_length=4000)
+    tags: list[Tag] = Field(default_factory=list, max_length=20)
+
+
+class SessionNewOut(BaseModel):
+    ended: SessionOut | None = Field(description="The session that was open and is now ended")
+    session: SessionOut
+
+
+async def session_new(env: ToolEnv, args: SessionNewIn) -> SessionNewOut:
+    """End your open session (if any) and start a new one, optionally in a project with a title,
+    goal and tags. Without a project the new session takes your current project, else Unassigned."""
+    ended, started = await env.run(
+        env.app.sessions.new,
+        env.caller.connection_id,
+        project=args.project,
+        title=args.title,
+        goal=args.goal,
+        agent_type=env.caller.agent_type,
+        transport=env.caller.transport,
+        tags=args.tags,
+        call=ToolCall(env.tool, env.input_chars),
+    )
+    started_out = session_out(env, started)
+    assert started_out is not None
+    return SessionNewOut(ended=session_out(env, ended), session=started_out)
+
+
+class SessionAssignIn(ToolInput):
+    project: ProjectRef
+
+
+class SessionAssignOut(BaseModel):
+    session: SessionOut
+    previous_project_id: str | None
+
+
+async def session_assign(env: ToolEnv, args: SessionAssignIn) -> SessionAssignOut:
+    """Move your open session to a project (by name or id); the move is recorded. An unknown
+    project is an error that lists close matches, and nothing changes."""
+    before = await env.run(env.app.sessions.status, env.caller.connection_id)
+    moved = await env.run(
+        env.app.sessions.assign_open, env.caller, args.project, call=ToolCall(env.tool, env.input_chars)
+    )
+    out = session_out(env, moved)
+    assert out is not None
+    return SessionAssignOut(session=out, previous_project_id=str(before.project_id) if before else None)
+
+
+class NoArgs(ToolInput):
+    pass
+
+
+class SessionStatusOut(BaseModel):
+    connection_id: str
+    session: SessionOut | None
+    message: str
+
+
+async def session_status(env: ToolEnv, args: NoArgs) -> SessionStatusOut:
+    """Your open session: id, display id, project name ('Unassigned' if none), status, duration,
+    contexts, events, tool calls and tokens. Does not start a session."""
+    session = await env.run(env.app.sessions.status, env.caller.connection_id)
+    out = SessionStatusOut(
+        connection_id=env.caller.connection_id,
+        session=session_out(env, session),
+        message=(
+            f"session {session.display_id} in project {session.project_display_name}"
+            if session
+            else "no open session; one starts with your first tool call that records work"
+        ),
+    )
+    await count_read(env, len(out.model_dump_json()))
+    return out
+
+
+class SessionEndOut(BaseModel):
+    session: SessionOut
+
+
+async def session_end(env: ToolEnv, args: NoArgs) -> SessionEndOut:
+    """End your open session now (status 'ended'). Your next recorded work starts a new one."""
+    ended = await env.run(
+        env.app.sessions.end_for_connection,
+        env.caller.connection_id,
+        reason=EndReason.EXPLICIT,
+        call=ToolCall(env.tool, env.input_chars),
+    )
+    if ended is None:
+        raise NotFound("no open session to end", field="session")
+    out = session_out(env, ended)
+    assert out is not None
+    return SessionEndOut(session=out)
+
+
+class SessionListIn(ToolInput):
+    project: ProjectRef | None = None
+    status: SessionStatus | None = None
+    unassigned: bool = Field(default=False, description="Only sessions in Unassigned")
+    since: datetime | None = Field(default=None, description="Started at or after (ISO 8601, with offset)")
+    limit: Limit = 20
+    offset: Offset = 0
+
+
+class SessionListOut(BaseModel):
+    items: list[SessionOut]
+    total: int
+    next_offset: int | None
+
+
+async def session_list(env: ToolEnv, args: SessionListIn) -> SessionListOut:
+    """List sessions newest first, filtered by project, status, unassigned and start time; paginated
+    with limit/offset (next_offset is null on the last page)."""
+    project_id = (await env.run(env.app.projects.get, args.project)).id if args.project else None
+    flt = SessionFilter(
+        project_id=project_id,
+        status=args.status.value if args.status else None,
+        unassigned=args.unassigned,
+        since=args.since,
+    )
+    items, total = await env.run(env.app.sessions.list, flt, limit=args.limit, offset=args.offset)
+    end = args.offset + len(items)
+    out = SessionListOut(
+        items=[SessionOut.of(s, env.now()) for s in items],
+        total=total,
+        next_offset=end if end < total else None,
+    )
+    await count_read(env, len(out.model_dump_json()))
+    return out
+
+
+SPECS = [
+    ToolSpec("session_new", "New session", "sessions", SessionNewIn, SessionNewOut, session_new),
+    ToolSpec(
+        "session_assign", "Assign session", "sessions", SessionAssignIn, SessionAssignOut, session_assign
+    ),
+    ToolSpec(
+        "session_status",
+        "Session status",
+        "sessions",
+        NoArgs,
+        SessionStatusOut,
+        session_status,
+        read_only=True,
+    ),
+    ToolSpec("session_end", "End session", "sessions", NoArgs, SessionEndOut, session_end),
+    ToolSpec(
+        "session_list",
+        "List sessions",
+        "sessions",
+        SessionListIn,
+        SessionListOut,
+        session_list,
+        read_only=True,
+    ),
+]

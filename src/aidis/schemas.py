@@ -1,0 +1,170 @@
+"""JSON shapes shared by the MCP tools and the HTTP API (pydantic models built from records)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from aidis.enums import SENTINEL_DISPLAY_NAME, SENTINEL_PROJECT_ID
+from aidis.records import Context, Project, ProjectChange, Session, SessionStats
+
+
+class Out(BaseModel):
+    """Base of every output model."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class ProjectOut(Out):
+    """A project as agents and people see it."""
+
+    id: str
+    name: str = Field(description="Display name; 'Unassigned' for the sentinel project")
+    stored_name: str = Field(description="Name as stored (the sentinel is '__unassigned__')")
+    description: str | None
+    status: str
+    is_unassigned: bool
+    created_at: datetime
+    session_count: int | None = None
+
+    @classmethod
+    def of(cls, project: Project, session_count: int | None = None) -> ProjectOut:
+        """Build from a record."""
+        return cls(
+            id=str(project.id),
+            name=project.display_name,
+            stored_name=project.name,
+            description=project.description,
+            status=project.status,
+            is_unassigned=project.is_sentinel,
+            created_at=project.created_at,
+            session_count=session_count,
+        )
+
+
+class SessionOut(Out):
+    """A session with its project's name (never 'Unknown Project')."""
+
+    id: str
+    display_id: str
+    project_id: str
+    project_name: str = Field(description="'Unassigned' for the sentinel project")
+    is_unassigned: bool
+    status: str
+    title: str | None
+    goal: str | None
+    agent_type: str
+    started_at: datetime
+    last_activity_at: datetime
+    ended_at: datetime | None
+    end_reason: str | None
+    duration_seconds: float
+    contexts: int
+    events: int
+    tool_calls: int
+    input_tokens: int
+    output_tokens: int
+    tags: list[str] = []
+
+    @classmethod
+    def of(cls, session: Session, now: datetime) -> SessionOut:
+        """Build from a record; open sessions count their duration up to `now`."""
+        tags = session.metadata.get("tags", [])
+        return cls(
+            id=str(session.id),
+            display_id=session.display_id,
+            project_id=str(session.project_id),
+            project_name=session.project_display_name,
+            is_unassigned=session.is_unassigned,
+            status=session.status,
+            title=session.title,
+            goal=session.goal,
+            agent_type=session.agent_type,
+            started_at=session.started_at,
+            last_activity_at=session.last_activity_at,
+            ended_at=session.ended_at,
+            end_reason=session.end_reason,
+            duration_seconds=round(session.duration_seconds(now), 3),
+            contexts=session.context_count,
+            events=session.event_count,
+            tool_calls=session.tool_call_count,
+            input_tokens=session.input_tokens,
+            output_tokens=session.output_tokens,
+            tags=list(tags) if isinstance(tags, list) else [],
+        )
+
+
+class ContextOut(Out):
+    """A stored context."""
+
+    id: str
+    project_id: str
+    project_name: str
+    session_id: str | None
+    context_type: str
+    content: str
+    tags: list[str]
+    created_at: datetime
+    rank: float | None = None
+
+    @classmethod
+    def of(cls, context: Context) -> ContextOut:
+        """Build from a record."""
+        name = SENTINEL_DISPLAY_NAME if context.project_id == SENTINEL_PROJECT_ID else context.project_name
+        return cls(
+            id=str(context.id),
+            project_id=str(context.project_id),
+            project_name=name,
+            session_id=str(context.session_id) if context.session_id else None,
+            context_type=context.context_type,
+            content=context.content,
+            tags=context.tags,
+            created_at=context.created_at,
+            rank=context.rank,
+        )
+
+
+class ChangeOut(Out):
+    """One recorded move of a session between projects."""
+
+    from_project_id: str
+    to_project_id: str
+    changed_at: datetime
+    reason: str
+    actor: str
+    details: dict[str, Any]
+
+    @classmethod
+    def of(cls, change: ProjectChange) -> ChangeOut:
+        """Build from a record."""
+        return cls(
+            from_project_id=str(change.from_project_id),
+            to_project_id=str(change.to_project_id),
+            changed_at=change.changed_at,
+            reason=change.reason,
+            actor=change.actor,
+            details=change.details,
+        )
+
+
+class StatsOut(Out):
+    """Aggregate session figures."""
+
+    total: int
+    active: int
+    ended: int
+    timed_out: int
+    interrupted: int
+    total_duration_seconds: float
+    average_duration_seconds: float | None
+    contexts: int
+    events: int
+    input_tokens: int
+    output_tokens: int
+
+    @classmethod
+    def of(cls, stats: SessionStats) -> StatsOut:
+        """Build from a record."""
+        return cls.model_validate(stats)

@@ -1,0 +1,29 @@
+"""Who is calling: the connection a tool call arrived on, and the agent behind it."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """One MCP connection (stdio process, HTTP MCP session, or API client)."""
+
+    connection_id: str
+    agent_type: str = "unknown"
+    transport: str = "api"
+
+
+def estimate_tokens(chars: int) -> int:
+    """A rough token count for `chars` characters of text (about four characters a token)."""
+    return math.ceil(chars / 4) if chars > 0 else 0
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """A tool call to count on the session it touches, inside the same transaction as its work."""
+
+    tool: str
+    input_chars: int
+    output_chars: int = 400  # lifecycle results are a session record or two

@@ -1,0 +1,34 @@
+"""Background upkeep a running server does: close stranded sessions at start, reap idle ones."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import anyio
+
+from aidis.errors import AidisError
+from aidis.services.sessions import SessionService
+
+log = logging.getLogger("aidis.maintenance")
+
+
+async def close_stranded(sessions: SessionService, idle_timeout: timedelta) -> int:
+    """Close sessions left open past the idle window by a crash (run once at start-up)."""
+    closed = await anyio.to_thread.run_sync(sessions.close_stranded_on_startup, idle_timeout)
+    if closed:
+        log.info("closed %d sessions stranded by an earlier stop", closed)
+    return closed
+
+
+async def reap_forever(sessions: SessionService, idle_timeout: timedelta, interval_seconds: float) -> None:
+    """Time out idle sessions every `interval_seconds` until cancelled; a failed round is logged and retried."""
+    while True:
+        await anyio.sleep(interval_seconds)
+        try:
+            reaped = await anyio.to_thread.run_sync(sessions.reap_idle, idle_timeout)
+        except AidisError as exc:
+            log.error("idle reaper round failed: %s", exc.message)
+            continue
+        if reaped:
+            log.info("timed out %d idle sessions", reaped)

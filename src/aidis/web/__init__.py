@@ -1,0 +1,1 @@
+"""The HTTP surface: dashboard, JSON API, health, metrics, and MCP at /mcp."""
