@@ -7,11 +7,11 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import pytest
-from mcp import Client
 
 from aidis.app import AppContext
 from aidis.mcp.identity import FixedConnection
 from aidis.mcp.server import build_mcp_server
+from mcp import Client
 
 ClientFactory = Callable[..., AbstractAsyncContextManager[Client]]
 

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import httpx
 import httpx2
-from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from aidis.app import AppContext
+from mcp import Client
 from tests.mcp.conftest import call
 from tests.mcp.transports import running_http_server
 
 
 def _client(url: str, connection: str | None = None, mode: str = "auto") -> Client:
     headers = {"X-AIDIS-Connection": connection} if connection else None
-    transport = streamable_http_client(f"{url}/mcp", http_client=httpx2.AsyncClient(headers=headers, timeout=30))
+    transport = streamable_http_client(
+        f"{url}/mcp", http_client=httpx2.AsyncClient(headers=headers, timeout=30)
+    )
     return Client(transport, mode=mode)  # type: ignore[arg-type]
 
 

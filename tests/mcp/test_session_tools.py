@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from mcp import Client
 from sqlalchemy import select
 
 from aidis.app import AppContext, build_app
 from aidis.db.schema import analytics_events, contexts, sessions
 from aidis.mcp.identity import FixedConnection
 from aidis.mcp.server import build_mcp_server
+from mcp import Client
 from tests.mcp.conftest import ClientFactory, call
 from tests.support import Database, FakeClock
 
@@ -71,7 +71,9 @@ async def test_project_switch_moves_session_and_later_contexts_together(
     assert [(c.reason, c.to_project_id) for c in changes] == [("project_switch", beta.id)]
 
 
-async def test_naming_a_project_from_an_unassigned_session_assigns_it(app: AppContext, connect: ClientFactory) -> None:
+async def test_naming_a_project_from_an_unassigned_session_assigns_it(
+    app: AppContext, connect: ClientFactory
+) -> None:
     app.projects.create("alpha")
     async with connect() as client:
         await call(client, "context_store", {"content": "before"})
@@ -92,7 +94,9 @@ async def test_counters_and_tokens_are_in_the_database_and_match_rows(
         row = conn.execute(select(sessions).where(sessions.c.id == session_id)).one()
         n_contexts = len(conn.execute(select(contexts.c.id).where(contexts.c.session_id == session_id)).all())
         n_events = len(
-            conn.execute(select(analytics_events.c.id).where(analytics_events.c.session_id == session_id)).all()
+            conn.execute(
+                select(analytics_events.c.id).where(analytics_events.c.session_id == session_id)
+            ).all()
         )
     assert row.context_count == n_contexts == 3
     assert row.event_count == n_events

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from mcp import Client
 from sqlalchemy import select
 
 from aidis.db.schema import sessions
+from mcp import Client
 from tests.mcp.conftest import call, call_error
 from tests.mcp.transports import stdio_params, wait_until
 from tests.support import Database
@@ -30,8 +30,11 @@ async def test_agent_run_over_stdio(db: Database) -> None:
 
     def second_session_closed() -> bool:
         with db.engine.connect() as conn:
-            row = conn.execute(select(sessions.c.status, sessions.c.end_reason).where(
-                sessions.c.display_id == status["session"]["display_id"])).one()
+            row = conn.execute(
+                select(sessions.c.status, sessions.c.end_reason).where(
+                    sessions.c.display_id == status["session"]["display_id"]
+                )
+            ).one()
         return row.status == "ended" and row.end_reason == "connection_closed"
 
     wait_until(second_session_closed, what=f"session {second_id} to be closed when the stdio client left")

@@ -75,7 +75,9 @@ async def test_every_tool_accepts_valid_input(app: AppContext, connect: ClientFa
     assert {tool for tool, _, _ in VALID} == {t for t, _, _ in INVALID}
 
 
-@pytest.mark.parametrize(("tool", "args", "expected"), INVALID, ids=[f"{t}-{i}" for i, (t, _, _) in enumerate(INVALID)])
+@pytest.mark.parametrize(
+    ("tool", "args", "expected"), INVALID, ids=[f"{t}-{i}" for i, (t, _, _) in enumerate(INVALID)]
+)
 async def test_invalid_input_names_the_field_and_changes_nothing(
     app: AppContext, db: Database, connect: ClientFactory, tool: str, args: dict[str, Any], expected: str
 ) -> None:

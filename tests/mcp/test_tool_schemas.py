@@ -9,14 +9,28 @@ from jsonschema import Draft202012Validator
 from tests.mcp.conftest import ClientFactory
 
 EXPECTED = {
-    "aidis_ping", "aidis_status", "aidis_help",
-    "project_create", "project_list", "project_switch", "project_current", "project_info",
-    "session_new", "session_assign", "session_status", "session_end", "session_list",
-    "context_store", "context_search", "context_recent",
+    "aidis_ping",
+    "aidis_status",
+    "aidis_help",
+    "project_create",
+    "project_list",
+    "project_switch",
+    "project_current",
+    "project_info",
+    "session_new",
+    "session_assign",
+    "session_status",
+    "session_end",
+    "session_list",
+    "context_store",
+    "context_search",
+    "context_recent",
 }
 
 
-def _strings(schema: dict[str, Any], defs: dict[str, Any], path: str = "") -> list[tuple[str, dict[str, Any]]]:
+def _strings(
+    schema: dict[str, Any], defs: dict[str, Any], path: str = ""
+) -> list[tuple[str, dict[str, Any]]]:
     """Every string-typed schema node reachable from `schema`."""
     if "$ref" in schema:
         return _strings(defs[schema["$ref"].split("/")[-1]], defs, path)
@@ -42,7 +56,9 @@ async def test_all_tools_load_and_pass_schema_validation(connect: ClientFactory)
         assert tool.output_schema is not None, tool.name
         Draft202012Validator.check_schema(tool.output_schema)
         assert tool.input_schema.get("additionalProperties") is False, f"{tool.name} accepts unknown keys"
-        assert tool.description and len(tool.description) > 30, f"{tool.name} needs a docstring agents can act on"
+        assert tool.description and len(tool.description) > 30, (
+            f"{tool.name} needs a docstring agents can act on"
+        )
         for path, node in _strings(tool.input_schema, tool.input_schema.get("$defs", {})):
             assert "maxLength" in node, f"{tool.name}{path} has no length limit"
 

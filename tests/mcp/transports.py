@@ -58,7 +58,9 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 15.0, what: str = 
 def running_http_server(app: AppContext) -> Iterator[str]:
     """Serve the AIDIS web app (with MCP at /mcp) on a free loopback port; yield its base URL."""
     port = free_port()
-    config = uvicorn.Config(create_web_app(app), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        create_web_app(app), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -44,4 +44,6 @@ def _database_errors() -> Iterator[None]:
         yield
     except (OperationalError, InterfaceError) as exc:
         log.error("database unavailable: %s", getattr(exc, "orig", exc))
-        raise Unavailable("the AIDIS database cannot be reached right now; nothing was written, retry shortly") from exc
+        raise Unavailable(
+            "the AIDIS database cannot be reached right now; nothing was written, retry shortly"
+        ) from exc
