@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install serve mcp test lint typecheck pytest bench clean
+.PHONY: install browser serve mcp test lint typecheck pytest screenshots clean
 
 install: $(STAMP)
 
@@ -30,8 +30,17 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install
+browser:                ## Debian's Chromium for the dashboard tests (never `playwright install`)
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing chromium (apt-get)"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
+
+pytest: install browser
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+screenshots: install browser   ## refresh docs/screenshots/ from demo data
+	$(BIN)/python scripts/screenshots.py
 
 test: lint typecheck pytest   ## install, then lint, type-check and run the whole suite (SQLite + PostgreSQL)
 

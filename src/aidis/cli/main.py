@@ -107,6 +107,43 @@ def mcp() -> None:
         app.close()
 
 
+@cli.command("demo-data")
+def demo_data(
+    sessions: Annotated[int, typer.Option(min=1, help="How many sessions to create")] = 120,
+    days: Annotated[int, typer.Option(min=1, help="Spread them over this many past days")] = 30,
+    bulk: Annotated[bool, typer.Option(help="Set-based synthetic data for benchmarks (no contexts)")] = False,
+    events_per_session: Annotated[int, typer.Option(min=2, max=100, help="With --bulk")] = 5,
+    projects: Annotated[int, typer.Option(min=1, max=1000, help="With --bulk")] = 20,
+) -> None:
+    """Fill the database with demo data: realistic (through the services) or --bulk (millions of rows)."""
+    from rich.progress import Progress
+
+    from aidis.services.demo import generate_bulk, seed_realistic
+
+    settings = _settings()
+    _configure_logging(settings.model_copy(update={"log_level": "WARNING"}))
+    app = _build(settings)
+    try:
+        if not bulk:
+            made = seed_realistic(app.engine, now=app.clock(), sessions=sessions, days=days)
+            typer.echo(f"created {made} demo sessions over {days} days")
+            return
+        with Progress(console=err) as progress:
+            task = progress.add_task("sessions", total=sessions)
+            generate_bulk(
+                app.engine,
+                now=app.clock(),
+                sessions=sessions,
+                events_per_session=events_per_session,
+                projects=projects,
+                days=days,
+                progress=lambda n: progress.advance(task, n),
+            )
+        typer.echo(f"generated {sessions} sessions and {sessions * events_per_session} events")
+    finally:
+        app.close()
+
+
 @db_cli.command("upgrade")
 def db_upgrade() -> None:
     """Create or upgrade the database named by AIDIS_DATABASE_URL (default: the SQLite file)."""

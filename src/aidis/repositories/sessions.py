@@ -260,10 +260,41 @@ def _apply_filter(query: Select[Any], flt: SessionFilter) -> Select[Any]:
     return query.where(and_(*conditions)) if conditions else query
 
 
-def list_sessions(conn: Connection, flt: SessionFilter, *, limit: int, offset: int) -> list[Session]:
-    """Sessions matching `flt`, newest first."""
-    query = _apply_filter(_base(), flt).order_by(sessions.c.started_at.desc(), sessions.c.id).limit(limit)
-    rows = conn.execute(query.offset(offset))
+SORTS = {
+    "-started_at": (sessions.c.started_at, True),
+    "started_at": (sessions.c.started_at, False),
+    "-last_activity_at": (sessions.c.last_activity_at, True),
+    "last_activity_at": (sessions.c.last_activity_at, False),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """Where the previous page ended: the sort key and id of its last row."""
+
+    key: datetime
+    id: uuid.UUID
+
+
+def list_sessions(
+    conn: Connection,
+    flt: SessionFilter,
+    *,
+    limit: int,
+    offset: int = 0,
+    sort: str = "-started_at",
+    after: Cursor | None = None,
+) -> list[Session]:
+    """Sessions matching `flt` in `sort` order; page by `after` (keyset, fast) or `offset`."""
+    column, descending = SORTS[sort]
+    query = _apply_filter(_base(), flt)
+    if after is not None:
+        if descending:
+            query = query.where(or_(column < after.key, and_(column == after.key, sessions.c.id > after.id)))
+        else:
+            query = query.where(or_(column > after.key, and_(column == after.key, sessions.c.id > after.id)))
+    order = column.desc() if descending else column.asc()
+    rows = conn.execute(query.order_by(order, sessions.c.id).limit(limit).offset(offset))
     return [_to_session(row) for row in rows]
 
 

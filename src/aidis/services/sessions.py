@@ -31,7 +31,7 @@ from aidis.repositories import connections as connections_repo
 from aidis.repositories import events as events_repo
 from aidis.repositories import projects as projects_repo
 from aidis.repositories import sessions as repo
-from aidis.repositories.sessions import SessionFilter
+from aidis.repositories.sessions import Cursor, SessionFilter
 from aidis.services.base import ServiceBase
 from aidis.services.caller import Caller, ToolCall, estimate_tokens
 from aidis.services.projects import find_project
@@ -483,14 +483,27 @@ class SessionService(ServiceBase):
                 changes_repo.changes_for_session(conn, session.id),
             )
 
-    def list(self, flt: SessionFilter, *, limit: int = 50, offset: int = 0) -> tuple[list[Session], int]:
-        """A page of sessions matching `flt`, newest first, and the total count."""
+    def list(
+        self,
+        flt: SessionFilter,
+        *,
+        limit: int = 50,
+        offset: int = 0,
+        sort: str = "-started_at",
+        after: Cursor | None = None,
+        with_total: bool = True,
+    ) -> tuple[list[Session], int | None]:
+        """A page of sessions matching `flt` and (unless `with_total` is off) how many match in all."""
         if not 1 <= limit <= 500:
             raise InvalidInput("limit must be between 1 and 500", field="limit")
         if offset < 0:
             raise InvalidInput("offset must not be negative", field="offset")
+        if sort not in repo.SORTS:
+            raise InvalidInput(f"sort must be one of {', '.join(repo.SORTS)}", field="sort")
         with self.reading() as conn:
-            return repo.list_sessions(conn, flt, limit=limit, offset=offset), repo.count_sessions(conn, flt)
+            items = repo.list_sessions(conn, flt, limit=limit, offset=offset, sort=sort, after=after)
+            total = repo.count_sessions(conn, flt) if with_total else None
+            return items, total
 
     def touch(
         self,

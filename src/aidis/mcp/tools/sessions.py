@@ -143,7 +143,8 @@ async def session_list(env: ToolEnv, args: SessionListIn) -> SessionListOut:
         unassigned=args.unassigned,
         since=args.since,
     )
-    items, total = await env.run(env.app.sessions.list, flt, limit=args.limit, offset=args.offset)
+    items, counted = await env.run(env.app.sessions.list, flt, limit=args.limit, offset=args.offset)
+    total = counted or 0
     end = args.offset + len(items)
     out = SessionListOut(
         items=[SessionOut.of(s, env.now()) for s in items],

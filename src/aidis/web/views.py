@@ -1,0 +1,221 @@
+"""Dashboard pages: overview, sessions (with Unassigned triage), session detail, projects."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from starlette.responses import Response
+
+from aidis.app import AppContext
+from aidis.enums import Actor, SessionStatus
+from aidis.errors import AidisError, InvalidInput
+from aidis.repositories.sessions import SessionFilter
+from aidis.schemas import ContextOut, SessionOut
+from aidis.web.api import decode_cursor, encode_cursor, session_filter
+from aidis.web.charts import stack_by_project, stacked_bars_svg
+from aidis.web.errors import status_of
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+PAGE_SIZE = 50
+CHART_DAYS = 30
+
+
+def _app(request: Request) -> AppContext:
+    app: AppContext = request.app.state.aidis
+    return app
+
+
+def duration(seconds: float | None) -> str:
+    """'1h 02m', '3m 05s', '12s'."""
+    if seconds is None:
+        return "–"
+    total = int(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{minutes}m {secs:02d}s"
+    return f"{secs}s"
+
+
+def when(value: datetime | None) -> str:
+    """A UTC timestamp as 'YYYY-MM-DD HH:MM'."""
+    return value.strftime("%Y-%m-%d %H:%M") if value else "–"
+
+
+templates.env.filters["duration"] = duration
+templates.env.filters["when"] = when
+templates.env.filters["num"] = lambda n: f"{n:,}".replace(",", "\u202f")
+
+
+def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """Render a page template."""
+    return templates.TemplateResponse(
+        request, name, {"nav": name.split(".")[0], **context}, status_code=status_code
+    )
+
+
+def error_page(request: Request, error: AidisError) -> HTMLResponse:
+    """A page that explains what went wrong (the same words the API uses)."""
+    return render(request, "error.html", status_code=status_of(error), error=error)
+
+
+def _chart(app: AppContext, project: str | None) -> Any:
+    today = app.clock().date()
+    first = today - timedelta(days=CHART_DAYS - 1)
+    since = datetime.combine(first, datetime.min.time(), tzinfo=app.clock().tzinfo)
+    rows = app.stats.sessions_per_day(project, since=since)
+    days, series = stack_by_project(rows, first, today)
+    return stacked_bars_svg(days, series)
+
+
+@router.get("/", response_class=HTMLResponse)
+def overview(request: Request) -> Response:
+    """Sessions per project per day, active now, unassigned count, recent sessions."""
+    app = _app(request)
+    totals = app.stats.totals()
+    since = app.clock() - timedelta(days=CHART_DAYS)
+    recent, _ = app.sessions.list(SessionFilter(), limit=10, with_total=False)
+    return render(
+        request,
+        "overview.html",
+        totals=totals,
+        chart=_chart(app, None),
+        month=app.stats.session_stats(since=since),
+        chart_days=CHART_DAYS,
+        recent=[SessionOut.of(s, app.clock()) for s in recent],
+    )
+
+
+@router.get("/sessions", response_class=HTMLResponse)
+def sessions_page(
+    request: Request,
+    project: Annotated[str | None, Query(max_length=200)] = None,
+    status: Annotated[str | None, Query(max_length=20)] = None,
+    unassigned: bool = False,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    assigned: Annotated[int | None, Query(ge=0)] = None,
+    to: Annotated[str | None, Query(max_length=200)] = None,
+    error: Annotated[str | None, Query(max_length=500)] = None,
+) -> Response:
+    """The sessions table with filter chips, a project filter, search, paging and triage."""
+    app = _app(request)
+    try:
+        status_value = SessionStatus(status) if status else None
+    except ValueError:
+        return error_page(request, InvalidInput(f"unknown status {status!r}", field="status"))
+    try:
+        flt = session_filter(app, project or None, status_value, unassigned, None, None, None, q)
+        after = decode_cursor(cursor) if cursor else None
+        items, total = app.sessions.list(flt, limit=PAGE_SIZE + 1, after=after)
+    except AidisError as exc:
+        return error_page(request, exc)
+    page = items[:PAGE_SIZE]
+    keep = {
+        "project": project or "",
+        "status": status or "",
+        "q": q or "",
+        "unassigned": "1" if unassigned else "",
+    }
+    keep = {k: v for k, v in keep.items() if v}
+    next_url = None
+    if len(items) > PAGE_SIZE:
+        next_url = "/sessions?" + urlencode({**keep, "cursor": encode_cursor(page[-1], "-started_at")})
+    totals = app.stats.totals()
+    return render(
+        request,
+        "sessions.html",
+        sessions=[SessionOut.of(s, app.clock()) for s in page],
+        total=total,
+        next_url=next_url,
+        projects=[p.project for p in app.projects.list(include_archived=False)],
+        filters={"project": project or "", "status": status or "", "q": q or "", "unassigned": unassigned},
+        statuses=[s.value for s in SessionStatus],
+        totals=totals,
+        back="/sessions?" + urlencode(keep),
+        assigned=assigned,
+        assigned_to=to,
+        error=error,
+    )
+
+
+@router.post("/sessions/assign")
+def assign_from_page(
+    request: Request,
+    project: Annotated[str, Form(max_length=200)] = "",
+    session_ids: Annotated[list[str] | None, Form(max_length=1000)] = None,
+    back: Annotated[str, Form(max_length=2000)] = "/sessions",
+) -> Response:
+    """Assign the ticked sessions to a project (one transaction), then return to the same list."""
+    app = _app(request)
+    target = back if back.startswith("/sessions") else "/sessions"
+    joiner = "&" if "?" in target else "?"
+    if not session_ids:
+        return RedirectResponse(f"{target}{joiner}{urlencode({'error': 'select at least one session'})}", 303)
+    if not project:
+        return RedirectResponse(
+            f"{target}{joiner}{urlencode({'error': 'choose a project to assign to'})}", 303
+        )
+    try:
+        moved = app.sessions.assign_many(session_ids, project, actor=Actor.USER)
+    except AidisError as exc:
+        return RedirectResponse(f"{target}{joiner}{urlencode({'error': exc.message})}", 303)
+    name = moved[0].project_display_name if moved else project
+    return RedirectResponse(f"{target}{joiner}{urlencode({'assigned': len(moved), 'to': name})}", 303)
+
+
+@router.get("/sessions/{ref}", response_class=HTMLResponse)
+def session_page(request: Request, ref: str) -> Response:
+    """One session: its timeline of events, its contexts, its project changes."""
+    app = _app(request)
+    try:
+        detail = app.sessions.detail(ref)
+    except AidisError as exc:
+        return error_page(request, exc)
+    names = {p.project.id: p.project.display_name for p in app.projects.list()}
+    return render(
+        request,
+        "session.html",
+        session=SessionOut.of(detail.session, app.clock()),
+        events=detail.events,
+        contexts=[ContextOut.of(c) for c in app.contexts.for_session(detail.session.id)],
+        changes=detail.changes,
+        names=names,
+    )
+
+
+@router.get("/projects", response_class=HTMLResponse)
+def projects_page(request: Request) -> Response:
+    """Every project with its session count."""
+    app = _app(request)
+    return render(request, "projects.html", projects=app.projects.list())
+
+
+@router.get("/projects/{ref}", response_class=HTMLResponse)
+def project_page(request: Request, ref: str) -> Response:
+    """One project: its statistics, sessions per day, recent sessions."""
+    app = _app(request)
+    try:
+        project = app.projects.get(ref)
+    except AidisError as exc:
+        return error_page(request, exc)
+    recent, total = app.sessions.list(SessionFilter(project_id=project.id), limit=20)
+    return render(
+        request,
+        "project.html",
+        project=project,
+        stats=app.stats.session_stats(str(project.id)),
+        chart=_chart(app, str(project.id)),
+        chart_days=CHART_DAYS,
+        total=total,
+        recent=[SessionOut.of(s, app.clock()) for s in recent],
+    )
