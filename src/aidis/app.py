@@ -11,8 +11,11 @@ from aidis.config import Settings
 from aidis.db.engine import build_engine
 from aidis.db.migrate import upgrade
 from aidis.db.types import utcnow
+from aidis.services.backfill import BackfillService
 from aidis.services.base import Clock
 from aidis.services.contexts import ContextService
+from aidis.services.importing import LegacyImporter
+from aidis.services.integrity import IntegrityService
 from aidis.services.projects import ProjectService
 from aidis.services.sessions import SessionService
 from aidis.services.stats import StatsService
@@ -29,6 +32,9 @@ class AppContext:
     sessions: SessionService
     stats: StatsService
     contexts: ContextService
+    backfill: BackfillService
+    integrity: IntegrityService
+    importer: LegacyImporter
 
     @property
     def idle_timeout(self) -> timedelta:
@@ -51,6 +57,7 @@ def build_app(settings: Settings, *, migrate: bool = True, clock: Clock = utcnow
     if migrate:
         upgrade(engine)
     sessions = SessionService(engine, clock)
+    idle_timeout = timedelta(minutes=settings.idle_timeout_minutes)
     return AppContext(
         settings=settings,
         engine=engine,
@@ -59,4 +66,7 @@ def build_app(settings: Settings, *, migrate: bool = True, clock: Clock = utcnow
         sessions=sessions,
         stats=StatsService(engine, clock),
         contexts=ContextService(engine, clock, sessions),
+        backfill=BackfillService(engine, clock),
+        integrity=IntegrityService(engine, clock, sessions, idle_timeout),
+        importer=LegacyImporter(engine, clock, idle_timeout),
     )

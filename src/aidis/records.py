@@ -158,3 +158,4 @@ class DayCount:
     project_id: uuid.UUID
     project_name: str
     sessions: int
+    tokens: int = 0

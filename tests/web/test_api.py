@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -85,6 +86,16 @@ async def test_since_until_and_sort(http: httpx.AsyncClient, seeded: dict[str, A
     assert [s["display_id"] for s in body["items"]] == [s.display_id for s in alpha[1:]]
 
 
+async def test_a_bare_date_means_midnight_utc(
+    http: httpx.AsyncClient, seeded: dict[str, Any], clock: FakeClock
+) -> None:
+    tomorrow = (clock.now.date() + timedelta(days=1)).isoformat()
+    today = clock.now.date().isoformat()
+    assert (await http.get(f"/api/v1/sessions?since={tomorrow}")).json()["total"] == 0
+    assert (await http.get(f"/api/v1/sessions?until={tomorrow}")).json()["total"] == 12
+    assert (await http.get(f"/api/v1/stats/daily?since={today}")).status_code == 200
+
+
 async def test_cursor_paging_visits_every_session_once(
     http: httpx.AsyncClient, seeded: dict[str, Any]
 ) -> None:
@@ -148,7 +159,7 @@ async def test_bulk_assign_with_one_unknown_session_changes_nothing(
         ("get", "/api/v1/sessions?limit=0", None, 422, "limit"),
         ("get", "/api/v1/sessions?status=zombie", None, 422, "status"),
         ("get", "/api/v1/sessions?cursor=notacursor", None, 422, "cursor"),
-        ("get", "/api/v1/sessions?since=2026-01-01T00:00:00", None, 422, "since/until"),
+        ("get", "/api/v1/sessions?since=2026-01-01T10:30:00", None, 422, "since/until"),
         ("get", "/api/v1/sessions?project=alpah", None, 404, "project"),
         ("get", "/api/v1/sessions/SES-1999-00001", None, 404, "session"),
         ("get", "/api/v1/projects/nope", None, 404, "project"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio
 import typer
@@ -142,6 +142,134 @@ def demo_data(
         typer.echo(f"generated {sessions} sessions and {sessions * events_per_session} events")
     finally:
         app.close()
+
+
+@cli.command("import-legacy")
+def import_legacy(
+    source_url: Annotated[
+        str, typer.Argument(help="postgresql:// URL of the TypeScript AIDIS database (read only)")
+    ],
+    dry_run: Annotated[
+        bool, typer.Option(help="Do all the work, show the summary, then roll it back")
+    ] = False,
+) -> None:
+    """Copy a TypeScript-AIDIS database into this one. Running it again imports nothing new."""
+    from rich.progress import Progress
+    from rich.table import Table
+
+    settings = _settings()
+    _configure_logging(settings.model_copy(update={"log_level": "WARNING"}))
+    app = _build(settings)
+    try:
+        with Progress(console=err) as progress:
+            tasks: dict[str, Any] = {}
+
+            def advance(table: str, done: int, total: int) -> None:
+                if table not in tasks:
+                    tasks[table] = progress.add_task(table, total=total)
+                progress.update(tasks[table], completed=done)
+
+            report = app.importer.run(source_url, dry_run=dry_run, progress=advance)
+    except AidisError as exc:
+        raise _fail(exc.message) from exc
+    finally:
+        app.close()
+    table = Table(title=f"import {report.run_id}" + (" (dry run: nothing written)" if report.dry_run else ""))
+    for column in ("table", "in source", "imported before", "imported now", "reconciled", "notes"):
+        table.add_column(column, justify="left" if column in ("table", "notes") else "right")
+    for name, summary in report.tables.items():
+        notes = "; ".join(f"{k}: {v}" for k, v in summary.notes.items())
+        table.add_row(
+            name,
+            str(summary.source),
+            str(summary.already),
+            str(summary.imported),
+            "yes" if summary.reconciled else "NO",
+            notes,
+        )
+    Console().print(table)
+    if not all(s.reconciled for s in report.tables.values()):
+        raise typer.Exit(code=1)
+
+
+@cli.command()
+def backfill(
+    dry_run: Annotated[bool, typer.Option(help="Show what would change, change nothing")] = False,
+    min_share: Annotated[
+        float, typer.Option(help="Share of a session's evidence one project needs (0.5–1]")
+    ] = 1.0,
+    revert: Annotated[str | None, typer.Option(help="Undo the backfill run with this id")] = None,
+) -> None:
+    """Assign Unassigned sessions to the project their own contexts and events name (recorded, revertible)."""
+    from rich.table import Table
+
+    settings = _settings()
+    _configure_logging(settings)
+    app = _build(settings)
+    try:
+        if revert is not None:
+            moved = app.backfill.revert(revert)
+            typer.echo(f"reverted {moved} sessions of {revert}")
+            return
+        report = app.backfill.run(min_share=min_share, dry_run=dry_run)
+    except AidisError as exc:
+        raise _fail(exc.message) from exc
+    finally:
+        app.close()
+    table = Table(
+        title=f"backfill {report.run_id}" + (" (dry run: nothing written)" if report.dry_run else "")
+    )
+    table.add_column("project")
+    table.add_column("sessions assigned", justify="right")
+    for name, count in report.by_project:
+        table.add_row(name, str(count))
+    Console().print(table)
+    typer.echo(
+        f"{report.candidates} Unassigned sessions looked at, {report.assigned} assigned, "
+        f"{report.kept_unassigned} kept Unassigned (no, split or weak evidence)."
+    )
+    if not report.dry_run and report.assigned:
+        typer.echo(f"Undo with: aidis backfill --revert {report.run_id}")
+
+
+@cli.command()
+def check(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+    fix: Annotated[bool, typer.Option(help="Repair what is safely repairable, then check again")] = False,
+) -> None:
+    """Integrity assertions; exit code 0 when clean, 1 when something is violated (for cron)."""
+    import json
+
+    from rich.table import Table
+
+    settings = _settings()
+    _configure_logging(settings.model_copy(update={"log_level": "WARNING"}))
+    app = _build(settings)
+    try:
+        report = app.integrity.fix() if fix else app.integrity.check()
+    except AidisError as exc:
+        raise _fail(exc.message) from exc
+    finally:
+        app.close()
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        table = Table(title="aidis check" + (" --fix" if fix else ""))
+        for column in ("check", "violations", "examples", "fixed"):
+            table.add_column(column)
+        for result in report.checks:
+            table.add_row(
+                result.description,
+                str(result.violations),
+                ", ".join(result.samples[:3]),
+                str(report.fixes.get(result.name, ""))
+                if fix
+                else ("fixable" if result.fixable and result.violations else ""),
+            )
+        Console().print(table)
+        typer.echo("clean" if report.clean else "VIOLATIONS FOUND")
+    if not report.clean:
+        raise typer.Exit(code=1)
 
 
 @db_cli.command("upgrade")

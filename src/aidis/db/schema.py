@@ -138,7 +138,13 @@ Index(
     postgresql_where=text("status = 'active'"),
 )
 Index("ix_sessions_project_started", sessions.c.project_id, sessions.c.started_at)
-Index("ix_sessions_started", sessions.c.started_at)
+Index(
+    "ix_sessions_started_cover",
+    sessions.c.started_at,
+    sessions.c.project_id,
+    sessions.c.input_tokens,
+    sessions.c.output_tokens,
+)
 Index("ix_sessions_agent_activity", sessions.c.agent_type, sessions.c.last_activity_at)
 Index(
     "ix_sessions_open_activity",
@@ -203,3 +209,14 @@ analytics_events = Table(
 Index("ix_analytics_events_session", analytics_events.c.session_id, analytics_events.c.occurred_at)
 Index("ix_analytics_events_project_time", analytics_events.c.project_id, analytics_events.c.occurred_at)
 Index("ix_analytics_events_type_time", analytics_events.c.event_type, analytics_events.c.occurred_at)
+
+legacy_imports = Table(
+    "legacy_imports",
+    metadata,
+    Column("kind", String(20), primary_key=True),
+    Column("legacy_id", String(64), primary_key=True),
+    Column("local_id", String(64), nullable=False),
+    Column("run_id", String(64), nullable=False),
+    Column("imported_at", UTCDateTime(), nullable=False),
+)
+Index("ix_legacy_imports_run", legacy_imports.c.run_id)

@@ -8,6 +8,7 @@ from sqlalchemy import (
     Column,
     ColumnElement,
     Connection,
+    Date,
     Float,
     Table,
     cast,
@@ -31,11 +32,17 @@ def epoch_seconds_between(
     return (func.julianday(end) - func.julianday(start)) * 86400.0
 
 
-def utc_day(dialect: str, column: Column[Any] | KeyedColumnElement[Any]) -> ColumnElement[str]:
-    """The UTC calendar day (YYYY-MM-DD) of a timestamp column."""
+def utc_day(dialect: str, column: Column[Any] | KeyedColumnElement[Any]) -> ColumnElement[Any]:
+    """The UTC calendar day of a timestamp column: a DATE on PostgreSQL (cheap to group by),
+    'YYYY-MM-DD' text on SQLite. Callers format with `day_text`."""
     if dialect == "postgresql":
-        return func.to_char(func.timezone(literal_column("'UTC'"), column), "YYYY-MM-DD")
+        return cast(func.timezone(literal_column("'UTC'"), column), Date())
     return func.substr(column, 1, 10)
+
+
+def day_text(value: Any) -> str:
+    """A `utc_day` result as 'YYYY-MM-DD'."""
+    return value if isinstance(value, str) else value.isoformat()
 
 
 def insert_ignoring_duplicates(conn: Connection, table: Table, values: dict[str, Any]) -> int:
@@ -50,3 +57,18 @@ def json_array_contains(dialect: str, column: Column[Any], value: str) -> Column
         return column.op("@>")(cast(literal([value], JSONB()), JSONB()))
     each = func.json_each(column).table_valued("value")
     return exists(select(1).select_from(each).where(each.c.value == value))
+
+
+def json_text_field(dialect: str, column: Column[Any], key: str) -> ColumnElement[str]:
+    """The text value of `key` in a JSON object column (NULL when missing)."""
+    if dialect == "postgresql":
+        return column.op("->>")(literal(key))
+    return func.json_extract(column, f"$.{key}")
+
+
+def json_object(dialect: str, **fields: Any) -> ColumnElement[Any]:
+    """A JSON object built in SQL from column expressions or literals."""
+    args: list[Any] = []
+    for key, value in fields.items():
+        args += [literal(key), value]
+    return func.jsonb_build_object(*args) if dialect == "postgresql" else func.json_object(*args)

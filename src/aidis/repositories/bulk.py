@@ -124,8 +124,11 @@ def insert_events(conn: Connection, *, events_per_session: int) -> None:
 
 
 def analyze(conn: Connection) -> None:
-    """Refresh planner statistics after a bulk load."""
-    conn.execute(text("ANALYZE"))
+    """Refresh planner statistics (and, on PostgreSQL, the visibility map) after a bulk load.
+
+    PostgreSQL's VACUUM cannot run in a transaction: give this an AUTOCOMMIT connection there.
+    """
+    conn.execute(text("VACUUM ANALYZE" if conn.dialect.name == "postgresql" else "ANALYZE"))
 
 
 def count_generated(conn: Connection) -> int:

@@ -307,3 +307,18 @@ def count_sessions(conn: Connection, flt: SessionFilter) -> int:
 def ids_in_project(conn: Connection, project_id: uuid.UUID) -> list[uuid.UUID]:
     """Ids of every session of a project."""
     return list(conn.execute(select(sessions.c.id).where(sessions.c.project_id == project_id)).scalars())
+
+
+def reserve_display_numbers(conn: Connection, year: int, count: int) -> int:
+    """Reserve `count` consecutive numbers for `year` in one statement; return the first."""
+    last = next_display_number(conn, year)  # takes one (and creates the counter if needed)
+    if count > 1:
+        last = int(
+            conn.execute(
+                update(session_counters)
+                .where(session_counters.c.year == year)
+                .values(last_value=session_counters.c.last_value + (count - 1))
+                .returning(session_counters.c.last_value)
+            ).scalar_one()
+        )
+    return last - count + 1

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, case, func, select
 
 from aidis.db.schema import contexts, projects, sessions
-from aidis.db.sqlfuncs import epoch_seconds_between, utc_day
+from aidis.db.sqlfuncs import day_text, epoch_seconds_between, utc_day
 from aidis.enums import SENTINEL_PROJECT_ID
 from aidis.records import DayCount, SessionStats
 
@@ -70,18 +70,29 @@ def sessions_per_project_per_day(
     """How many sessions started on each UTC day, per project, oldest day first."""
     day = utc_day(conn.dialect.name, sessions.c.started_at).label("day")
     counts = (
-        select(day, sessions.c.project_id, func.count().label("n"))
+        select(
+            day,
+            sessions.c.project_id,
+            func.count().label("n"),
+            func.sum(sessions.c.input_tokens + sessions.c.output_tokens).label("tokens"),
+        )
         .where(*_where(project_id, since, until))
         .group_by(day, sessions.c.project_id)
         .subquery()
     )
     rows = conn.execute(
-        select(counts.c.day, counts.c.project_id, projects.c.name, counts.c.n)
+        select(counts.c.day, counts.c.project_id, projects.c.name, counts.c.n, counts.c.tokens)
         .join(projects, projects.c.id == counts.c.project_id)
         .order_by(counts.c.day, projects.c.name)
     )
     return [
-        DayCount(day=row.day, project_id=row.project_id, project_name=row.name, sessions=int(row.n))
+        DayCount(
+            day=day_text(row.day),
+            project_id=row.project_id,
+            project_name=row.name,
+            sessions=int(row.n),
+            tokens=int(row.tokens or 0),
+        )
         for row in rows
     ]
 

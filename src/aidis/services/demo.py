@@ -146,5 +146,5 @@ def generate_bulk(
             progress(size)
     with engine.begin() as conn:
         bulk.insert_events(conn, events_per_session=events_per_session)
-    with engine.begin() as conn:
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         bulk.analyze(conn)

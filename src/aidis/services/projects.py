@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import difflib
 import uuid
 from dataclasses import dataclass
@@ -132,6 +133,11 @@ class ProjectService(ServiceBase):
             projects = repo.list_projects(conn, include_archived=include_archived)
             counts = repo.session_counts(conn)
         return [ProjectSummary(p, counts.get(p.id, 0)) for p in projects]
+
+    def choices(self, *, include_archived: bool = False) -> builtins.list[Project]:
+        """Projects by name, without counting their sessions (for pickers)."""
+        with self.reading() as conn:
+            return repo.list_projects(conn, include_archived=include_archived)
 
     def rename(self, ref: str, new_name: str, *, actor: Actor = Actor.USER) -> Project:
         """Rename a project; the sentinel cannot be renamed."""

@@ -624,16 +624,17 @@ class SessionService(ServiceBase):
 
     def reap_idle(self, timeout: timedelta) -> int:
         """Time out sessions idle longer than `timeout`, each ended at its last activity with an end event."""
-        return self._close_idle(timeout, EndReason.IDLE_TIMEOUT)
+        return self.close_idle(timeout, EndReason.IDLE_TIMEOUT)
 
     def close_stranded_on_startup(self, timeout: timedelta) -> int:
         """On start-up, close sessions a crash left open past the idle window (ended at last activity).
 
         Sessions still inside the window stay open so their connection can resume them.
         """
-        return self._close_idle(timeout, EndReason.RESTART_CLEANUP)
+        return self.close_idle(timeout, EndReason.RESTART_CLEANUP)
 
-    def _close_idle(self, timeout: timedelta, reason: EndReason) -> int:
+    def close_idle(self, timeout: timedelta, reason: EndReason) -> int:
+        """Close every session idle longer than `timeout` for `reason`, at its last activity, with end events."""
         if timeout <= timedelta(0):
             raise InvalidInput("timeout must be positive", field="timeout")
         cutoff = self.clock() - timeout

@@ -124,8 +124,8 @@ def session_filter(
     status: SessionStatus | None,
     unassigned: bool,
     agent: str | None,
-    since: datetime | date | None,
-    until: datetime | date | None,
+    since: date | datetime | None,
+    until: date | datetime | None,
     q: str | None,
 ) -> SessionFilter:
     """Build a SessionFilter from request values (shared by the API and the pages)."""
@@ -140,7 +140,7 @@ def session_filter(
     )
 
 
-def _as_datetime(value: datetime | date | None) -> datetime | None:
+def _as_datetime(value: date | datetime | None) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, datetime):
@@ -159,8 +159,8 @@ def list_sessions(
     status: SessionStatus | None = None,
     unassigned: bool = False,
     agent: Annotated[str | None, Query(max_length=64)] = None,
-    since: datetime | date | None = None,
-    until: datetime | date | None = None,
+    since: date | datetime | None = None,
+    until: date | datetime | None = None,
     q: Annotated[str | None, Query(max_length=200, description="Text in title, goal or display id")] = None,
     sort: Annotated[str, Query(pattern="^-?(started_at|last_activity_at)$")] = "-started_at",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -255,8 +255,8 @@ def bulk_assign(app: App, body: BulkAssignIn) -> BulkAssignOut:
 def stats(
     app: App,
     project: Annotated[str | None, Query(max_length=200)] = None,
-    since: datetime | date | None = None,
-    until: datetime | date | None = None,
+    since: date | datetime | None = None,
+    until: date | datetime | None = None,
 ) -> StatsOut:
     """Session counts, durations, contexts, events and tokens (for one project when given)."""
     return StatsOut.of(app.stats.session_stats(project, _as_datetime(since), _as_datetime(until)))
@@ -270,8 +270,8 @@ class DailyOut(BaseModel):
 def daily(
     app: App,
     project: Annotated[str | None, Query(max_length=200)] = None,
-    since: datetime | date | None = None,
-    until: datetime | date | None = None,
+    since: date | datetime | None = None,
+    until: date | datetime | None = None,
 ) -> DailyOut:
     """Sessions started per UTC day per project."""
     days = app.stats.sessions_per_day(project, _as_datetime(since), _as_datetime(until))

@@ -68,13 +68,15 @@ def error_page(request: Request, error: AidisError) -> HTMLResponse:
     return render(request, "error.html", status_code=status_of(error), error=error)
 
 
-def _chart(app: AppContext, project: str | None) -> Any:
+def _chart(app: AppContext, project: str | None) -> tuple[Any, dict[str, int]]:
+    """The per-day chart of the last CHART_DAYS days, and that window's session and token totals."""
     today = app.clock().date()
     first = today - timedelta(days=CHART_DAYS - 1)
     since = datetime.combine(first, datetime.min.time(), tzinfo=app.clock().tzinfo)
     rows = app.stats.sessions_per_day(project, since=since)
     days, series = stack_by_project(rows, first, today)
-    return stacked_bars_svg(days, series)
+    window = {"total": sum(r.sessions for r in rows), "tokens": sum(r.tokens for r in rows)}
+    return stacked_bars_svg(days, series), window
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -82,14 +84,14 @@ def overview(request: Request) -> Response:
     """Sessions per project per day, active now, unassigned count, recent sessions."""
     app = _app(request)
     totals = app.stats.totals()
-    since = app.clock() - timedelta(days=CHART_DAYS)
+    chart, window = _chart(app, None)
     recent, _ = app.sessions.list(SessionFilter(), limit=10, with_total=False)
     return render(
         request,
         "overview.html",
         totals=totals,
-        chart=_chart(app, None),
-        month=app.stats.session_stats(since=since),
+        chart=chart,
+        window=window,
         chart_days=CHART_DAYS,
         recent=[SessionOut.of(s, app.clock()) for s in recent],
     )
@@ -137,7 +139,7 @@ def sessions_page(
         sessions=[SessionOut.of(s, app.clock()) for s in page],
         total=total,
         next_url=next_url,
-        projects=[p.project for p in app.projects.list(include_archived=False)],
+        projects=app.projects.choices(),
         filters={"project": project or "", "status": status or "", "q": q or "", "unassigned": unassigned},
         statuses=[s.value for s in SessionStatus],
         totals=totals,
@@ -181,7 +183,7 @@ def session_page(request: Request, ref: str) -> Response:
         detail = app.sessions.detail(ref)
     except AidisError as exc:
         return error_page(request, exc)
-    names = {p.project.id: p.project.display_name for p in app.projects.list()}
+    names = {p.id: p.display_name for p in app.projects.choices(include_archived=True)}
     return render(
         request,
         "session.html",
@@ -214,7 +216,7 @@ def project_page(request: Request, ref: str) -> Response:
         "project.html",
         project=project,
         stats=app.stats.session_stats(str(project.id)),
-        chart=_chart(app, str(project.id)),
+        chart=_chart(app, str(project.id))[0],
         chart_days=CHART_DAYS,
         total=total,
         recent=[SessionOut.of(s, app.clock()) for s in recent],

@@ -1,0 +1,201 @@
+"""Set-based SQL for the backfill: a constant number of statements, whatever the number of sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Select, and_, cast, func, insert, literal, select, union_all, update
+
+from aidis.db.schema import analytics_events, contexts, projects, session_project_changes, sessions
+from aidis.db.sqlfuncs import json_object, json_text_field
+from aidis.db.types import UUIDType
+from aidis.enums import SENTINEL_PROJECT_ID, Actor, ChangeReason, EventType
+
+
+def _legacy_project(conn: Connection) -> Any:
+    raw = json_text_field(conn.dialect.name, analytics_events.c.payload, "legacy_project_id")
+    return cast(raw, UUIDType()) if conn.dialect.name == "postgresql" else raw
+
+
+def winners(conn: Connection, min_share: float) -> Select[Any]:
+    """Unassigned sessions whose project evidence points at one project with at least `min_share` of it.
+
+    Evidence: the session's contexts stored in a real project, and its events' legacy project.
+    A winner must also hold a strict majority, so a tie never picks a project.
+    """
+    candidates = select(sessions.c.id).where(sessions.c.project_id == SENTINEL_PROJECT_ID).subquery("cand")
+    legacy = _legacy_project(conn)
+    evidence = union_all(
+        select(contexts.c.session_id.label("session_id"), contexts.c.project_id.label("project_id"))
+        .join(candidates, candidates.c.id == contexts.c.session_id)
+        .where(contexts.c.project_id != SENTINEL_PROJECT_ID),
+        select(analytics_events.c.session_id.label("session_id"), legacy.label("project_id"))
+        .join(candidates, candidates.c.id == analytics_events.c.session_id)
+        .where(legacy.is_not(None)),
+    ).subquery("ev")
+    per = (
+        select(evidence.c.session_id, evidence.c.project_id, func.count().label("n"))
+        .join(projects, projects.c.id == evidence.c.project_id)
+        .where(evidence.c.project_id != SENTINEL_PROJECT_ID)
+        .group_by(evidence.c.session_id, evidence.c.project_id)
+        .subquery("per")
+    )
+    totals = (
+        select(per.c.session_id, func.sum(per.c.n).label("total"), func.max(per.c.n).label("top"))
+        .group_by(per.c.session_id)
+        .subquery("tot")
+    )
+    return (
+        select(per.c.session_id, per.c.project_id, per.c.n, totals.c.total)
+        .join(totals, totals.c.session_id == per.c.session_id)
+        .where(per.c.n == totals.c.top, per.c.n >= min_share * totals.c.total, 2 * per.c.n > totals.c.total)
+    )
+
+
+def count_candidates(conn: Connection) -> int:
+    """Sessions in Unassigned (the ones a backfill may assign)."""
+    return int(
+        conn.execute(
+            select(func.count()).select_from(sessions).where(sessions.c.project_id == SENTINEL_PROJECT_ID)
+        ).scalar_one()
+    )
+
+
+def record_plan(conn: Connection, *, min_share: float, run_id: str, now: datetime) -> int:
+    """Write one backfill change per winning session (with its evidence); return how many."""
+    plan = winners(conn, min_share).subquery("w")
+    details = json_object(
+        conn.dialect.name, evidence=plan.c.n, evidence_total=plan.c.total, min_share=literal(min_share)
+    )
+    source = select(
+        plan.c.session_id,
+        literal(SENTINEL_PROJECT_ID, UUIDType()),
+        plan.c.project_id,
+        literal(now, session_project_changes.c.changed_at.type),
+        literal(ChangeReason.BACKFILL.value),
+        literal(Actor.BACKFILL.value),
+        literal(run_id),
+        details,
+    )
+    result = conn.execute(
+        insert(session_project_changes).from_select(
+            [
+                "session_id",
+                "from_project_id",
+                "to_project_id",
+                "changed_at",
+                "reason",
+                "actor",
+                "run_id",
+                "details",
+            ],
+            source,
+        )
+    )
+    return _count_run(conn, run_id) if result.rowcount in (-1, None) else int(result.rowcount)
+
+
+def _count_run(conn: Connection, run_id: str) -> int:
+    return int(
+        conn.execute(
+            select(func.count())
+            .select_from(session_project_changes)
+            .where(session_project_changes.c.run_id == run_id)
+        ).scalar_one()
+    )
+
+
+def apply_run(conn: Connection, run_id: str, *, now: datetime) -> int:
+    """Move every session named by `run_id`'s changes to its `to_project_id`, with a session_assigned event.
+
+    A session is moved only while it still sits in the change's from-project (so nothing that was
+    reassigned since is overwritten). Returns how many sessions moved.
+    """
+    c = session_project_changes
+    moved = conn.execute(
+        update(sessions)
+        .where(
+            c.c.run_id == run_id,
+            c.c.session_id == sessions.c.id,
+            sessions.c.project_id == c.c.from_project_id,
+        )
+        .values(project_id=c.c.to_project_id, event_count=sessions.c.event_count + 1)
+    ).rowcount
+    payload = json_object(
+        conn.dialect.name,
+        from_project_id=c.c.from_project_id,
+        to_project_id=c.c.to_project_id,
+        reason=c.c.reason,
+        run_id=c.c.run_id,
+    )
+    conn.execute(
+        insert(analytics_events).from_select(
+            ["occurred_at", "actor", "event_type", "project_id", "session_id", "status", "payload"],
+            select(
+                literal(now, analytics_events.c.occurred_at.type),
+                c.c.actor,
+                literal(EventType.SESSION_ASSIGNED.value),
+                c.c.to_project_id,
+                c.c.session_id,
+                literal("ok"),
+                payload,
+            )
+            .join(sessions, sessions.c.id == c.c.session_id)
+            .where(c.c.run_id == run_id, sessions.c.project_id == c.c.to_project_id),
+        )
+    )
+    return int(moved)
+
+
+def plan_summary(conn: Connection, run_id: str) -> list[tuple[str, int]]:
+    """(project name, sessions) for one run, largest first."""
+    c = session_project_changes
+    rows = conn.execute(
+        select(projects.c.name, func.count())
+        .select_from(c.join(projects, projects.c.id == c.c.to_project_id))
+        .where(c.c.run_id == run_id)
+        .group_by(projects.c.name)
+        .order_by(func.count().desc(), projects.c.name)
+    )
+    return [(row[0], int(row[1])) for row in rows]
+
+
+def record_revert(conn: Connection, *, run_id: str, revert_id: str, now: datetime) -> int:
+    """Changes that undo `run_id` for sessions still where it put them; return how many."""
+    c = session_project_changes.alias("orig")
+    source = (
+        select(
+            c.c.session_id,
+            c.c.to_project_id,
+            c.c.from_project_id,
+            literal(now, session_project_changes.c.changed_at.type),
+            literal(ChangeReason.BACKFILL_REVERT.value),
+            literal(Actor.BACKFILL.value),
+            literal(revert_id),
+            json_object(conn.dialect.name, reverts_run=literal(run_id)),
+        )
+        .join(sessions, and_(sessions.c.id == c.c.session_id, sessions.c.project_id == c.c.to_project_id))
+        .where(c.c.run_id == run_id, c.c.reason == ChangeReason.BACKFILL.value)
+    )
+    conn.execute(
+        insert(session_project_changes).from_select(
+            [
+                "session_id",
+                "from_project_id",
+                "to_project_id",
+                "changed_at",
+                "reason",
+                "actor",
+                "run_id",
+                "details",
+            ],
+            source,
+        )
+    )
+    return _count_run(conn, revert_id)
+
+
+def run_exists(conn: Connection, run_id: str) -> bool:
+    """True when some change carries `run_id`."""
+    return _count_run(conn, run_id) > 0

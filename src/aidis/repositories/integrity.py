@@ -1,0 +1,138 @@
+"""SQL for integrity assertions: each returns how many rows break a rule and a few example ids."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Select, and_, exists, func, or_, select, update
+
+from aidis.db.schema import analytics_events, contexts, projects, session_project_changes, sessions
+from aidis.enums import EventType
+from aidis.repositories.importing import counter_expressions
+
+SAMPLE = 5
+
+
+def _run(conn: Connection, ids: Select[Any]) -> tuple[int, list[str]]:
+    sub = ids.subquery()
+    total = int(conn.execute(select(func.count()).select_from(sub)).scalar_one())
+    sample = [str(v) for v in conn.execute(select(sub).limit(SAMPLE)).scalars()] if total else []
+    return total, sample
+
+
+def null_project(conn: Connection) -> tuple[int, list[str]]:
+    """Sessions with a NULL project (the schema forbids it; this proves it)."""
+    return _run(conn, select(sessions.c.id).where(sessions.c.project_id.is_(None)))
+
+
+def dangling_project(conn: Connection) -> tuple[int, list[str]]:
+    """Sessions, contexts or events pointing at a project that does not exist."""
+    parts = []
+    for table in (sessions, contexts, analytics_events):
+        missing = ~exists().where(projects.c.id == table.c.project_id)
+        parts.append(select(table.c.id).where(missing))
+    total, sample = 0, []
+    for part in parts:
+        n, s = _run(conn, part)
+        total += n
+        sample += s
+    return total, sample[:SAMPLE]
+
+
+def idle_open(conn: Connection, cutoff: datetime) -> tuple[int, list[str]]:
+    """Active sessions whose last activity is older than the idle timeout."""
+    return _run(
+        conn, select(sessions.c.id).where(sessions.c.status == "active", sessions.c.last_activity_at < cutoff)
+    )
+
+
+def badly_ended(conn: Connection) -> tuple[int, list[str]]:
+    """Sessions whose status and ended_at/end_reason disagree (the schema forbids it)."""
+    return _run(
+        conn,
+        select(sessions.c.id).where(
+            or_(
+                and_(
+                    sessions.c.status != "active",
+                    or_(sessions.c.ended_at.is_(None), sessions.c.end_reason.is_(None)),
+                ),
+                and_(sessions.c.status == "active", sessions.c.ended_at.is_not(None)),
+            )
+        ),
+    )
+
+
+def ended_without_end_event(conn: Connection) -> tuple[int, list[str]]:
+    """Closed sessions with no session_end event."""
+    has_end = exists().where(
+        analytics_events.c.session_id == sessions.c.id,
+        analytics_events.c.event_type == EventType.SESSION_END.value,
+    )
+    return _run(conn, select(sessions.c.id).where(sessions.c.status != "active", ~has_end))
+
+
+def event_project_mismatch(conn: Connection) -> tuple[int, list[str]]:
+    """Events whose project is not their session's project at the time of the event.
+
+    The session's project at time t comes from its change history: the target of the last change
+    at or before t, else the origin of the first change, else its current project. A change and an
+    event in the same instant may be in either order, so both readings are accepted.
+    """
+    spc = session_project_changes
+    e = analytics_events
+
+    def last_before(strict: bool) -> Any:
+        when = spc.c.changed_at < e.c.occurred_at if strict else spc.c.changed_at <= e.c.occurred_at
+        return (
+            select(spc.c.to_project_id)
+            .where(spc.c.session_id == e.c.session_id, when)
+            .order_by(spc.c.changed_at.desc(), spc.c.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    first_origin = (
+        select(spc.c.from_project_id)
+        .where(spc.c.session_id == e.c.session_id)
+        .order_by(spc.c.changed_at, spc.c.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    inclusive = func.coalesce(last_before(False), first_origin, sessions.c.project_id)
+    strict = func.coalesce(last_before(True), first_origin, sessions.c.project_id)
+    return _run(
+        conn,
+        select(e.c.id)
+        .join(sessions, sessions.c.id == e.c.session_id)
+        .where(e.c.project_id != inclusive, e.c.project_id != strict),
+    )
+
+
+def counter_mismatch(conn: Connection) -> tuple[int, list[str]]:
+    """Sessions whose stored counters differ from their rows."""
+    expected = counter_expressions()
+    return _run(
+        conn,
+        select(sessions.c.id).where(
+            or_(*(getattr(sessions.c, name) != expression for name, expression in expected.items()))
+        ),
+    )
+
+
+def duplicate_open(conn: Connection) -> tuple[int, list[str]]:
+    """Connections with more than one open session (the schema forbids it)."""
+    return _run(
+        conn,
+        select(sessions.c.connection_id)
+        .where(sessions.c.status == "active", sessions.c.connection_id.is_not(None))
+        .group_by(sessions.c.connection_id)
+        .having(func.count() > 1),
+    )
+
+
+def fix_counters(conn: Connection) -> int:
+    """Recompute every session counter that disagrees with its rows; return how many sessions changed."""
+    expected = counter_expressions()
+    mismatch = or_(*(getattr(sessions.c, name) != expression for name, expression in expected.items()))
+    return int(conn.execute(update(sessions).where(mismatch).values(**expected)).rowcount)

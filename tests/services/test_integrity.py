@@ -1,0 +1,98 @@
+"""`aidis check`: every assertion finds what it should, and --fix repairs only what is safe."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import delete, text, update
+
+from aidis.app import AppContext
+from aidis.db.schema import analytics_events, sessions
+from aidis.services.caller import Caller
+from tests.support import FakeClock
+
+
+def _violations(app: AppContext) -> dict[str, int]:
+    return {name: n for name, n in app.integrity.check().counts().items() if n}
+
+
+def _busy_day(app: AppContext, clock: FakeClock) -> None:
+    app.projects.create("alpha")
+    app.projects.create("beta")
+    caller = Caller("c1", "claude-code")
+    app.contexts.store(caller, "first")
+    app.sessions.switch_project("c1", "alpha")
+    app.contexts.store(caller, "second", project="beta")
+    clock.advance(minutes=5)
+    app.sessions.new("c1", project="beta")
+    app.sessions.record_call(caller, "session_status", input_chars=10)
+    app.sessions.end_for_connection("c1")
+
+
+def test_normal_work_is_clean(app: AppContext, clock: FakeClock) -> None:
+    _busy_day(app, clock)
+    assert _violations(app) == {}
+
+
+def test_idle_open_sessions_are_found_and_fixed_with_end_events(app: AppContext, clock: FakeClock) -> None:
+    stale = app.sessions.start("stale")
+    clock.advance(hours=2)
+    assert _violations(app) == {"idle_open_session": 1}
+    report = app.integrity.fix()
+    assert report.clean and report.fixes["idle_open_session"] == 1
+    fixed = app.sessions.detail(stale.id)
+    assert fixed.session.end_reason == "integrity_fix" and fixed.events[-1].event_type == "session_end"
+
+
+def test_missing_end_event_and_counters_are_found_and_fixed(app: AppContext, clock: FakeClock) -> None:
+    _busy_day(app, clock)
+    with app.engine.begin() as conn:
+        conn.execute(delete(analytics_events).where(analytics_events.c.event_type == "session_end"))
+        conn.execute(update(sessions).values(context_count=sessions.c.context_count + 7))
+    found = _violations(app)
+    assert found == {"missing_end_event": 2, "counter_mismatch": 2}
+    report = app.integrity.fix()
+    assert report.clean, report.counts()
+    assert report.fixes["missing_end_event"] == 2
+
+
+def test_event_in_the_wrong_project_is_reported_not_fixed(app: AppContext, clock: FakeClock) -> None:
+    alpha = app.projects.create("alpha")
+    session = app.sessions.start("c1")
+    with app.engine.begin() as conn:
+        conn.execute(
+            update(analytics_events)
+            .where(analytics_events.c.session_id == session.id)
+            .values(project_id=alpha.id)
+        )
+    assert _violations(app) == {"event_project_mismatch": 1}
+    report = app.integrity.fix()
+    assert report.counts()["event_project_mismatch"] == 1 and not report.clean
+
+
+def test_events_follow_the_change_history(app: AppContext, clock: FakeClock) -> None:
+    """Events written before a move keep the old project and that is correct, not a violation."""
+    app.projects.create("alpha")
+    app.projects.create("beta")
+    session = app.sessions.start("c1", project="alpha")
+    for target in ("beta", "alpha", "beta"):
+        clock.advance(minutes=1)
+        app.sessions.record_call(Caller("c1"), "aidis_ping", input_chars=4)
+        clock.advance(minutes=1)
+        app.sessions.assign(session.id, target)
+    assert _violations(app) == {}
+
+
+def test_no_null_or_dangling_projects_even_when_triggers_are_bypassed_elsewhere(app: AppContext) -> None:
+    app.sessions.start("c1")
+    counts = app.integrity.check().counts()
+    assert counts["null_project"] == 0 and counts["dangling_project"] == 0
+
+
+def test_check_reads_only(app: AppContext, clock: FakeClock) -> None:
+    app.sessions.start("stale")
+    clock.advance(hours=3)
+    app.integrity.check()
+    with app.engine.connect() as conn:
+        assert conn.execute(text("SELECT status FROM sessions")).scalar_one() == "active"
+    assert timedelta(hours=3) > app.idle_timeout
