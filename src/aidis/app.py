@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from opentelemetry import trace
+from opentelemetry.trace import TracerProvider
 from sqlalchemy import Engine
 
+from aidis import __version__
 from aidis.config import Settings
 from aidis.db.engine import build_engine
 from aidis.db.migrate import upgrade
@@ -19,6 +22,7 @@ from aidis.services.integrity import IntegrityService
 from aidis.services.projects import ProjectService
 from aidis.services.sessions import SessionService
 from aidis.services.stats import StatsService
+from aidis.telemetry import Telemetry, install_commit_hooks
 
 
 @dataclass
@@ -28,6 +32,7 @@ class AppContext:
     settings: Settings
     engine: Engine
     clock: Clock
+    telemetry: Telemetry
     projects: ProjectService
     sessions: SessionService
     stats: StatsService
@@ -51,22 +56,38 @@ class AppContext:
         self.engine.dispose()
 
 
-def build_app(settings: Settings, *, migrate: bool = True, clock: Clock = utcnow) -> AppContext:
-    """Build the engine and services from settings, migrating the database first by default."""
+def build_app(
+    settings: Settings,
+    *,
+    migrate: bool = True,
+    clock: Clock = utcnow,
+    tracer_provider: TracerProvider | None = None,
+) -> AppContext:
+    """Build the engine and services from settings, migrating the database first by default.
+
+    Tracing goes to `tracer_provider`, else to the globally configured one (no-op unless
+    OTEL_EXPORTER_OTLP_ENDPOINT is set, see `aidis.telemetry`).
+    """
     engine = build_engine(settings.resolved_database_url())
     if migrate:
         upgrade(engine)
-    sessions = SessionService(engine, clock)
+    install_commit_hooks(engine)
+    provider = tracer_provider or trace.get_tracer_provider()
+    telemetry = Telemetry(tracer=provider.get_tracer("aidis", __version__))
+    sessions = SessionService(engine, clock, telemetry)
     idle_timeout = timedelta(minutes=settings.idle_timeout_minutes)
+    stats = StatsService(engine, clock, telemetry)
+    telemetry.metrics.watch_database(stats.totals)
     return AppContext(
         settings=settings,
         engine=engine,
         clock=clock,
-        projects=ProjectService(engine, clock),
+        telemetry=telemetry,
+        projects=ProjectService(engine, clock, telemetry),
         sessions=sessions,
-        stats=StatsService(engine, clock),
+        stats=stats,
         contexts=ContextService(engine, clock, sessions),
-        backfill=BackfillService(engine, clock),
+        backfill=BackfillService(engine, clock, telemetry),
         integrity=IntegrityService(engine, clock, sessions, idle_timeout),
         importer=LegacyImporter(engine, clock, idle_timeout),
     )

@@ -26,6 +26,14 @@ class Settings(BaseSettings):
         default=30.0, gt=0, description="Minutes without activity after which a session is timed out."
     )
     reap_interval_seconds: float = Field(default=60.0, gt=0, description="How often the idle reaper runs.")
+    integrity_check_interval_seconds: float = Field(
+        default=3600.0,
+        ge=0,
+        description="How often `aidis serve` runs the integrity check for /metrics (0: never).",
+    )
+    json_logs: bool | None = Field(
+        default=None, description="JSON logs (default: when stderr is not a terminal)."
+    )
     host: str = Field(default="127.0.0.1", description="Address `aidis serve` binds.")
     port: int = Field(default=8765, ge=1, le=65535, description="Port `aidis serve` binds.")
     agent_type: str = Field(default="unknown", max_length=64, description="Agent name for stdio sessions.")

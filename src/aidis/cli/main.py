@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import logging
-import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import anyio
 import typer
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
 from rich.console import Console
 
 from aidis import __version__
@@ -17,6 +18,7 @@ from aidis.db.engine import build_engine
 from aidis.db.migrate import current_revision, head_revision, upgrade
 from aidis.enums import Actor, EndReason
 from aidis.errors import AidisError
+from aidis.telemetry import configure_logging, tracer_provider_from_env
 
 cli = typer.Typer(
     name="aidis",
@@ -34,11 +36,15 @@ def _settings() -> Settings:
 
 
 def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    configure_logging(settings.log_level, json_logs=settings.json_logs)
+
+
+def _configure_tracing() -> TracerProvider | None:
+    """Export spans over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set; otherwise tracing stays a no-op."""
+    provider = tracer_provider_from_env()
+    if provider is not None:
+        trace.set_tracer_provider(provider)
+    return provider
 
 
 def _fail(message: str) -> typer.Exit:
@@ -75,13 +81,23 @@ def serve(
     updates = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = settings.model_copy(update=updates)
     _configure_logging(settings)
+    provider = _configure_tracing()
     app = _build(settings)
     err.print(
         f"AIDIS {__version__} on http://{settings.host}:{settings.port}/  (MCP: /mcp, database: {app.engine_name})"
     )
-    uvicorn.run(
-        create_web_app(app), host=settings.host, port=settings.port, log_level=settings.log_level.lower()
-    )
+    try:
+        uvicorn.run(
+            create_web_app(app),
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level.lower(),
+            log_config=None,  # keep AIDIS's logging (JSON when not on a terminal)
+        )
+    finally:
+        app.close()
+        if provider is not None:
+            provider.shutdown()
 
 
 @cli.command()
@@ -93,6 +109,7 @@ def mcp() -> None:
 
     settings = _settings()
     _configure_logging(settings)
+    provider = _configure_tracing()
     app = _build(settings)
     identity = FixedConnection.new("stdio", settings.agent_type, settings.connection_id)
     server = build_mcp_server(app, identity)
@@ -105,6 +122,8 @@ def mcp() -> None:
                 identity.connection_id, reason=EndReason.CONNECTION_CLOSED, actor=Actor.SYSTEM
             )
         app.close()
+        if provider is not None:
+            provider.shutdown()
 
 
 @cli.command("demo-data")
@@ -236,10 +255,14 @@ def backfill(
 def check(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
     fix: Annotated[bool, typer.Option(help="Repair what is safely repairable, then check again")] = False,
+    prometheus_textfile: Annotated[
+        Path | None, typer.Option(help="Also write the counts for node_exporter's textfile collector")
+    ] = None,
 ) -> None:
     """Integrity assertions; exit code 0 when clean, 1 when something is violated (for cron)."""
     import json
 
+    from prometheus_client import write_to_textfile
     from rich.table import Table
 
     settings = _settings()
@@ -251,6 +274,8 @@ def check(
         raise _fail(exc.message) from exc
     finally:
         app.close()
+    if prometheus_textfile is not None:
+        write_to_textfile(str(prometheus_textfile), app.telemetry.metrics.registry)
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2))
     else:

@@ -18,6 +18,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools.base import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
 from mcp_types import ToolAnnotations
+from opentelemetry.trace import StatusCode
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from aidis.app import AppContext
@@ -95,6 +96,21 @@ class AidisTool(Tool):
         return await super().run(arguments, context, convert_result)
 
 
+def _describe_result(span: Any, result: BaseModel) -> None:
+    """Put the session and project a tool call ended up in on its span."""
+    session = getattr(result, "session", None)
+    if session is None or not hasattr(session, "project_id"):
+        return
+    span.set_attributes(
+        {
+            "aidis.session.id": session.id,
+            "aidis.session.display_id": session.display_id,
+            "aidis.project.id": session.project_id,
+            "aidis.project.name": session.project_name,
+        }
+    )
+
+
 @dataclass
 class ToolSpec:
     """One tool: name, models, handler and hints for clients."""
@@ -114,33 +130,47 @@ def build_tool(
 ) -> Tool:
     """Turn a ToolSpec into an SDK Tool bound to `app` and a connection resolver."""
 
+    tracer = app.telemetry.tracer
+    record = observe or app.telemetry.metrics.observe_tool
+
     async def call(ctx: Context, **fields: Any) -> BaseModel:
         started = time.perf_counter()
         outcome = "ok"
         args = spec.input_model.model_validate(fields)
         caller = resolve(ctx)
         env = ToolEnv(app, caller, spec.name, len(json.dumps(fields, default=str)))
-        try:
-            return await spec.handler(env, args)
-        except AidisError as exc:
-            outcome = exc.code
-            raise ToolError(describe_aidis_error(exc)) from exc
-        except Exception as exc:
-            outcome = "internal_error"
-            ref = uuid.uuid4().hex[:10]
-            log.exception(
-                "tool %s failed unexpectedly (ref %s)",
-                spec.name,
-                ref,
-                extra={"tool": spec.name, "connection_id": caller.connection_id, "error_ref": ref},
-            )
-            raise ToolError(
-                f"internal error in {spec.name} (ref {ref}); it is logged on the AIDIS server. "
-                "The tool's database work was rolled back."
-            ) from exc
-        finally:
-            if observe is not None:
-                observe(spec.name, outcome, time.perf_counter() - started)
+        attributes = {
+            "aidis.tool": spec.name,
+            "aidis.connection.id": caller.connection_id,
+            "aidis.agent": caller.agent_type,
+        }
+        with tracer.start_as_current_span(f"aidis.tool {spec.name}", attributes=attributes) as span:
+            try:
+                result = await spec.handler(env, args)
+                _describe_result(span, result)
+                return result
+            except AidisError as exc:
+                outcome = exc.code
+                raise ToolError(describe_aidis_error(exc)) from exc
+            except Exception as exc:
+                outcome = "internal_error"
+                ref = uuid.uuid4().hex[:10]
+                span.record_exception(exc)
+                log.exception(
+                    "tool %s failed unexpectedly (ref %s)",
+                    spec.name,
+                    ref,
+                    extra={"tool": spec.name, "connection_id": caller.connection_id, "error_ref": ref},
+                )
+                raise ToolError(
+                    f"internal error in {spec.name} (ref {ref}); it is logged on the AIDIS server. "
+                    "The tool's database work was rolled back."
+                ) from exc
+            finally:
+                span.set_attribute("aidis.outcome", outcome)
+                if outcome != "ok":
+                    span.set_status(StatusCode.ERROR, outcome)
+                record(spec.name, outcome, time.perf_counter() - started)
 
     doc = (spec.handler.__doc__ or spec.title).strip()
     return AidisTool(

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Row, Select, and_, case, func, insert, or_, s
 from sqlalchemy.exc import IntegrityError
 
 from aidis.db.schema import projects, session_counters, sessions
-from aidis.enums import SENTINEL_PROJECT_ID, SessionStatus
+from aidis.enums import SENTINEL_DISPLAY_NAME, SENTINEL_PROJECT_ID, SessionStatus
 from aidis.records import Session
 
 _COLUMNS = (*sessions.c, projects.c.name.label("project_name"))
@@ -322,3 +322,16 @@ def reserve_display_numbers(conn: Connection, year: int, count: int) -> int:
             ).scalar_one()
         )
     return last - count + 1
+
+
+def count_by_project(conn: Connection, session_ids: Sequence[uuid.UUID]) -> dict[str, int]:
+    """How many of `session_ids` each project holds, by display name ('Unassigned' for the sentinel)."""
+    if not session_ids:
+        return {}
+    rows = conn.execute(
+        select(sessions.c.project_id, projects.c.name, func.count())
+        .join(projects, projects.c.id == sessions.c.project_id)
+        .where(sessions.c.id.in_(session_ids))
+        .group_by(sessions.c.project_id, projects.c.name)
+    )
+    return {(SENTINEL_DISPLAY_NAME if row[0] == SENTINEL_PROJECT_ID else row[1]): int(row[2]) for row in rows}

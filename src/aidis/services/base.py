@@ -12,6 +12,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from aidis.db.engine import READ_ONLY_OPTION
 from aidis.errors import Unavailable
+from aidis.telemetry import Telemetry
 
 log = logging.getLogger("aidis.db")
 
@@ -21,9 +22,10 @@ Clock = Callable[[], datetime]
 class ServiceBase:
     """Holds the engine and clock; `unit_of_work()` yields one transaction."""
 
-    def __init__(self, engine: Engine, clock: Clock) -> None:
+    def __init__(self, engine: Engine, clock: Clock, telemetry: Telemetry | None = None) -> None:
         self.engine = engine
         self.clock = clock
+        self.telemetry = telemetry or Telemetry()
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Connection]:

@@ -60,7 +60,7 @@ class ContextService(ServiceBase):
     """Store and search contexts, always in a project and counted on the caller's session."""
 
     def __init__(self, engine: Engine, clock: Clock, sessions: SessionService) -> None:
-        super().__init__(engine, clock)
+        super().__init__(engine, clock, sessions.telemetry)
         self.sessions = sessions
 
     def store(
@@ -84,7 +84,7 @@ class ContextService(ServiceBase):
             raise InvalidInput(f"content must be at most {MAX_CONTENT} characters", field="content")
         cleaned_tags = clean_tags(tags)
         now = self.clock()
-        with self.unit_of_work() as conn:
+        with self.telemetry.tracer.start_as_current_span("aidis.context.store"), self.unit_of_work() as conn:
             target = find_project(conn, project) if project is not None else None
             session = self.sessions.ensure_in(
                 conn,

@@ -56,7 +56,7 @@ class IntegrityService(ServiceBase):
     """Runs the checks and the safe repairs."""
 
     def __init__(self, engine: Any, clock: Clock, sessions: SessionService, idle_timeout: timedelta) -> None:
-        super().__init__(engine, clock)
+        super().__init__(engine, clock, sessions.telemetry)
         self.sessions = sessions
         self.idle_timeout = idle_timeout
 
@@ -99,13 +99,15 @@ class IntegrityService(ServiceBase):
         ]
 
     def check(self) -> IntegrityReport:
-        """Run every assertion (read-only)."""
+        """Run every assertion (read-only) and publish the counts on the integrity gauge."""
         results = []
-        with self.reading() as conn:
+        with self.telemetry.tracer.start_as_current_span("aidis.integrity.check"), self.reading() as conn:
             for name, description, run, fixable in self._checks():
                 violations, samples = run(conn)
                 results.append(CheckResult(name, description, violations, samples, fixable))
-        return IntegrityReport(results)
+        report = IntegrityReport(results)
+        self.telemetry.metrics.set_integrity(report.counts())
+        return report
 
     def fix(self) -> IntegrityReport:
         """Repair what is safe (idle sessions closed with end events, missing end events written,

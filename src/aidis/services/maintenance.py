@@ -8,6 +8,7 @@ from datetime import timedelta
 import anyio
 
 from aidis.errors import AidisError
+from aidis.services.integrity import IntegrityService
 from aidis.services.sessions import SessionService
 
 log = logging.getLogger("aidis.maintenance")
@@ -32,3 +33,16 @@ async def reap_forever(sessions: SessionService, idle_timeout: timedelta, interv
             continue
         if reaped:
             log.info("timed out %d idle sessions", reaped)
+
+
+async def check_forever(integrity: IntegrityService, interval_seconds: float) -> None:
+    """Run the integrity check now and every `interval_seconds`, publishing it on the metrics gauge."""
+    while True:
+        try:
+            report = await anyio.to_thread.run_sync(integrity.check)
+        except AidisError as exc:
+            log.error("integrity check failed: %s", exc.message)
+        else:
+            if not report.clean:
+                log.warning("integrity violations: %s", {k: v for k, v in report.counts().items() if v})
+        await anyio.sleep(interval_seconds)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from opentelemetry.trace import Span
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -35,6 +36,7 @@ from aidis.repositories.sessions import Cursor, SessionFilter
 from aidis.services.base import ServiceBase
 from aidis.services.caller import Caller, ToolCall, estimate_tokens
 from aidis.services.projects import find_project
+from aidis.telemetry import Metrics, after_commit
 
 log = logging.getLogger("aidis.sessions")
 
@@ -104,6 +106,36 @@ class SessionService(ServiceBase):
         Project: explicit → the connection's current project → the agent's last real project →
         the Unassigned sentinel.
         """
+        with self.telemetry.tracer.start_as_current_span("aidis.session.start") as span:
+            started = self._start(
+                conn,
+                connection_id=connection_id,
+                agent_type=agent_type,
+                project=project,
+                title=title,
+                goal=goal,
+                actor=actor,
+                now=now,
+                tags=tags,
+            )
+            _describe(span, started, "ok")
+        metrics = self.telemetry.metrics
+        after_commit(conn, lambda: metrics.sessions_started.labels(started.project_display_name).inc())
+        return started
+
+    def _start(
+        self,
+        conn: Connection,
+        *,
+        connection_id: str | None,
+        agent_type: str,
+        project: str | None,
+        title: str | None,
+        goal: str | None,
+        actor: Actor,
+        now: datetime,
+        tags: Sequence[str],
+    ) -> Session:
         title = _check_text(title, MAX_TITLE, "title")
         goal = _check_text(goal, MAX_GOAL, "goal")
         if connection_id is not None:
@@ -183,6 +215,20 @@ class SessionService(ServiceBase):
         self, conn: Connection, session: Session, *, reason: EndReason, actor: Actor, now: datetime
     ) -> Session:
         """End an open session: `ended_at`, terminal `status` and a `session_end` event, together."""
+        with self.telemetry.tracer.start_as_current_span(
+            "aidis.session.end", attributes={"aidis.end_reason": reason.value}
+        ) as span:
+            ended = self._end(conn, session, reason=reason, actor=actor, now=now)
+            _describe(span, ended, "ok")
+        metrics = self.telemetry.metrics
+        after_commit(
+            conn, lambda: metrics.sessions_ended.labels(ended.project_display_name, reason.value).inc()
+        )
+        return ended
+
+    def _end(
+        self, conn: Connection, session: Session, *, reason: EndReason, actor: Actor, now: datetime
+    ) -> Session:
         ended_at = max(now, session.started_at)
         if not repo.end_session(conn, session.id, ended_at=ended_at, status=reason.status, reason=reason):
             raise Conflict(f"session {session.display_id} is already {session.status}", field="session")
@@ -220,6 +266,28 @@ class SessionService(ServiceBase):
         """
         if session.project_id == project.id:
             return session
+        with self.telemetry.tracer.start_as_current_span(
+            "aidis.session.assign",
+            attributes={
+                "aidis.change.reason": reason.value,
+                "aidis.change.from_project_id": str(session.project_id),
+            },
+        ) as span:
+            moved = self._assign(conn, session, project, reason=reason, actor=actor, now=now, details=details)
+            _describe(span, moved, "ok")
+            return moved
+
+    def _assign(
+        self,
+        conn: Connection,
+        session: Session,
+        project: Project,
+        *,
+        reason: ChangeReason,
+        actor: Actor,
+        now: datetime,
+        details: dict[str, object] | None,
+    ) -> Session:
         changes_repo.record_changes(
             conn,
             [(session.id, session.project_id)],
@@ -637,8 +705,17 @@ class SessionService(ServiceBase):
         """Close every session idle longer than `timeout` for `reason`, at its last activity, with end events."""
         if timeout <= timedelta(0):
             raise InvalidInput("timeout must be positive", field="timeout")
+        with self.telemetry.tracer.start_as_current_span(
+            "aidis.session.reap", attributes={"aidis.end_reason": reason.value}
+        ) as span:
+            closed = self._close_idle_batches(timeout, reason)
+            span.set_attribute("aidis.sessions.closed", closed)
+            return closed
+
+    def _close_idle_batches(self, timeout: timedelta, reason: EndReason) -> int:
         cutoff = self.clock() - timeout
         closed = 0
+        metrics = self.telemetry.metrics
         while True:
             with self.unit_of_work() as conn:
                 batch = repo.open_sessions_idle_since(conn, cutoff, limit=REAP_BATCH)
@@ -668,7 +745,30 @@ class SessionService(ServiceBase):
                     actor=Actor.SYSTEM,
                 )
                 closed += len(closed_ids)
+                after_commit(
+                    conn, _count_ended(metrics, repo.count_by_project(conn, list(closed_ids)), reason)
+                )
                 log.info("closed idle sessions", extra={"count": len(closed_ids), "reason": reason.value})
+
+
+def _describe(span: Span, session: Session, outcome: str) -> None:
+    span.set_attributes(
+        {
+            "aidis.session.id": str(session.id),
+            "aidis.session.display_id": session.display_id,
+            "aidis.project.id": str(session.project_id),
+            "aidis.project.name": session.project_display_name,
+            "aidis.outcome": outcome,
+        }
+    )
+
+
+def _count_ended(metrics: Metrics, per_project: dict[str, int], reason: EndReason) -> Callable[[], None]:
+    def count() -> None:
+        for name, n in per_project.items():
+            metrics.sessions_ended.labels(name, reason.value).inc(n)
+
+    return count
 
 
 def _refuse_archived(project: Project) -> None:

@@ -18,7 +18,7 @@ from aidis.mcp.server import build_mcp_server
 from aidis.services.maintenance import close_stranded, reap_forever
 from aidis.web import api, views
 from aidis.web.errors import install_error_handlers
-from aidis.web.health import healthz, readyz
+from aidis.web.health import healthz, metrics, readyz
 
 STATIC = Path(__file__).parent / "static"
 
@@ -56,6 +56,7 @@ def create_web_app(app: AppContext, *, run_maintenance: bool = True) -> FastAPI:
     web.include_router(views.router)
     web.add_route("/healthz", healthz, include_in_schema=False)
     web.add_route("/readyz", readyz, include_in_schema=False)
+    web.add_route("/metrics", metrics, include_in_schema=False)
     web.mount("/static", StaticFiles(directory=STATIC), name="static")
     web.mount("/", mcp_http)  # last: it answers /mcp
     return web

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import anyio
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from aidis.app import AppContext
 from aidis.db.migrate import current_revision, head_revision
@@ -38,3 +39,10 @@ async def readyz(request: Request) -> JSONResponse:
     app: AppContext = request.app.state.aidis
     ready, body = await anyio.to_thread.run_sync(_readiness, app)
     return JSONResponse(body, status_code=200 if ready else 503)
+
+
+async def metrics(request: Request) -> Response:
+    """Prometheus text format: sessions, tool calls and latency, database gauges, integrity."""
+    app: AppContext = request.app.state.aidis
+    body = await anyio.to_thread.run_sync(generate_latest, app.telemetry.metrics.registry)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
