@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from aidis.errors import InvalidInput
 
 
 def _default_data_dir() -> Path:
@@ -36,6 +38,12 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address `aidis serve` binds.")
     port: int = Field(default=8765, ge=1, le=65535, description="Port `aidis serve` binds.")
+    auth_token: str | None = Field(
+        default=None, min_length=16, description="Bearer token for /mcp and /api and the dashboard login."
+    )
+    allowed_origins: list[str] = Field(
+        default_factory=list, description="Browser origins allowed to call /mcp besides the server's own."
+    )
     agent_type: str = Field(default="unknown", max_length=64, description="Agent name for stdio sessions.")
     connection_id: str | None = Field(
         default=None,
@@ -44,15 +52,25 @@ class Settings(BaseSettings):
     )
     log_level: str = Field(default="INFO", description="Python log level.")
 
-    @field_validator("database_url")
+    @field_validator("database_url", "auth_token", "connection_id", mode="before")
     @classmethod
-    def _normalise_url(cls, value: str | None) -> str | None:
-        if value is None or value.strip() == "":
+    def _blank_is_unset(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip() == "":
             return None
-        return value.strip()
+        return value.strip() if isinstance(value, str) else value
 
     def resolved_database_url(self) -> str:
         """The database URL to use, defaulting to a SQLite file in the data dir."""
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'aidis.db'}"
+
+
+def load_settings() -> Settings:
+    """Settings from the environment; a bad value is an InvalidInput naming its AIDIS_ variable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "AIDIS_" + str(first["loc"][0]).upper() if first["loc"] else "AIDIS_*"
+        raise InvalidInput(f"{name}: {first['msg']}", field=name) from exc

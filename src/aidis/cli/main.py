@@ -13,7 +13,7 @@ from rich.console import Console
 
 from aidis import __version__
 from aidis.app import AppContext, build_app
-from aidis.config import Settings
+from aidis.config import Settings, load_settings
 from aidis.db.engine import build_engine
 from aidis.db.migrate import current_revision, head_revision, upgrade
 from aidis.enums import Actor, EndReason
@@ -32,7 +32,10 @@ err = Console(stderr=True)
 
 
 def _settings() -> Settings:
-    return Settings()
+    try:
+        return load_settings()
+    except AidisError as exc:
+        raise _fail(exc.message) from exc
 
 
 def _configure_logging(settings: Settings) -> None:
@@ -76,10 +79,15 @@ def serve(
     import uvicorn
 
     from aidis.web.app import create_web_app
+    from aidis.web.security import require_token_for_bind
 
     settings = _settings()
     updates = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = settings.model_copy(update=updates)
+    try:
+        require_token_for_bind(settings.host, settings.auth_token)
+    except AidisError as exc:
+        raise _fail(exc.message) from exc
     _configure_logging(settings)
     provider = _configure_tracing()
     app = _build(settings)

@@ -17,7 +17,43 @@ from aidis.errors import InvalidInput
 from aidis.repositories.sessions import Cursor, SessionFilter
 from aidis.schemas import ChangeOut, ContextOut, ProjectOut, SessionOut, StatsOut
 
-router = APIRouter(prefix="/api/v1")
+
+class ErrorDetail(BaseModel):
+    """One broken rule of a request."""
+
+    field: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """What went wrong, and which input it concerns."""
+
+    code: str
+    message: str
+    field: str | None = None
+    hints: list[str] | None = None
+    errors: list[ErrorDetail] | None = None
+
+
+class ErrorOut(BaseModel):
+    """The one error shape of the API."""
+
+    error: ErrorBody
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": description}
+    for status, description in (
+        (401, "Missing or wrong bearer token (when AIDIS_AUTH_TOKEN is set)"),
+        (403, "Forbidden"),
+        (404, "Not found"),
+        (409, "Conflicts with the current state"),
+        (422, "Invalid input; `field` names it"),
+        (503, "Database unavailable"),
+    )
+}
+
+router = APIRouter(prefix="/api/v1", responses=ERRORS)
 
 
 def get_app(request: Request) -> AppContext:

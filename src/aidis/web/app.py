@@ -10,15 +10,17 @@ import anyio
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from mcp.server.mcpserver import MCPServer
+from mcp.server.transport_security import TransportSecuritySettings
 
 from aidis import __version__
 from aidis.app import AppContext
 from aidis.mcp.identity import HttpConnection
 from aidis.mcp.server import build_mcp_server
 from aidis.services.maintenance import close_stranded, reap_forever
-from aidis.web import api, views
+from aidis.web import api, login, views
 from aidis.web.errors import install_error_handlers
 from aidis.web.health import healthz, metrics, readyz
+from aidis.web.security import AccessMiddleware, is_loopback
 
 STATIC = Path(__file__).parent / "static"
 
@@ -26,7 +28,24 @@ STATIC = Path(__file__).parent / "static"
 def create_web_app(app: AppContext, *, run_maintenance: bool = True) -> FastAPI:
     """The whole HTTP surface, bound to one AppContext."""
     mcp_server: MCPServer = build_mcp_server(app, HttpConnection(app.settings.agent_type))
-    mcp_http = mcp_server.streamable_http_app(streamable_http_path="/mcp", host=app.settings.host)
+    settings = app.settings
+    # On loopback the SDK also checks Host/Origin (DNS rebinding); beyond it the bearer token guards /mcp
+    # and AccessMiddleware checks Origin, since the Host a reverse proxy forwards cannot be known here.
+    security = TransportSecuritySettings(enable_dns_rebinding_protection=False)
+    if is_loopback(settings.host):
+        security = TransportSecuritySettings(
+            enable_dns_rebinding_protection=True,
+            allowed_hosts=["127.0.0.1:*", "localhost:*", "[::1]:*"],
+            allowed_origins=[
+                "http://127.0.0.1:*",
+                "http://localhost:*",
+                "http://[::1]:*",
+                *settings.allowed_origins,
+            ],
+        )
+    mcp_http = mcp_server.streamable_http_app(
+        streamable_http_path="/mcp", host=settings.host, transport_security=security
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -52,7 +71,9 @@ def create_web_app(app: AppContext, *, run_maintenance: bool = True) -> FastAPI:
     web.state.aidis = app
     web.state.mcp = mcp_server
     install_error_handlers(web)
+    web.add_middleware(AccessMiddleware, token=settings.auth_token, allowed_origins=settings.allowed_origins)
     web.include_router(api.router)
+    web.include_router(login.router)
     web.include_router(views.router)
     web.add_route("/healthz", healthz, include_in_schema=False)
     web.add_route("/readyz", readyz, include_in_schema=False)
