@@ -68,7 +68,9 @@ def build_app(
     Tracing goes to `tracer_provider`, else to the globally configured one (no-op unless
     OTEL_EXPORTER_OTLP_ENDPOINT is set, see `aidis.telemetry`).
     """
-    engine = build_engine(settings.resolved_database_url())
+    engine = build_engine(
+        settings.resolved_database_url(), sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms
+    )
     if migrate:
         upgrade(engine)
     install_commit_hooks(engine)

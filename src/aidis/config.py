@@ -24,6 +24,9 @@ class Settings(BaseSettings):
         default=None,
         description="sqlite:///path or postgresql://…; default: sqlite file aidis.db under data_dir.",
     )
+    sqlite_busy_timeout_ms: int = Field(
+        default=30_000, ge=0, description="How long a SQLite write waits for a lock before failing (ms)."
+    )
     idle_timeout_minutes: float = Field(
         default=30.0, gt=0, description="Minutes without activity after which a session is timed out."
     )

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, cast, func, insert, literal, select, union_all, update
+from sqlalchemy import Connection, Select, and_, cast, func, insert, literal, select, text, union_all, update
 
 from aidis.db.schema import analytics_events, contexts, projects, session_project_changes, sessions
 from aidis.db.sqlfuncs import json_object, json_text_field
 from aidis.db.types import UUIDType
 from aidis.enums import SENTINEL_PROJECT_ID, Actor, ChangeReason, EventType
+from aidis.repositories import sessions as sessions_repo
 
 
 def _legacy_project(conn: Connection) -> Any:
@@ -41,16 +42,22 @@ def winners(conn: Connection, min_share: float) -> Select[Any]:
         .group_by(evidence.c.session_id, evidence.c.project_id)
         .subquery("per")
     )
-    totals = (
-        select(per.c.session_id, func.sum(per.c.n).label("total"), func.max(per.c.n).label("top"))
-        .group_by(per.c.session_id)
-        .subquery("tot")
+    ranked = select(
+        per.c.session_id,
+        per.c.project_id,
+        per.c.n,
+        func.sum(per.c.n).over(partition_by=per.c.session_id).label("total"),
+        func.max(per.c.n).over(partition_by=per.c.session_id).label("top"),
+    ).subquery("ranked")
+    return select(ranked.c.session_id, ranked.c.project_id, ranked.c.n, ranked.c.total).where(
+        ranked.c.n == ranked.c.top, ranked.c.n >= min_share * ranked.c.total, 2 * ranked.c.n > ranked.c.total
     )
-    return (
-        select(per.c.session_id, per.c.project_id, per.c.n, totals.c.total)
-        .join(totals, totals.c.session_id == per.c.session_id)
-        .where(per.c.n == totals.c.top, per.c.n >= min_share * totals.c.total, 2 * per.c.n > totals.c.total)
-    )
+
+
+def tune_for_bulk(conn: Connection) -> None:
+    """Give this transaction room for its large joins and aggregates (PostgreSQL; SQLite needs nothing)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SET LOCAL work_mem = '256MB'"))
 
 
 def count_candidates(conn: Connection) -> int:
@@ -120,7 +127,11 @@ def apply_run(conn: Connection, run_id: str, *, now: datetime) -> int:
             c.c.session_id == sessions.c.id,
             sessions.c.project_id == c.c.from_project_id,
         )
-        .values(project_id=c.c.to_project_id, event_count=sessions.c.event_count + 1)
+        .values(
+            project_id=c.c.to_project_id,
+            event_count=sessions.c.event_count + 1,
+            last_activity_at=sessions_repo.moved_activity(now),
+        )
     ).rowcount
     payload = json_object(
         conn.dialect.name,

@@ -118,17 +118,34 @@ def get_open_for_connection(conn: Connection, connection_id: str, *, lock: bool 
     return _to_session(row) if row else None
 
 
-def set_project(conn: Connection, session_id: uuid.UUID, project_id: uuid.UUID) -> None:
+def moved_activity(now: datetime) -> Any:
+    """`last_activity_at` after a move at `now`: an open session's move is activity, so it can never
+    be closed (at its last activity) before the change that put it in its project."""
+    return case(
+        (and_(sessions.c.status == "active", sessions.c.last_activity_at < now), now),
+        else_=sessions.c.last_activity_at,
+    )
+
+
+def set_project(conn: Connection, session_id: uuid.UUID, project_id: uuid.UUID, *, now: datetime) -> None:
     """Point a session at a project."""
-    conn.execute(update(sessions).where(sessions.c.id == session_id).values(project_id=project_id))
+    conn.execute(
+        update(sessions)
+        .where(sessions.c.id == session_id)
+        .values(project_id=project_id, last_activity_at=moved_activity(now))
+    )
 
 
-def set_project_many(conn: Connection, session_ids: Sequence[uuid.UUID], project_id: uuid.UUID) -> int:
+def set_project_many(
+    conn: Connection, session_ids: Sequence[uuid.UUID], project_id: uuid.UUID, *, now: datetime
+) -> int:
     """Point many sessions at one project; returns how many rows changed."""
     if not session_ids:
         return 0
     result = conn.execute(
-        update(sessions).where(sessions.c.id.in_(session_ids)).values(project_id=project_id)
+        update(sessions)
+        .where(sessions.c.id.in_(session_ids))
+        .values(project_id=project_id, last_activity_at=moved_activity(now))
     )
     return int(result.rowcount)
 
@@ -146,17 +163,23 @@ def end_session(
 
 
 def end_many_at_last_activity(
-    conn: Connection, session_ids: Sequence[uuid.UUID], *, status: str, reason: str
+    conn: Connection, session_ids: Sequence[uuid.UUID], *, status: str, reason: str, idle_before: datetime
 ) -> list[uuid.UUID]:
-    """Close the still-active sessions among `session_ids` at their last activity; return those closed.
+    """Close the sessions among `session_ids` still active and still idle since `idle_before`, at their
+    last activity; return those closed.
 
-    Only the returned ids were closed by this statement, so a concurrent closer never double-counts.
+    Only the returned ids were closed by this statement, so a concurrent closer never double-counts,
+    and a session that saw activity after it was picked is left open.
     """
     if not session_ids:
         return []
     result = conn.execute(
         update(sessions)
-        .where(sessions.c.id.in_(session_ids), sessions.c.status == "active")
+        .where(
+            sessions.c.id.in_(session_ids),
+            sessions.c.status == "active",
+            sessions.c.last_activity_at < idle_before,
+        )
         .values(ended_at=sessions.c.last_activity_at, status=status, end_reason=reason)
         .returning(sessions.c.id)
     )

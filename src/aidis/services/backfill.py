@@ -45,6 +45,7 @@ class BackfillService(ServiceBase):
         with self.engine.connect() as conn:
             tx = conn.begin()
             try:
+                repo.tune_for_bulk(conn)
                 candidates = repo.count_candidates(conn)
                 planned = repo.record_plan(conn, min_share=min_share, run_id=run_id, now=now)
                 by_project = repo.plan_summary(conn, run_id)

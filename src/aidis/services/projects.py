@@ -212,7 +212,7 @@ class ProjectService(ServiceBase):
                 actor=actor,
                 details={"deleted_project_name": project.name},
             )
-            sessions_repo.set_project_many(conn, session_ids, SENTINEL_PROJECT_ID)
+            sessions_repo.set_project_many(conn, session_ids, SENTINEL_PROJECT_ID, now=now)
             moved_contexts, moved_events = repo.move_contexts_and_events(
                 conn, project.id, SENTINEL_PROJECT_ID
             )

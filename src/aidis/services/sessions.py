@@ -297,7 +297,7 @@ class SessionService(ServiceBase):
             actor=actor,
             details=details,
         )
-        repo.set_project(conn, session.id, project.id)
+        repo.set_project(conn, session.id, project.id, now=now)
         events_repo.insert_session_event(
             conn,
             session_id=session.id,
@@ -723,7 +723,11 @@ class SessionService(ServiceBase):
                     return closed
                 closed_ids = set(
                     repo.end_many_at_last_activity(
-                        conn, [ref.id for ref in batch], status=reason.status, reason=reason
+                        conn,
+                        [ref.id for ref in batch],
+                        status=reason.status,
+                        reason=reason,
+                        idle_before=cutoff,
                     )
                 )
                 events_repo.insert_session_events(
