@@ -75,10 +75,8 @@ class TcpProxy:
         """Close the listening socket and every open link: the database looks gone."""
         with self._lock:
             if self._listener is not None:
-                try:  # wakes the thread blocked in accept(); close() alone would not
+                with suppress(OSError):  # wakes the thread blocked in accept(); close() alone would not
                     self._listener.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
                 self._listener.close()
                 self._listener = None
             for sock in self._links:
