@@ -138,3 +138,39 @@ def count_generated(conn: Connection) -> int:
             text("SELECT count(*) FROM sessions WHERE display_id LIKE :p"), {"p": DEMO_PREFIX + "%"}
         ).scalar_one()
     )
+
+
+def insert_contexts(conn: Connection, *, project_id: uuid.UUID, count: int, now: datetime) -> None:
+    """`count` contexts in one project; each holds the word w<n % 1000> so a search matches 0.1% of them."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            text(
+                """
+                INSERT INTO contexts (id, project_id, context_type, content, tags, created_at, metadata)
+                SELECT gen_random_uuid(), CAST(:pid AS uuid), 'note',
+                       'benchmark note ' || g || ' about w' || (g % 1000) || ' and '
+                       || (ARRAY['parser', 'cache', 'auth', 'billing', 'search'])[1 + g % 5], '["bench"]',
+                       CAST(:now AS timestamptz), '{}'
+                FROM generate_series(1, :n) AS g
+                """
+            ),
+            {"pid": str(project_id), "n": count, "now": now},
+        )
+        return
+    conn.execute(
+        text(
+            """
+            WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < :n)
+            INSERT INTO contexts (id, project_id, context_type, content, tags, created_at, metadata)
+            SELECT lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2)
+                         || '-a' || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6))),
+                   :pid, 'note',
+                   'benchmark note ' || n || ' about w' || (n % 1000) || ' and '
+                   || CASE n % 5 WHEN 0 THEN 'parser' WHEN 1 THEN 'cache' WHEN 2 THEN 'auth' WHEN 3 THEN 'billing'
+                      ELSE 'search' END,
+                   '["bench"]', :now, '{}'
+            FROM g
+            """
+        ),
+        {"pid": str(project_id), "n": count, "now": now.strftime("%Y-%m-%d %H:%M:%S.%f")},
+    )

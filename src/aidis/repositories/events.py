@@ -43,10 +43,12 @@ def insert_session_event(
     tool_name: str | None = None,
     status: str = "ok",
     duration_ms: int | None = None,
+    count: bool = True,
 ) -> None:
     """Record an event of a session under the session's current project and bump its counter.
 
     Raises NotFound when the session does not exist, so a wrong id can never be written silently.
+    With `count=False` the caller bumps `event_count` itself (in the same transaction).
     """
     source = select(
         literal(occurred_at, analytics_events.c.occurred_at.type).label("occurred_at"),
@@ -83,9 +85,10 @@ def insert_session_event(
         raise NotFound(
             f"session {session_id} does not exist; event {event_type!r} not recorded", field="session_id"
         )
-    conn.execute(
-        update(sessions).where(sessions.c.id == session_id).values(event_count=sessions.c.event_count + 1)
-    )
+    if count:
+        conn.execute(
+            update(sessions).where(sessions.c.id == session_id).values(event_count=sessions.c.event_count + 1)
+        )
 
 
 def insert_session_events(

@@ -603,6 +603,7 @@ class SessionService(ServiceBase):
         output_tokens: int = 0,
         tool_name: str | None = None,
         contexts: int = 0,
+        events: int = 0,
     ) -> Session:
         """Record activity, tokens and counted work inside the caller's transaction."""
         if input_tokens < 0 or output_tokens < 0:
@@ -617,6 +618,7 @@ class SessionService(ServiceBase):
             input_tokens=input_tokens,
             output_tokens=output_tokens,
             contexts=contexts,
+            events=events,
             tool_calls=1 if tool_name else 0,
         )
         session = repo.get_session(conn, session_id)
@@ -648,6 +650,7 @@ class SessionService(ServiceBase):
             context_id=context_id,
             tool_name=tool,
             payload=payload or {},
+            count=False,
         )
         return self.touch_in(
             conn,
@@ -657,6 +660,7 @@ class SessionService(ServiceBase):
             output_tokens=output_tokens,
             tool_name=tool,
             contexts=contexts,
+            events=1,
         )
 
     def record_call(

@@ -1,0 +1,310 @@
+"""Run the benchmark: real `aidis mcp` / `aidis serve` processes driven by the official SDK client."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager, suppress
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+import httpx2
+import psycopg
+from mcp.client.stdio import StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
+
+from aidis.app import build_app
+from aidis.config import Settings
+from aidis.db.engine import normalise_url
+from aidis.repositories import bulk
+from mcp import Client
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class BenchConfig:
+    """What to measure, and how much."""
+
+    engines: list[str] = field(default_factory=lambda: ["sqlite", "postgresql"])
+    calls: int = 300
+    context_sizes: list[int] = field(default_factory=lambda: [10_000, 100_000])
+    concurrency: list[int] = field(default_factory=lambda: [1, 8, 32])
+    duration: float = 5.0
+    postgres_admin_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+    @classmethod
+    def quick(cls, engines: list[str], postgres_admin_url: str) -> BenchConfig:
+        """A seconds-long run that exercises every step (for CI and a first look)."""
+        return cls(
+            engines,
+            calls=15,
+            context_sizes=[200, 1_000],
+            concurrency=[1, 4],
+            duration=0.5,
+            postgres_admin_url=postgres_admin_url,
+        )
+
+
+@dataclass
+class Latency:
+    """One tool's latency over one transport."""
+
+    engine: str
+    transport: str
+    tool: str
+    contexts: int | None
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    calls_per_s: float
+    ratio_to_floor: float | None
+
+
+@dataclass
+class Throughput:
+    """Calls per second with N concurrent HTTP MCP connections."""
+
+    engine: str
+    connections: int
+    calls: int
+    errors: int
+    seconds: float
+    calls_per_s: float
+
+
+@dataclass
+class BenchReport:
+    """Everything measured."""
+
+    latency: list[Latency] = field(default_factory=list)
+    throughput: list[Throughput] = field(default_factory=list)
+    peak_rss_mb: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly form."""
+        return asdict(self)
+
+
+def _percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def _time_tool(
+    client: Client, tool: str, make_args: Callable[[int], dict[str, Any]], calls: int
+) -> list[float]:
+    for i in range(min(10, calls)):
+        await client.call_tool(tool, make_args(i))
+    samples = []
+    for i in range(calls):
+        started = time.perf_counter()
+        result = await client.call_tool(tool, make_args(i))
+        samples.append((time.perf_counter() - started) * 1000)
+        if result.is_error:
+            raise RuntimeError(f"{tool} failed during the benchmark: {result.content}")
+    return samples
+
+
+def _row(
+    engine: str,
+    transport: str,
+    tool: str,
+    samples: list[float],
+    floor: float | None,
+    contexts: int | None = None,
+) -> Latency:
+    p50 = statistics.median(samples)
+    return Latency(
+        engine,
+        transport,
+        tool,
+        contexts,
+        round(p50, 3),
+        round(_percentile(samples, 0.95), 3),
+        round(_percentile(samples, 0.99), 3),
+        round(1000 / statistics.mean(samples), 1),
+        round(p50 / floor, 2) if floor else None,
+    )
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _aidis() -> str:
+    return str(Path(sys.executable).parent / "aidis")
+
+
+@contextmanager
+def _process(args: list[str], env: dict[str, str], ready_url: str) -> Iterator[subprocess.Popen[bytes]]:
+    process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603 — our own executables
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"{' '.join(args)} exited with {process.returncode}")
+            with suppress(httpx.TransportError):
+                if httpx.post(ready_url, json={}, timeout=1).status_code < 500:
+                    break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{' '.join(args)} did not start")
+            time.sleep(0.1)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The process's high-water resident set (VmHWM), in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+@contextmanager
+def _database(engine: str, admin_url: str) -> Iterator[str]:
+    if engine == "sqlite":
+        with tempfile.TemporaryDirectory() as tmp:
+            yield f"sqlite:///{tmp}/bench.db"
+        return
+    name = f"aidis_bench_{uuid.uuid4().hex[:8]}"
+    admin = admin_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield str(normalise_url(admin).set(database=name).render_as_string(hide_password=False)).replace(
+            "postgresql+psycopg://", "postgresql://"
+        )
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _http_client(url: str, connection: str) -> Client:
+    transport = streamable_http_client(
+        url, http_client=httpx2.AsyncClient(headers={"X-AIDIS-Connection": connection}, timeout=60)
+    )
+    return Client(transport)
+
+
+@asynccontextmanager
+async def _clients(stack: AsyncExitStack, *clients: Client) -> AsyncIterator[list[Client]]:
+    yield [await stack.enter_async_context(client) for client in clients]
+
+
+async def _throughput(engine: str, url: str, connections: int, duration: float) -> Throughput:
+    calls = errors = 0
+
+    async def agent(index: int) -> None:
+        nonlocal calls, errors
+        async with _http_client(url, f"load-{connections}-{index}") as client:
+            await client.call_tool("project_switch", {"project": "bench"})
+            deadline = time.monotonic() + duration
+            n = 0
+            while time.monotonic() < deadline:
+                tool, args = (
+                    ("context_store", {"content": f"load {index} {n}"}) if n % 2 else ("session_status", {})
+                )
+                result = await client.call_tool(tool, args)
+                calls += 1
+                errors += int(result.is_error)
+                n += 1
+
+    started = time.perf_counter()
+    async with anyio.create_task_group() as tasks:
+        for i in range(connections):
+            tasks.start_soon(agent, i)
+    seconds = time.perf_counter() - started
+    return Throughput(engine, connections, calls, errors, round(seconds, 2), round(calls / seconds, 1))
+
+
+async def run_bench(config: BenchConfig, progress: Progress = lambda _: None) -> BenchReport:
+    """Measure every engine in `config`; see BenchConfig for the knobs."""
+    report = BenchReport()
+    for engine in config.engines:
+        with _database(engine, config.postgres_admin_url) as url:
+            await _bench_engine(engine, url, config, report, progress)
+    return report
+
+
+async def _bench_engine(
+    engine: str, url: str, config: BenchConfig, report: BenchReport, progress: Progress
+) -> None:
+    app = build_app(Settings(database_url=url, log_level="WARNING"))
+    project = app.projects.create("bench")
+    env = {**os.environ, "AIDIS_DATABASE_URL": url, "AIDIS_LOG_LEVEL": "WARNING", "AIDIS_AGENT_TYPE": "bench"}
+    aidis_port, noop_port = _free_port(), _free_port()
+    aidis_url, noop_url = f"http://127.0.0.1:{aidis_port}/mcp", f"http://127.0.0.1:{noop_port}/mcp"
+    calls = config.calls
+    seeded = 0
+    with (
+        _process([_aidis(), "serve", "--port", str(aidis_port)], env, aidis_url) as server,
+        _process([sys.executable, "-m", "aidis.bench.noop", "http", str(noop_port)], env, noop_url),
+    ):
+        async with (
+            AsyncExitStack() as stack,
+            _clients(
+                stack,
+                Client(
+                    StdioServerParameters(command=sys.executable, args=["-m", "aidis.bench.noop"], env=env)
+                ),
+                Client(StdioServerParameters(command=_aidis(), args=["mcp"], env=env)),
+                _http_client(noop_url, "floor"),
+                _http_client(aidis_url, "bench-http"),
+            ) as (noop_stdio, aidis_stdio, noop_http, aidis_http),
+        ):
+            floors: dict[str, float] = {}
+            for transport, noop, client in (
+                ("stdio", noop_stdio, aidis_stdio),
+                ("http", noop_http, aidis_http),
+            ):
+                progress(f"{engine}/{transport}: no-op floor")
+                samples = await _time_tool(noop, "noop", lambda i: {}, calls)
+                floors[transport] = statistics.median(samples)
+                report.latency.append(_row(engine, transport, "noop (floor)", samples, floors[transport]))
+                await client.call_tool("project_switch", {"project": "bench"})
+                for tool, make in (
+                    ("session_status", lambda i: {}),
+                    ("context_store", lambda i: {"content": f"decided to cache the parser, note {i}"}),
+                    ("session_new", lambda i: {"title": f"bench {i}"}),
+                ):
+                    progress(f"{engine}/{transport}: {tool}")
+                    samples = await _time_tool(client, tool, make, calls)
+                    report.latency.append(_row(engine, transport, tool, samples, floors[transport]))
+            for size in config.context_sizes:
+                progress(f"{engine}: seeding {size} contexts")
+                with app.engine.begin() as conn:
+                    bulk.insert_contexts(conn, project_id=project.id, count=size - seeded, now=app.clock())
+                seeded = size
+                for transport, client in (("stdio", aidis_stdio), ("http", aidis_http)):
+                    progress(f"{engine}/{transport}: context_search at {size}")
+                    samples = await _time_tool(
+                        client, "context_search", lambda i: {"query": f"w{i % 1000}", "limit": 10}, calls
+                    )
+                    report.latency.append(
+                        _row(engine, transport, "context_search", samples, floors[transport], size)
+                    )
+        for connections in config.concurrency:
+            progress(f"{engine}: {connections} concurrent HTTP connections")
+            report.throughput.append(await _throughput(engine, aidis_url, connections, config.duration))
+        report.peak_rss_mb[f"aidis serve ({engine})"] = peak_rss_mb(server.pid)
+    app.close()

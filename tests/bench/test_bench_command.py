@@ -1,0 +1,30 @@
+"""`aidis bench --quick` runs every step against real servers and reports every figure (no timing asserts)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from aidis.cli.main import cli
+from tests.support import ADMIN_URL
+
+
+def test_quick_bench_reports_every_figure(engine_name: str, tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    result = CliRunner().invoke(
+        cli,
+        ["bench", "--quick", "--engine", engine_name, "--postgres-admin-url", ADMIN_URL, "--json", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    measured = {(r["transport"], r["tool"]) for r in report["latency"]}
+    for transport in ("stdio", "http"):
+        for tool in ("noop (floor)", "session_status", "session_new", "context_store", "context_search"):
+            assert (transport, tool) in measured
+    assert {r["contexts"] for r in report["latency"] if r["tool"] == "context_search"} == {200, 1000}
+    assert all(r["p50_ms"] > 0 and r["ratio_to_floor"] for r in report["latency"])
+    assert [t["connections"] for t in report["throughput"]] == [1, 4]
+    assert all(t["errors"] == 0 and t["calls"] > 0 for t in report["throughput"])
+    assert report["peak_rss_mb"][f"aidis serve ({engine_name})"] > 10
