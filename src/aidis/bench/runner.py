@@ -294,6 +294,8 @@ async def _bench_engine(
                 progress(f"{engine}: seeding {size} contexts")
                 with app.engine.begin() as conn:
                     bulk.insert_contexts(conn, project_id=project.id, count=size - seeded, now=app.clock())
+                with app.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                    bulk.analyze(conn)  # what autovacuum would do after such a load
                 seeded = size
                 for transport, client in (("stdio", aidis_stdio), ("http", aidis_http)):
                     progress(f"{engine}/{transport}: context_search at {size}")

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, insert, literal, select, update
+from sqlalchemy import Connection, Row, bindparam, func, insert, select, update
 
 from aidis.db.schema import analytics_events, sessions
 from aidis.errors import NotFound
@@ -31,6 +31,39 @@ def _to_event(row: Row[Any]) -> Event:
     )
 
 
+# Built once: the statement is compiled once and cached by SQLAlchemy (this runs on every tool call).
+_SESSION_EVENT = (
+    insert(analytics_events)
+    .from_select(
+        [
+            "occurred_at",
+            "actor",
+            "event_type",
+            "project_id",
+            "session_id",
+            "context_id",
+            "tool_name",
+            "status",
+            "duration_ms",
+            "payload",
+        ],
+        select(
+            bindparam("occurred_at", type_=analytics_events.c.occurred_at.type),
+            bindparam("actor", type_=analytics_events.c.actor.type),
+            bindparam("event_type", type_=analytics_events.c.event_type.type),
+            sessions.c.project_id,
+            sessions.c.id,
+            bindparam("context_id", type_=analytics_events.c.context_id.type),
+            bindparam("tool_name", type_=analytics_events.c.tool_name.type),
+            bindparam("status", type_=analytics_events.c.status.type),
+            bindparam("duration_ms", type_=analytics_events.c.duration_ms.type),
+            bindparam("payload", type_=analytics_events.c.payload.type),
+        ).where(sessions.c.id == bindparam("session_id", type_=sessions.c.id.type)),
+    )
+    .returning(analytics_events.c.id)
+)
+
+
 def insert_session_event(
     conn: Connection,
     *,
@@ -47,39 +80,23 @@ def insert_session_event(
 ) -> None:
     """Record an event of a session under the session's current project and bump its counter.
 
-    Raises NotFound when the session does not exist, so a wrong id can never be written silently.
-    With `count=False` the caller bumps `event_count` itself (in the same transaction).
+    The project is read from the session row in the same statement. Raises NotFound when the
+    session does not exist, so a wrong id can never be written silently. With `count=False` the
+    caller bumps `event_count` itself (in the same transaction).
     """
-    source = select(
-        literal(occurred_at, analytics_events.c.occurred_at.type).label("occurred_at"),
-        literal(str(actor)).label("actor"),
-        literal(str(event_type)).label("event_type"),
-        sessions.c.project_id,
-        sessions.c.id.label("session_id"),
-        literal(context_id, analytics_events.c.context_id.type).label("context_id"),
-        literal(tool_name, analytics_events.c.tool_name.type).label("tool_name"),
-        literal(str(status)).label("status"),
-        literal(duration_ms, analytics_events.c.duration_ms.type).label("duration_ms"),
-        literal(payload or {}, analytics_events.c.payload.type).label("payload"),
-    ).where(sessions.c.id == session_id)
     inserted = conn.execute(
-        insert(analytics_events)
-        .from_select(
-            [
-                "occurred_at",
-                "actor",
-                "event_type",
-                "project_id",
-                "session_id",
-                "context_id",
-                "tool_name",
-                "status",
-                "duration_ms",
-                "payload",
-            ],
-            source,
-        )
-        .returning(analytics_events.c.id)
+        _SESSION_EVENT,
+        {
+            "occurred_at": occurred_at,
+            "actor": str(actor),
+            "event_type": str(event_type),
+            "context_id": context_id,
+            "tool_name": tool_name,
+            "status": str(status),
+            "duration_ms": duration_ms,
+            "payload": payload or {},
+            "session_id": session_id,
+        },
     ).all()
     if len(inserted) != 1:
         raise NotFound(

@@ -76,6 +76,9 @@ class NoArgs(ToolInput):
     pass
 
 
+STATUS_CHARS = 700  # about the size of a status answer, for the token estimate
+
+
 class SessionStatusOut(BaseModel):
     connection_id: str
     session: SessionOut | None
@@ -85,8 +88,15 @@ class SessionStatusOut(BaseModel):
 async def session_status(env: ToolEnv, args: NoArgs) -> SessionStatusOut:
     """Your open session: id, display id, project name ('Unassigned' if none), status, duration,
     contexts, events, tool calls and tokens. Does not start a session."""
-    session = await env.run(env.app.sessions.status, env.caller.connection_id)
-    out = SessionStatusOut(
+    # One transaction: count this call on the open session (if any) and read it back.
+    session = await env.run(
+        env.app.sessions.record_call,
+        env.caller,
+        env.tool,
+        input_chars=env.input_chars,
+        output_chars=STATUS_CHARS,
+    )
+    return SessionStatusOut(
         connection_id=env.caller.connection_id,
         session=session_out(env, session),
         message=(
@@ -95,8 +105,6 @@ async def session_status(env: ToolEnv, args: NoArgs) -> SessionStatusOut:
             else "no open session; one starts with your first tool call that records work"
         ),
     )
-    await count_read(env, len(out.model_dump_json()))
-    return out
 
 
 class SessionEndOut(BaseModel):
