@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Select, and_, cast, func, insert, literal, se
 from aidis.db.schema import analytics_events, contexts, projects, session_project_changes, sessions
 from aidis.db.sqlfuncs import json_object, json_text_field
 from aidis.db.types import UUIDType
-from aidis.enums import SENTINEL_PROJECT_ID, Actor, ChangeReason, EventType
+from aidis.enums import SENTINEL_PROJECT_ID, Actor, ChangeReason
 from aidis.repositories import sessions as sessions_repo
 
 
@@ -114,10 +114,12 @@ def _count_run(conn: Connection, run_id: str) -> int:
 
 
 def apply_run(conn: Connection, run_id: str, *, now: datetime) -> int:
-    """Move every session named by `run_id`'s changes to its `to_project_id`, with a session_assigned event.
+    """Move every session named by `run_id`'s changes to its `to_project_id`, in one statement.
 
     A session is moved only while it still sits in the change's from-project (so nothing that was
-    reassigned since is overwritten). Returns how many sessions moved.
+    reassigned since is overwritten). The change row — reason, actor, run id and evidence — is the
+    record of the move; no per-session event is written (at a million sessions that would double
+    the work). Returns how many sessions moved.
     """
     c = session_project_changes
     moved = conn.execute(
@@ -127,35 +129,8 @@ def apply_run(conn: Connection, run_id: str, *, now: datetime) -> int:
             c.c.session_id == sessions.c.id,
             sessions.c.project_id == c.c.from_project_id,
         )
-        .values(
-            project_id=c.c.to_project_id,
-            event_count=sessions.c.event_count + 1,
-            last_activity_at=sessions_repo.moved_activity(now),
-        )
+        .values(project_id=c.c.to_project_id, last_activity_at=sessions_repo.moved_activity(now))
     ).rowcount
-    payload = json_object(
-        conn.dialect.name,
-        from_project_id=c.c.from_project_id,
-        to_project_id=c.c.to_project_id,
-        reason=c.c.reason,
-        run_id=c.c.run_id,
-    )
-    conn.execute(
-        insert(analytics_events).from_select(
-            ["occurred_at", "actor", "event_type", "project_id", "session_id", "status", "payload"],
-            select(
-                literal(now, analytics_events.c.occurred_at.type),
-                c.c.actor,
-                literal(EventType.SESSION_ASSIGNED.value),
-                c.c.to_project_id,
-                c.c.session_id,
-                literal("ok"),
-                payload,
-            )
-            .join(sessions, sessions.c.id == c.c.session_id)
-            .where(c.c.run_id == run_id, sessions.c.project_id == c.c.to_project_id),
-        )
-    )
     return int(moved)
 
 
