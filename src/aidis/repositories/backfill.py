@@ -85,22 +85,26 @@ def record_plan(conn: Connection, *, min_share: float, run_id: str, now: datetim
         literal(run_id),
         details,
     )
-    result = conn.execute(
-        insert(session_project_changes).from_select(
-            [
-                "session_id",
-                "from_project_id",
-                "to_project_id",
-                "changed_at",
-                "reason",
-                "actor",
-                "run_id",
-                "details",
-            ],
-            source,
-        )
-    )
-    return _count_run(conn, run_id) if result.rowcount in (-1, None) else int(result.rowcount)
+    return _insert_changes(conn, source) or _count_run(conn, run_id)
+
+
+_CHANGE_COLUMNS = [
+    "session_id",
+    "from_project_id",
+    "to_project_id",
+    "changed_at",
+    "reason",
+    "actor",
+    "run_id",
+    "details",
+]
+
+
+def _insert_changes(conn: Connection, source: Select[Any]) -> int:
+    """INSERT the rows of `source` (in `_CHANGE_COLUMNS` order) as changes; the driver's row count, or 0
+    when it cannot tell (psycopg reports -1 for INSERT … SELECT)."""
+    result = conn.execute(insert(session_project_changes).from_select(_CHANGE_COLUMNS, source))
+    return max(int(result.rowcount or 0), 0)
 
 
 def _count_run(conn: Connection, run_id: str) -> int:
@@ -164,21 +168,7 @@ def record_revert(conn: Connection, *, run_id: str, revert_id: str, now: datetim
         .join(sessions, and_(sessions.c.id == c.c.session_id, sessions.c.project_id == c.c.to_project_id))
         .where(c.c.run_id == run_id, c.c.reason == ChangeReason.BACKFILL.value)
     )
-    conn.execute(
-        insert(session_project_changes).from_select(
-            [
-                "session_id",
-                "from_project_id",
-                "to_project_id",
-                "changed_at",
-                "reason",
-                "actor",
-                "run_id",
-                "details",
-            ],
-            source,
-        )
-    )
+    _insert_changes(conn, source)
     return _count_run(conn, revert_id)
 
 
