@@ -32,8 +32,8 @@ def get_connection(conn: Connection, connection_id: str) -> ConnectionState | No
 
 def upsert_connection(
     conn: Connection, *, connection_id: str, transport: str, agent_type: str, now: datetime
-) -> ConnectionState:
-    """Create the connection row if missing, else refresh its last-seen time; return it."""
+) -> None:
+    """Create the connection row if missing, else refresh its last-seen time."""
     changed = conn.execute(
         update(connections).where(connections.c.id == connection_id).values(last_seen_at=now)
     ).rowcount
@@ -50,9 +50,6 @@ def upsert_connection(
                 "last_seen_at": now,
             },
         )
-    state = get_connection(conn, connection_id)
-    assert state is not None
-    return state
 
 
 def set_current_project(conn: Connection, connection_id: str, project_id: uuid.UUID | None) -> None:
