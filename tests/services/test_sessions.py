@@ -359,3 +359,39 @@ def test_display_ids_past_99999_grow_instead_of_colliding(app: AppContext, db: D
     ids = [app.sessions.start(f"c{i}").display_id for i in range(3)]
     assert ids == ["SES-2026-99999", "SES-2026-100000", "SES-2026-100001"]
     assert format_display_id(2026, 1_234_567) == "SES-2026-1234567"
+
+
+def test_every_end_path_writes_the_same_end_event_payload(
+    app: AppContext, clock: FakeClock, db: Database
+) -> None:
+    """Explicit end, the reaper and `check --fix` all describe the end the same way."""
+    explicit = app.sessions.start("explicit")
+    reaped = app.sessions.start("reaped")
+    clock.advance(minutes=5)
+    app.sessions.end(explicit.id)
+    clock.advance(hours=2)
+    app.sessions.reap_idle(timedelta(minutes=30))
+    fixed = app.sessions.start("fixed")
+    clock.advance(minutes=3)
+    app.sessions.end(fixed.id)
+    with db.engine.begin() as conn:
+        conn.execute(
+            text("DELETE FROM analytics_events WHERE event_type = 'session_end' AND session_id = :s"),
+            {"s": str(fixed.id)},
+        )
+        conn.execute(
+            text("UPDATE sessions SET event_count = event_count - 1 WHERE id = :s"), {"s": str(fixed.id)}
+        )
+    assert app.integrity.fix().clean
+    expected = {
+        explicit.id: ("explicit", "ended", 300.0),
+        reaped.id: ("idle_timeout", "timed_out", 0.0),
+        fixed.id: ("explicit", "ended", 180.0),
+    }
+    for session_id, (reason, status, seconds) in expected.items():
+        end = [e for e in app.sessions.detail(session_id).events if e.event_type == EventType.SESSION_END]
+        assert len(end) == 1
+        payload = end[0].payload
+        assert (payload["reason"], payload["status"]) == (reason, status)
+        assert abs(payload["duration_seconds"] - seconds) < 0.01
+    assert end[0].payload["synthesized_by"] == "integrity_fix"

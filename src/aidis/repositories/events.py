@@ -8,9 +8,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, exists, func, insert, literal, select, update
 
 from aidis.db.schema import analytics_events, sessions
+from aidis.db.sqlfuncs import epoch_seconds_between, json_object
+from aidis.enums import EventType
 from aidis.errors import NotFound
 from aidis.records import Event
 
@@ -108,51 +110,60 @@ def insert_session_event(
         )
 
 
-def insert_session_events(
-    conn: Connection, rows: Sequence[dict[str, Any]], *, event_type: str, actor: str
-) -> int:
-    """Record one event per session in `rows` (keys: session_id, occurred_at, payload), set-based.
+def write_end_events(
+    conn: Connection,
+    session_ids: Sequence[uuid.UUID] | None,
+    *,
+    actor: str,
+    synthesized_by: str | None = None,
+) -> list[uuid.UUID]:
+    """A session_end event, at `ended_at`, for each closed session that has none: those of `session_ids`,
+    or every one when None. Set-based; each event counts on its session. Returns the sessions written for.
 
-    Each event takes its session's current project; counters move in the same transaction.
+    The payload matches an explicit end's (`reason`, `status`, `duration_seconds`); `synthesized_by`
+    marks events written after the fact (an import, `aidis check --fix`).
     """
-    if not rows:
-        return 0
-    ids = [row["session_id"] for row in rows]
-    project_of = dict(
-        [
-            (row.id, row.project_id)
-            for row in conn.execute(
-                select(sessions.c.id, sessions.c.project_id).where(sessions.c.id.in_(ids))
+    if session_ids is not None and not session_ids:
+        return []
+    has_end = exists().where(
+        analytics_events.c.session_id == sessions.c.id,
+        analytics_events.c.event_type == EventType.SESSION_END.value,
+    )
+    fields: dict[str, Any] = {
+        "reason": sessions.c.end_reason,
+        "status": sessions.c.status,
+        "duration_seconds": epoch_seconds_between(
+            conn.dialect.name, sessions.c.started_at, sessions.c.ended_at
+        ),
+    }
+    if synthesized_by is not None:
+        fields["synthesized_by"] = literal(synthesized_by)
+    source = select(
+        sessions.c.ended_at,
+        literal(str(actor)),
+        literal(EventType.SESSION_END.value),
+        sessions.c.project_id,
+        sessions.c.id,
+        literal("ok"),
+        json_object(conn.dialect.name, **fields),
+    ).where(sessions.c.status != "active", ~has_end)
+    if session_ids is not None:
+        source = source.where(sessions.c.id.in_(list(session_ids)))
+    made = list(
+        conn.execute(
+            insert(analytics_events)
+            .from_select(
+                ["occurred_at", "actor", "event_type", "project_id", "session_id", "status", "payload"],
+                source,
             )
-        ]
+            .returning(analytics_events.c.session_id)
+        ).scalars()
     )
-    missing = [str(sid) for sid in ids if sid not in project_of]
-    if missing:
-        raise NotFound(
-            f"sessions {', '.join(missing[:5])} do not exist; no events recorded", field="session_id"
+    if made:
+        conn.execute(
+            update(sessions).where(sessions.c.id.in_(made)).values(event_count=sessions.c.event_count + 1)
         )
-    conn.execute(
-        insert(analytics_events),
-        [
-            {
-                "occurred_at": row["occurred_at"],
-                "actor": actor,
-                "event_type": event_type,
-                "project_id": project_of[row["session_id"]],
-                "session_id": row["session_id"],
-                "context_id": None,
-                "tool_name": None,
-                "status": "ok",
-                "duration_ms": None,
-                "payload": row.get("payload", {}),
-            }
-            for row in rows
-        ],
-    )
-    conn.execute(
-        update(sessions).where(sessions.c.id.in_(ids)).values(event_count=sessions.c.event_count + 1)
-    )
-    return len(rows)
+    return made
 
 
 def insert_project_event(

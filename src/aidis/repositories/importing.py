@@ -7,11 +7,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, func, insert, literal, select, update
+from sqlalchemy import Connection, and_, func, insert, select, update
 
 from aidis.db.schema import analytics_events, contexts, legacy_imports, projects, sessions
-from aidis.db.sqlfuncs import json_object
-from aidis.enums import Actor, EventType
 
 
 def already_imported(conn: Connection, kind: str, legacy_ids: Sequence[str]) -> dict[str, str]:
@@ -90,55 +88,6 @@ def insert_rows(conn: Connection, table_name: str, rows: list[dict[str, Any]]) -
     }[table_name]
     if rows:
         conn.execute(insert(table), rows)
-
-
-def synthesize_end_events(
-    conn: Connection,
-    session_ids: Sequence[uuid.UUID] | None,
-    *,
-    actor: Actor = Actor.IMPORT,
-    reason: str = "imported",
-) -> int:
-    """A session_end event (at ended_at) for each closed session without one: those of `session_ids`, or all.
-
-    Each new event also counts on its session's event counter.
-    """
-    if session_ids is not None and not session_ids:
-        return 0
-    has_end = exists().where(
-        analytics_events.c.session_id == sessions.c.id,
-        analytics_events.c.event_type == EventType.SESSION_END.value,
-    )
-    source = select(
-        sessions.c.ended_at,
-        literal(actor.value),
-        literal(EventType.SESSION_END.value),
-        sessions.c.project_id,
-        sessions.c.id,
-        literal("ok"),
-        json_object(conn.dialect.name, reason=sessions.c.end_reason, synthesized_by=literal(reason)),
-    ).where(sessions.c.status != "active", ~has_end)
-    if session_ids is not None:
-        source = source.where(sessions.c.id.in_(list(session_ids)))
-    made = (
-        conn.execute(
-            insert(analytics_events)
-            .from_select(
-                ["occurred_at", "actor", "event_type", "project_id", "session_id", "status", "payload"],
-                source,
-            )
-            .returning(analytics_events.c.session_id)
-        )
-        .scalars()
-        .all()
-    )
-    if made:
-        conn.execute(
-            update(sessions)
-            .where(sessions.c.id.in_(list(made)))
-            .values(event_count=sessions.c.event_count + 1)
-        )
-    return len(made)
 
 
 def recount_sessions(conn: Connection, session_ids: Sequence[uuid.UUID]) -> None:

@@ -224,24 +224,16 @@ def last_project_for_agent(conn: Connection, agent_type: str) -> uuid.UUID | Non
     ).scalar_one_or_none()
 
 
-@dataclass(frozen=True, slots=True)
-class OpenSessionRef:
-    """Just enough of an open session to close it."""
-
-    id: uuid.UUID
-    started_at: datetime
-    last_activity_at: datetime
-
-
-def open_sessions_idle_since(conn: Connection, cutoff: datetime, *, limit: int) -> list[OpenSessionRef]:
-    """Active sessions whose last activity is before `cutoff`, oldest first."""
-    rows = conn.execute(
-        select(sessions.c.id, sessions.c.started_at, sessions.c.last_activity_at)
-        .where(sessions.c.status == "active", sessions.c.last_activity_at < cutoff)
-        .order_by(sessions.c.last_activity_at)
-        .limit(limit)
+def open_session_ids_idle_since(conn: Connection, cutoff: datetime, *, limit: int) -> list[uuid.UUID]:
+    """Ids of active sessions whose last activity is before `cutoff`, oldest first."""
+    return list(
+        conn.execute(
+            select(sessions.c.id)
+            .where(sessions.c.status == "active", sessions.c.last_activity_at < cutoff)
+            .order_by(sessions.c.last_activity_at)
+            .limit(limit)
+        ).scalars()
     )
-    return [OpenSessionRef(row.id, row.started_at, row.last_activity_at) for row in rows]
 
 
 @dataclass(frozen=True, slots=True)

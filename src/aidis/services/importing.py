@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from aidis.enums import SENTINEL_PROJECT_ID, SENTINEL_PROJECT_NAME, Actor, ContextType, EndReason, EventType
+from aidis.repositories import events as events_repo
 from aidis.repositories import importing as repo
 from aidis.repositories import legacy_source as source
 from aidis.repositories import projects as projects_repo
@@ -450,7 +451,9 @@ class LegacyImporter(ServiceBase):
             if not ids:
                 return
             session_ids = [uuid.UUID(i) for i in ids]
-            made = repo.synthesize_end_events(conn, session_ids)
+            made = len(
+                events_repo.write_end_events(conn, session_ids, actor=Actor.IMPORT, synthesized_by="import")
+            )
             if made:
                 report.tables["sessions"].note("end events written for closed sessions", made)
             repo.recount_sessions(conn, session_ids)

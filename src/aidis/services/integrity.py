@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from aidis.enums import Actor, EndReason
-from aidis.repositories import importing as importing_repo
+from aidis.repositories import events as events_repo
 from aidis.repositories import integrity as repo
 from aidis.services.base import Clock, ServiceBase
 from aidis.services.sessions import SessionService
@@ -115,8 +115,8 @@ class IntegrityService(ServiceBase):
         say `integrity_fix`."""
         fixes = {"idle_open_session": self.sessions.close_idle(self.idle_timeout, EndReason.INTEGRITY_FIX)}
         with self.unit_of_work() as conn:
-            fixes["missing_end_event"] = importing_repo.synthesize_end_events(
-                conn, None, actor=Actor.SYSTEM, reason="integrity_fix"
+            fixes["missing_end_event"] = len(
+                events_repo.write_end_events(conn, None, actor=Actor.SYSTEM, synthesized_by="integrity_fix")
             )
             fixes["counter_mismatch"] = repo.fix_counters(conn)
         report = self.check()

@@ -722,40 +722,15 @@ class SessionService(ServiceBase):
         metrics = self.telemetry.metrics
         while True:
             with self.unit_of_work() as conn:
-                batch = repo.open_sessions_idle_since(conn, cutoff, limit=REAP_BATCH)
+                batch = repo.open_session_ids_idle_since(conn, cutoff, limit=REAP_BATCH)
                 if not batch:
                     return closed
-                closed_ids = set(
-                    repo.end_many_at_last_activity(
-                        conn,
-                        [ref.id for ref in batch],
-                        status=reason.status,
-                        reason=reason,
-                        idle_before=cutoff,
-                    )
+                closed_ids = repo.end_many_at_last_activity(
+                    conn, batch, status=reason.status, reason=reason, idle_before=cutoff
                 )
-                events_repo.insert_session_events(
-                    conn,
-                    [
-                        {
-                            "session_id": ref.id,
-                            "occurred_at": ref.last_activity_at,
-                            "payload": {
-                                "reason": reason.value,
-                                "status": reason.status.value,
-                                "duration_seconds": (ref.last_activity_at - ref.started_at).total_seconds(),
-                            },
-                        }
-                        for ref in batch
-                        if ref.id in closed_ids
-                    ],
-                    event_type=EventType.SESSION_END,
-                    actor=Actor.SYSTEM,
-                )
+                events_repo.write_end_events(conn, closed_ids, actor=Actor.SYSTEM)
                 closed += len(closed_ids)
-                after_commit(
-                    conn, _count_ended(metrics, repo.count_by_project(conn, list(closed_ids)), reason)
-                )
+                after_commit(conn, _count_ended(metrics, repo.count_by_project(conn, closed_ids), reason))
                 log.info("closed idle sessions", extra={"count": len(closed_ids), "reason": reason.value})
 
 
