@@ -12,17 +12,18 @@ from sqlalchemy import Engine
 from aidis import __version__
 from aidis.config import Settings
 from aidis.db.engine import build_engine
-from aidis.db.migrate import upgrade
 from aidis.db.types import utcnow
+from aidis.errors import AidisError
 from aidis.services.backfill import BackfillService
 from aidis.services.base import Clock
 from aidis.services.contexts import ContextService
 from aidis.services.importing import LegacyImporter
 from aidis.services.integrity import IntegrityService
 from aidis.services.projects import ProjectService
+from aidis.services.schema import SchemaService
 from aidis.services.sessions import SessionService
 from aidis.services.stats import StatsService
-from aidis.telemetry import Telemetry, install_commit_hooks
+from aidis.telemetry import Metrics, Telemetry, install_commit_hooks
 
 
 @dataclass
@@ -40,6 +41,7 @@ class AppContext:
     backfill: BackfillService
     integrity: IntegrityService
     importer: LegacyImporter
+    schema: SchemaService
 
     @property
     def idle_timeout(self) -> timedelta:
@@ -71,11 +73,19 @@ def build_app(
     engine = build_engine(
         settings.resolved_database_url(), sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms
     )
+    schema = SchemaService(engine)
     if migrate:
-        upgrade(engine)
+        try:
+            schema.upgrade()
+        except AidisError:
+            engine.dispose()
+            raise
     install_commit_hooks(engine)
     provider = tracer_provider or trace.get_tracer_provider()
-    telemetry = Telemetry(tracer=provider.get_tracer("aidis", __version__))
+    telemetry = Telemetry(
+        tracer=provider.get_tracer("aidis", __version__),
+        metrics=Metrics(max_projects=settings.metrics_max_projects),
+    )
     sessions = SessionService(engine, clock, telemetry)
     idle_timeout = timedelta(minutes=settings.idle_timeout_minutes)
     stats = StatsService(engine, clock, telemetry)
@@ -92,4 +102,5 @@ def build_app(
         backfill=BackfillService(engine, clock, telemetry),
         integrity=IntegrityService(engine, clock, sessions, idle_timeout),
         importer=LegacyImporter(engine, clock, idle_timeout),
+        schema=schema,
     )

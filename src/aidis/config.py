@@ -47,6 +47,20 @@ class Settings(BaseSettings):
     allowed_origins: list[str] = Field(
         default_factory=list, description="Browser origins allowed to call /mcp besides the server's own."
     )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Host names (besides loopback and the bind address) the server answers to; '*' = any.",
+    )
+    metrics_public: bool = Field(
+        default=False,
+        description="Serve /metrics without the bearer token even when AIDIS_AUTH_TOKEN is set.",
+    )
+    metrics_max_projects: int = Field(
+        default=20,
+        ge=1,
+        le=1000,
+        description="Projects with their own label on /metrics; the rest are counted as 'other'.",
+    )
     agent_type: str = Field(default="unknown", max_length=64, description="Agent name for stdio sessions.")
     connection_id: str | None = Field(
         default=None,

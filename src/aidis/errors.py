@@ -54,3 +54,9 @@ class Unavailable(AidisError):
     """The database or another dependency cannot be reached right now."""
 
     code = "unavailable"
+
+
+class SchemaMismatch(AidisError):
+    """The database's schema is at a revision this code cannot work with (e.g. migrated by a newer AIDIS)."""
+
+    code = "schema_mismatch"

@@ -89,11 +89,35 @@ class DatabaseGauges(Collector):
         )
 
 
+OTHER_PROJECTS = "other"
+
+
 @dataclass
 class Metrics:
-    """Every Prometheus instrument AIDIS exports."""
+    """Every Prometheus instrument AIDIS exports.
+
+    The `project` label is bounded: at most `max_projects` names get their own series (the busiest
+    ones, seeded at start-up, then first come), every other project is counted under "other", so
+    projects created automatically cannot grow /metrics without limit.
+    """
 
     registry: CollectorRegistry = field(default_factory=lambda: CollectorRegistry(auto_describe=True))
+    max_projects: int = 20
+    _project_labels: set[str] = field(default_factory=set)
+
+    def seed_projects(self, names: list[str]) -> None:
+        """Give these projects (busiest first) their own label before anyone else."""
+        for name in names:
+            self.project_label(name)
+
+    def project_label(self, name: str) -> str:
+        """The label value for a project: its name while there is room, else "other"."""
+        if name in self._project_labels:
+            return name
+        if len(self._project_labels) < self.max_projects:
+            self._project_labels.add(name)
+            return name
+        return OTHER_PROJECTS
 
     def __post_init__(self) -> None:
         r = self.registry

@@ -20,7 +20,7 @@ from tests.support import Database, FakeClock, row_counts
 async def http(app: AppContext) -> AsyncIterator[httpx.AsyncClient]:
     web = create_web_app(app, run_maintenance=False)
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=web), base_url="http://aidis.test"
+        transport=httpx.ASGITransport(app=web), base_url="http://127.0.0.1:8765"
     ) as client:
         yield client
 

@@ -111,7 +111,9 @@ async def test_metrics_still_answer_when_the_database_is_down(tmp_path: Path) ->
         Settings(data_dir=tmp_path, database_url="postgresql://postgres@127.0.0.1:1/none"), migrate=False
     )
     web = create_web_app(app, run_maintenance=False)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=web), base_url="http://test") as http:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=web), base_url="http://127.0.0.1:8765"
+    ) as http:
         response = await http.get("/metrics")
     app.close()
     assert response.status_code == 200

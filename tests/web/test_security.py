@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import httpx
 import httpx2
@@ -20,6 +21,7 @@ from mcp import Client
 from tests.mcp.conftest import call
 from tests.mcp.transports import running_http_server
 from tests.support import FakeClock
+from tests.web.forms import form_token
 
 TOKEN = "s3cret-token-for-tests-0123456789"
 
@@ -65,6 +67,14 @@ def test_binding_beyond_loopback_needs_a_token() -> None:
     assert info.value.field == "host" and "AIDIS_AUTH_TOKEN" in info.value.message
     require_token_for_bind("0.0.0.0", TOKEN)
     require_token_for_bind("127.0.0.1", None)
+    require_token_for_bind("10.0.0.5", TOKEN, [])  # a named address is its own Host
+
+
+def test_binding_every_address_needs_the_host_names_clients_use() -> None:
+    with pytest.raises(InvalidInput) as info:
+        require_token_for_bind("0.0.0.0", TOKEN, [])
+    assert info.value.field == "allowed_hosts" and "AIDIS_ALLOWED_HOSTS" in info.value.message
+    require_token_for_bind("0.0.0.0", TOKEN, ["aidis.internal"])
 
 
 def test_serve_refuses_to_start_on_a_public_address_without_a_token() -> None:
@@ -95,10 +105,23 @@ async def test_mcp_needs_the_bearer_token(http: httpx.AsyncClient) -> None:
     assert response.status_code == 401
 
 
-async def test_health_and_metrics_stay_open(http: httpx.AsyncClient) -> None:
+async def test_health_stays_open_and_metrics_need_the_token(http: httpx.AsyncClient) -> None:
     assert (await http.get("/healthz")).status_code == 200
     assert (await http.get("/readyz")).status_code == 200
-    assert (await http.get("/metrics")).status_code == 200
+    closed = await http.get("/metrics")
+    assert closed.status_code == 401 and closed.json()["error"]["field"] == "Authorization"
+    scraped = await http.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert scraped.status_code == 200 and "aidis_database_up" in scraped.text
+
+
+async def test_metrics_public_opens_only_metrics(secured: AppContext) -> None:
+    public = replace(secured, settings=secured.settings.model_copy(update={"metrics_public": True}))
+    web = create_web_app(public, run_maintenance=False)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=web), base_url="http://127.0.0.1:8765"
+    ) as client:
+        assert (await client.get("/metrics")).status_code == 200
+        assert (await client.get("/api/v1/projects")).status_code == 401
 
 
 async def test_dashboard_login_with_the_same_token(http: httpx.AsyncClient) -> None:
@@ -106,14 +129,17 @@ async def test_dashboard_login_with_the_same_token(http: httpx.AsyncClient) -> N
     assert (
         first.status_code == 303 and first.headers["location"] == "/login?next=%2Fsessions%3Funassigned%3D1"
     )
-    bad = await http.post("/login", data={"token": "guess", "next": "/sessions"})
+    csrf = await form_token(http, "/login")
+    bad = await http.post("/login", data={"token": "guess", "next": "/sessions", "csrf_token": csrf})
     assert bad.status_code == 401 and "not right" in bad.text
-    good = await http.post("/login", data={"token": TOKEN, "next": "/sessions?unassigned=1"})
+    good = await http.post(
+        "/login", data={"token": TOKEN, "next": "/sessions?unassigned=1", "csrf_token": csrf}
+    )
     assert good.status_code == 303 and good.headers["location"] == "/sessions?unassigned=1"
     assert TOKEN not in good.headers["set-cookie"]
     page = await http.get("/sessions?unassigned=1")
     assert page.status_code == 200 and "Unassigned" in page.text
-    await http.post("/logout")
+    await http.post("/logout", data={"csrf_token": csrf})
     assert (await http.get("/")).status_code == 303
 
 

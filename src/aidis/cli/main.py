@@ -10,12 +10,11 @@ import typer
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from rich.console import Console
+from rich.markup import escape
 
 from aidis import __version__
 from aidis.app import AppContext, build_app
 from aidis.config import Settings, load_settings
-from aidis.db.engine import build_engine
-from aidis.db.migrate import current_revision, head_revision, upgrade
 from aidis.enums import Actor, EndReason
 from aidis.errors import AidisError
 from aidis.telemetry import configure_logging, tracer_provider_from_env
@@ -51,13 +50,13 @@ def _configure_tracing() -> TracerProvider | None:
 
 
 def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}")
+    err.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True, highlight=False)
     return typer.Exit(code=2)
 
 
-def _build(settings: Settings) -> AppContext:
+def _build(settings: Settings, *, migrate: bool = True) -> AppContext:
     try:
-        return build_app(settings)
+        return build_app(settings, migrate=migrate)
     except AidisError as exc:
         raise _fail(exc.message) from exc
 
@@ -85,7 +84,7 @@ def serve(
     updates = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = settings.model_copy(update=updates)
     try:
-        require_token_for_bind(settings.host, settings.auth_token)
+        require_token_for_bind(settings.host, settings.auth_token, settings.allowed_hosts)
     except AidisError as exc:
         raise _fail(exc.message) from exc
     _configure_logging(settings)
@@ -395,14 +394,13 @@ def bench(
 def db_upgrade() -> None:
     """Create or upgrade the database named by AIDIS_DATABASE_URL (default: the SQLite file)."""
     settings = _settings()
+    app = _build(settings, migrate=False)
     try:
-        engine = build_engine(settings.resolved_database_url())
+        before, after = app.schema.upgrade()
     except AidisError as exc:
         raise _fail(exc.message) from exc
-    before = current_revision(engine)
-    upgrade(engine)
-    after = current_revision(engine)
-    engine.dispose()
+    finally:
+        app.close()
     if before == after:
         typer.echo(f"database already at {after}; nothing to do")
     else:
@@ -413,9 +411,14 @@ def db_upgrade() -> None:
 def db_current() -> None:
     """Show the database's migration revision and the code's head."""
     settings = _settings()
-    engine = build_engine(settings.resolved_database_url())
-    typer.echo(f"database: {current_revision(engine) or 'not migrated'}; code head: {head_revision()}")
-    engine.dispose()
+    app = _build(settings, migrate=False)
+    try:
+        state = app.schema.state()
+    except AidisError as exc:
+        raise _fail(exc.message) from exc
+    finally:
+        app.close()
+    typer.echo(f"database: {state.database or 'not migrated'}; code head: {state.code}")
 
 
 def main() -> None:

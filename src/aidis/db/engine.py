@@ -42,9 +42,9 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # let us emit BEGIN ourselves
         cursor = dbapi_conn.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")  # first: the next pragma may wait
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
@@ -66,7 +66,15 @@ def build_engine(
                 "an in-memory SQLite database cannot be shared between connections; give a file path",
                 field="database_url",
             )
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(database).expanduser().parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InvalidInput(
+                f"cannot create the folder {folder} for the SQLite database: {exc.strerror or exc}. "
+                "Set AIDIS_DATA_DIR to a writable folder (or AIDIS_DATABASE_URL to another database).",
+                field="data_dir",
+            ) from exc
         engine = create_engine(
             url,
             echo=echo,

@@ -1,47 +1,113 @@
-"""Run Alembic migrations programmatically (one history for SQLite and PostgreSQL)."""
+"""Run Alembic migrations programmatically (one history for SQLite and PostgreSQL).
+
+Invariants: migrations run one process at a time (a PostgreSQL advisory lock, SQLite's write lock,
+both held by the transaction that checks the version and migrates, so a process that waited finds
+the schema at head and does nothing); a database at a revision this code does not know is never
+touched — that is a newer AIDIS's database, and the caller gets one line saying so.
+"""
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from aidis.db.engine import READ_ONLY_OPTION
+from aidis.errors import SchemaMismatch
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# pg_advisory_xact_lock key: "AIDISMIG" as a 64-bit integer, shared by every AIDIS process.
+MIGRATION_LOCK_KEY = 0x414944495F4D4947
 
 
-def alembic_config(engine: Engine) -> Config:
-    """An Alembic config bound to `engine` (no alembic.ini needed)."""
+def alembic_config(engine: Engine, connection: Connection | None = None):  # type: ignore[no-untyped-def]
+    """An Alembic config bound to `engine` (and to an open `connection` when given)."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["engine"] = engine
+    if connection is not None:
+        config.attributes["connection"] = connection
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the database to `revision`; a no-op when it is already there."""
-    command.upgrade(alembic_config(engine), revision)
+@cache
+def known_revisions() -> tuple[str, ...]:
+    """Every revision id this code's migration history holds, newest first."""
+    from alembic.script import ScriptDirectory
 
-
-def downgrade(engine: Engine, revision: str) -> None:
-    """Step the database back to `revision` (used by migration tests)."""
-    command.downgrade(alembic_config(engine), revision)
+    script = ScriptDirectory(str(MIGRATIONS_DIR))
+    return tuple(rev.revision for rev in script.walk_revisions())
 
 
 def head_revision() -> str:
     """The newest revision the code knows."""
-    head = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
-    assert head is not None
-    return head
+    return known_revisions()[0]
+
+
+def stored_revision(conn: Connection) -> str | None:
+    """The revision recorded in the database (one query), or None when it was never migrated."""
+    try:
+        with conn.begin_nested():
+            row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
+    except (OperationalError, ProgrammingError):
+        if inspect(conn).has_table("alembic_version"):
+            raise
+        return None
+    return None if row is None else str(row[0])
 
 
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at, or None when it was never migrated."""
-    with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+    with engine.connect().execution_options(**{READ_ONLY_OPTION: True}) as conn:
+        return stored_revision(conn)
+
+
+def refuse_unknown(revision: str | None) -> None:
+    """SchemaMismatch when the database is at a revision this code does not know (a newer AIDIS's)."""
+    if revision is not None and revision not in known_revisions():
+        raise SchemaMismatch(
+            f"the database is at schema revision {revision}, which this AIDIS does not know (it knows up to "
+            f"{head_revision()}): a newer AIDIS has migrated it. Upgrade this AIDIS (pip install -U aidis) "
+            "or point AIDIS_DATABASE_URL at another database. Nothing was changed.",
+            field="database_url",
+        )
+
+
+def _lock(conn: Connection) -> None:
+    """Serialize migrations: the lock lives as long as the current transaction."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+    # SQLite: the engine opens write transactions with BEGIN IMMEDIATE, which already is the lock.
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the database to `revision`; one query and no Alembic work when it is already there."""
+    at = current_revision(engine)
+    refuse_unknown(at)
+    if at == head_revision() and revision == "head":
+        return
+    with engine.connect() as conn, conn.begin():
+        _lock(conn)
+        at = stored_revision(conn)  # again, under the lock: another process may have migrated
+        refuse_unknown(at)
+        if at == head_revision() and revision == "head":
+            return
+        from alembic import command
+
+        command.upgrade(alembic_config(engine, conn), revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Step the database back to `revision` (used by migration tests)."""
+    from alembic import command
+
+    with engine.connect() as conn, conn.begin():
+        _lock(conn)
+        command.downgrade(alembic_config(engine, conn), revision)
 
 
 def is_at_head(engine: Engine) -> bool:

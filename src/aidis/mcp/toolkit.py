@@ -25,6 +25,7 @@ from aidis.app import AppContext
 from aidis.errors import AidisError
 from aidis.mcp.identity import CallerResolver
 from aidis.services.caller import Caller
+from aidis.textrules import NUL_RULE, find_nul
 
 log = logging.getLogger("aidis.mcp")
 
@@ -89,6 +90,9 @@ class AidisTool(Tool):
 
     async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
         """Refuse bad arguments with a field-naming message, then run as the SDK does."""
+        field = find_nul(arguments)
+        if field is not None:
+            raise ToolError(f"invalid arguments for {self.name}: {field}: {NUL_RULE}. Nothing was changed.")
         try:
             self.fn_metadata.arg_model.model_validate(arguments)
         except ValidationError as exc:

@@ -23,7 +23,10 @@ def insert_sessions(
     unassigned_every: int,
     events_per_session: int,
 ) -> None:
-    """`count` ended sessions spread over `days` before `now`; every `unassigned_every`-th is Unassigned."""
+    """`count` ended sessions spread over `days` before `now`; every `unassigned_every`-th is Unassigned.
+
+    Every generated time is before `now` (a session lasts at most 7,260 s and starts at least 7,300 s ago).
+    """
     params = {
         "n": count,
         "first": start_number,
@@ -47,7 +50,7 @@ def insert_sessions(
                        t.start, t.start + t.dur, t.start + t.dur, 'explicit',
                        (g * 37) % 20000, (g * 11) % 8000, 0, :k, GREATEST(:k - 2, 0), '{}'
                 FROM generate_series(1, :n) AS g,
-                     LATERAL (SELECT CAST(:now AS timestamptz) - make_interval(secs => (g * 7919) % (:days * 86400)) AS start,
+                     LATERAL (SELECT CAST(:now AS timestamptz) - make_interval(secs => 7300 + (g * 7919) % (:days * 86400)) AS start,
                                      make_interval(secs => 60 + (g * 131) % 7200) AS dur) AS t
                 """
             ),
@@ -60,7 +63,7 @@ def insert_sessions(
             """
             WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < :n),
             p(idx, id) AS (SELECT row_number() OVER () - 1, value FROM json_each('[' || :ids_json || ']')),
-            t AS (SELECT n, :now_epoch - (n * 7919) % (:days * 86400) AS start_s, 60 + (n * 131) % 7200 AS dur_s FROM g)
+            t AS (SELECT n, :now_epoch - 7300 - (n * 7919) % (:days * 86400) AS start_s, 60 + (n * 131) % 7200 AS dur_s FROM g)
             INSERT INTO sessions (id, display_id, project_id, agent_type, title, status, started_at,
                 last_activity_at, ended_at, end_reason, input_tokens, output_tokens, context_count, event_count,
                 tool_call_count, metadata)

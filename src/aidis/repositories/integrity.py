@@ -47,6 +47,20 @@ def idle_open(conn: Connection, cutoff: datetime) -> tuple[int, list[str]]:
     )
 
 
+def in_the_future(conn: Connection, limit: datetime) -> tuple[int, list[str]]:
+    """Sessions that started, were active or ended after `limit` (now plus a small clock skew)."""
+    return _run(
+        conn,
+        select(sessions.c.id).where(
+            or_(
+                sessions.c.started_at > limit,
+                sessions.c.last_activity_at > limit,
+                sessions.c.ended_at > limit,
+            )
+        ),
+    )
+
+
 def badly_ended(conn: Connection) -> tuple[int, list[str]]:
     """Sessions whose status and ended_at/end_reason disagree (the schema forbids it)."""
     return _run(

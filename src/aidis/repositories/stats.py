@@ -10,7 +10,7 @@ from sqlalchemy import Connection, case, func, select
 
 from aidis.db.schema import contexts, projects, sessions
 from aidis.db.sqlfuncs import day_text, epoch_seconds_between, utc_day
-from aidis.enums import SENTINEL_PROJECT_ID
+from aidis.enums import SENTINEL_DISPLAY_NAME, SENTINEL_PROJECT_ID
 from aidis.records import DayCount, SessionStats
 
 
@@ -121,3 +121,16 @@ def totals(conn: Connection) -> dict[str, int]:
         )
     ).one()
     return {key: int(value) for key, value in row._mapping.items()}
+
+
+def busiest_project_names(conn: Connection, *, since: datetime, limit: int) -> list[str]:
+    """Names of the projects with the most sessions started since `since`, busiest first."""
+    rows = conn.execute(
+        select(projects.c.id, projects.c.name)
+        .join(sessions, sessions.c.project_id == projects.c.id)
+        .where(sessions.c.started_at >= since)
+        .group_by(projects.c.id, projects.c.name)
+        .order_by(func.count().desc(), projects.c.name)
+        .limit(limit)
+    ).all()
+    return [SENTINEL_DISPLAY_NAME if row.id == SENTINEL_PROJECT_ID else str(row.name) for row in rows]

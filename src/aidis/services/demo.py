@@ -77,10 +77,14 @@ def seed_realistic(
     names = list(DEMO_PROJECTS)
     step = timedelta(days=days) / sessions
     still_open = min(3, sessions)
+
+    def advance(minutes: int) -> None:  # demo data obeys the same rule as real data: nothing after now
+        clock.now = min(clock.now + timedelta(minutes=minutes), now)
+
     for i in range(sessions):
-        clock.now = now - timedelta(days=days) + step * i + timedelta(minutes=rng.randint(0, 30))
+        clock.now = min(now, now - timedelta(days=days) + step * i + timedelta(minutes=rng.randint(0, 30)))
         if i >= sessions - still_open:  # the last few are happening now
-            clock.now = now - timedelta(minutes=5 * (sessions - i))
+            clock.now = now - timedelta(minutes=25 * (sessions - i))
         unassigned = rng.random() < 1 / 6
         # An agent that never named a project has no "last project" to inherit, so it stays Unassigned.
         agent = "unknown" if unassigned else rng.choice(["claude-code", "cursor", "codex"])
@@ -94,11 +98,11 @@ def seed_realistic(
             transport="stdio",
         )
         for _ in range(rng.randint(0, 4)):
-            clock.now += timedelta(minutes=rng.randint(1, 20))
+            advance(rng.randint(1, 20))
             kind, text = rng.choice(NOTES)
             contexts.store(caller, text, context_type=ContextType(kind), tags=[kind])
         if i < sessions - still_open:
-            clock.now += timedelta(minutes=rng.randint(1, 30))
+            advance(rng.randint(1, 30))
             reason = EndReason.IDLE_TIMEOUT if rng.random() < 0.1 else EndReason.EXPLICIT
             lifecycle.end_for_connection(caller.connection_id, reason=reason)
     return sessions

@@ -1,7 +1,9 @@
 """Import a TypeScript-AIDIS database: idempotent, read-only on the source, nothing silently re-projected.
 
-Sessions whose project was NULL arrive in Unassigned marked `metadata.legacy_orphan = true`, and each
-of their events keeps its legacy project as evidence (`payload.legacy_project_id`) for `aidis backfill`.
+Sessions whose project was NULL — or the old system's own sentinel (our sentinel's id, or a project
+named `__unassigned__`), which maps onto ours and is never copied as a project — arrive in Unassigned
+marked `metadata.legacy_orphan = true`, and each of their events keeps its legacy project as evidence
+(`payload.legacy_project_id`) for `aidis backfill`.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from aidis.services.base import Clock, ServiceBase
 from aidis.services.sessions import format_display_id
 
 BATCH = 2000
+# A mapped row marked with this key is recorded in the ledger but not inserted (it maps onto a row we have).
+ONTO_EXISTING = "_onto_existing"
 KIND = {"projects": "project", "sessions": "session", "contexts": "context", "analytics_events": "event"}
 ACTORS = {
     "human": Actor.USER,
@@ -127,6 +131,11 @@ def _extras(row: dict[str, Any], table: str) -> dict[str, Any]:
     }
 
 
+def is_legacy_sentinel(legacy_id: uuid.UUID | None, name: str) -> bool:
+    """The TypeScript AIDIS's own "no project" row: our sentinel's id, or a project named __unassigned__."""
+    return legacy_id == SENTINEL_PROJECT_ID or name.strip().lower() == SENTINEL_PROJECT_NAME
+
+
 def _uuid(value: Any) -> uuid.UUID | None:
     if value is None:
         return None
@@ -220,7 +229,7 @@ class LegacyImporter(ServiceBase):
             return
         now = self.clock()
         mapped = getattr(self, f"_map_{table}")(conn, fresh, summary, now)
-        repo.insert_rows(conn, table, [m for _, m in mapped])
+        repo.insert_rows(conn, table, [m for _, m in mapped if not m.get(ONTO_EXISTING)])
         local_key = "id"
         repo.record_imported(
             conn,
@@ -236,10 +245,14 @@ class LegacyImporter(ServiceBase):
     def _map_projects(
         self, conn: Connection, rows: list[dict[str, Any]], summary: TableSummary, now: datetime
     ) -> list[Any]:
-        out = []
+        out: list[Any] = []
         for row in rows:
             legacy_id = _uuid(row["id"])
             name = str(row["name"]).strip()[:180] or "unnamed"
+            if is_legacy_sentinel(legacy_id, name):  # the old plan's sentinel is ours: map, never copy
+                out.append((row["id"], {"id": SENTINEL_PROJECT_ID, ONTO_EXISTING: True}))
+                summary.note("legacy sentinel mapped onto Unassigned")
+                continue
             clash = projects_repo.get_by_name_folded(conn, name)
             if name.lower() in (SENTINEL_PROJECT_NAME, "unassigned") or (
                 clash is not None and clash.id != legacy_id
@@ -303,9 +316,11 @@ class LegacyImporter(ServiceBase):
                 ended = ended or last
                 status, reason = EndReason.EXPLICIT.status.value, EndReason.EXPLICIT.value
             project_id = projects_of.get(_uuid(row.get("project_id")))
-            orphan = project_id is None
-            if orphan:
+            orphan = project_id is None or project_id == SENTINEL_PROJECT_ID
+            if project_id is None:
                 summary.note("orphans (NULL project) → Unassigned")
+            elif orphan:
+                summary.note("orphans (legacy sentinel) → Unassigned")
             years.setdefault(started.year, []).append(len(prepared))
             metadata = {
                 "legacy": {
@@ -406,6 +421,8 @@ class LegacyImporter(ServiceBase):
                 "data": _json(row.get("payload")),
                 "legacy_event_id": str(row["event_id"]),
             }
+            if legacy_project == SENTINEL_PROJECT_ID:
+                legacy_project = None  # "no project" in the old system is not evidence for backfill
             if legacy_project is not None:
                 payload["legacy_project_id"] = str(legacy_project)
             if legacy_session is not None and session_id is None:

@@ -15,6 +15,9 @@ from aidis.repositories import integrity as repo
 from aidis.services.base import Clock, ServiceBase
 from aidis.services.sessions import SessionService
 
+# Clocks of several servers disagree a little; more than this is a bug (or generated data gone wrong).
+FUTURE_SKEW = timedelta(minutes=5)
+
 
 @dataclass(frozen=True)
 class CheckResult:
@@ -62,6 +65,7 @@ class IntegrityService(ServiceBase):
 
     def _checks(self) -> list[tuple[str, str, Callable[[Connection], tuple[int, list[str]]], bool]]:
         cutoff = self.clock() - self.idle_timeout
+        skew_limit = self.clock() + FUTURE_SKEW
         return [
             ("null_project", "sessions with a NULL project", repo.null_project, False),
             ("dangling_project", "rows pointing at a missing project", repo.dangling_project, False),
@@ -70,6 +74,12 @@ class IntegrityService(ServiceBase):
                 "open sessions idle past the timeout",
                 lambda c: repo.idle_open(c, cutoff),
                 True,
+            ),
+            (
+                "activity_in_future",
+                "sessions with a start, activity or end later than now",
+                lambda c: repo.in_the_future(c, skew_limit),
+                False,
             ),
             ("bad_end_state", "status disagreeing with ended_at/end_reason", repo.badly_ended, False),
             (

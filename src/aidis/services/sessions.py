@@ -120,7 +120,12 @@ class SessionService(ServiceBase):
             )
             _describe(span, started, "ok")
         metrics = self.telemetry.metrics
-        after_commit(conn, lambda: metrics.sessions_started.labels(started.project_display_name).inc())
+        after_commit(
+            conn,
+            lambda: metrics.sessions_started.labels(
+                metrics.project_label(started.project_display_name)
+            ).inc(),
+        )
         return started
 
     def _start(
@@ -222,7 +227,10 @@ class SessionService(ServiceBase):
             _describe(span, ended, "ok")
         metrics = self.telemetry.metrics
         after_commit(
-            conn, lambda: metrics.sessions_ended.labels(ended.project_display_name, reason.value).inc()
+            conn,
+            lambda: metrics.sessions_ended.labels(
+                metrics.project_label(ended.project_display_name), reason.value
+            ).inc(),
         )
         return ended
 
@@ -749,7 +757,7 @@ def _describe(span: Span, session: Session, outcome: str) -> None:
 def _count_ended(metrics: Metrics, per_project: dict[str, int], reason: EndReason) -> Callable[[], None]:
     def count() -> None:
         for name, n in per_project.items():
-            metrics.sessions_ended.labels(name, reason.value).inc(n)
+            metrics.sessions_ended.labels(metrics.project_label(name), reason.value).inc(n)
 
     return count
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from aidis.records import DayCount, SessionStats
 from aidis.repositories import stats as repo
@@ -33,3 +33,8 @@ class StatsService(ServiceBase):
         """Counts of projects, sessions (all, active, unassigned) and contexts."""
         with self.reading() as conn:
             return repo.totals(conn)
+
+    def busiest_projects(self, limit: int, *, days: int = 30) -> list[str]:
+        """Display names of the projects with the most sessions in the last `days` days."""
+        with self.reading() as conn:
+            return repo.busiest_project_names(conn, since=self.clock() - timedelta(days=days), limit=limit)

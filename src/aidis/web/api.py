@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import uuid
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
@@ -16,6 +17,7 @@ from aidis.enums import SENTINEL_DISPLAY_NAME, SENTINEL_PROJECT_ID, Actor, Sessi
 from aidis.errors import InvalidInput
 from aidis.repositories.sessions import Cursor, SessionFilter
 from aidis.schemas import ChangeOut, ContextOut, ProjectOut, SessionOut, StatsOut
+from aidis.textrules import refuse_nul
 
 
 class ErrorDetail(BaseModel):
@@ -53,7 +55,26 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     )
 }
 
-router = APIRouter(prefix="/api/v1", responses=ERRORS)
+
+async def no_nul_input(request: Request) -> None:
+    """Refuse a NUL character anywhere in the query, the path or the body (both engines alike)."""
+    refuse_nul(dict(request.query_params))
+    refuse_nul(dict(request.path_params))
+    content_type = request.headers.get("content-type", "")
+    if "form" in content_type:  # FastAPI parses (and caches) the form itself; read it the same way
+        form = await request.form()
+        refuse_nul({key: value for key, value in form.multi_items() if isinstance(value, str)})
+        return
+    body = await request.body()
+    if body and "json" in content_type:
+        try:
+            parsed = json.loads(body)
+        except ValueError:
+            return  # not JSON: the body model's own validation names the problem
+        refuse_nul(parsed)
+
+
+router = APIRouter(prefix="/api/v1", responses=ERRORS, dependencies=[Depends(no_nul_input)])
 
 
 def get_app(request: Request) -> AppContext:

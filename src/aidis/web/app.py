@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,35 +15,36 @@ from mcp.server.transport_security import TransportSecuritySettings
 
 from aidis import __version__
 from aidis.app import AppContext
+from aidis.errors import AidisError
 from aidis.mcp.identity import HttpConnection
 from aidis.mcp.server import build_mcp_server
 from aidis.services.maintenance import close_stranded, reap_forever
 from aidis.web import api, login, views
+from aidis.web.browser_guard import BrowserGuard
 from aidis.web.errors import install_error_handlers
 from aidis.web.health import healthz, metrics, readyz
-from aidis.web.security import AccessMiddleware, is_loopback
+from aidis.web.security import AccessMiddleware, served_hosts
 
 STATIC = Path(__file__).parent / "static"
+log = logging.getLogger("aidis.web")
+
+
+def _seed_project_labels(app: AppContext) -> None:
+    """Give the busiest projects their own /metrics label first (the rest share "other" past the cap)."""
+    metrics = app.telemetry.metrics
+    try:
+        metrics.seed_projects(app.stats.busiest_projects(metrics.max_projects))
+    except AidisError as exc:  # labels then go first come, first served; the server still starts
+        log.warning("metrics: could not rank projects for labels: %s", exc.message)
 
 
 def create_web_app(app: AppContext, *, run_maintenance: bool = True) -> FastAPI:
     """The whole HTTP surface, bound to one AppContext."""
     mcp_server: MCPServer = build_mcp_server(app, HttpConnection(app.settings.agent_type))
     settings = app.settings
-    # On loopback the SDK also checks Host/Origin (DNS rebinding); beyond it the bearer token guards /mcp
-    # and AccessMiddleware checks Origin, since the Host a reverse proxy forwards cannot be known here.
+    # Host and Origin are checked for every route by BrowserGuard (one control, the error envelope),
+    # so the SDK's own /mcp-only check is off rather than a second, differently-worded copy.
     security = TransportSecuritySettings(enable_dns_rebinding_protection=False)
-    if is_loopback(settings.host):
-        security = TransportSecuritySettings(
-            enable_dns_rebinding_protection=True,
-            allowed_hosts=["127.0.0.1:*", "localhost:*", "[::1]:*"],
-            allowed_origins=[
-                "http://127.0.0.1:*",
-                "http://localhost:*",
-                "http://[::1]:*",
-                *settings.allowed_origins,
-            ],
-        )
     mcp_http = mcp_server.streamable_http_app(
         streamable_http_path="/mcp", host=settings.host, transport_security=security
     )
@@ -50,6 +52,7 @@ def create_web_app(app: AppContext, *, run_maintenance: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         async with mcp_server.session_manager.run(), anyio.create_task_group() as tasks:
+            await anyio.to_thread.run_sync(_seed_project_labels, app)
             if run_maintenance:
                 await close_stranded(app.sessions, app.idle_timeout)
                 tasks.start_soon(
@@ -71,7 +74,12 @@ def create_web_app(app: AppContext, *, run_maintenance: bool = True) -> FastAPI:
     web.state.aidis = app
     web.state.mcp = mcp_server
     install_error_handlers(web)
-    web.add_middleware(AccessMiddleware, token=settings.auth_token, allowed_origins=settings.allowed_origins)
+    web.add_middleware(AccessMiddleware, token=settings.auth_token, metrics_public=settings.metrics_public)
+    web.add_middleware(  # added last = runs first: nothing answers a foreign Host or Origin
+        BrowserGuard,
+        allowed_hosts=served_hosts(settings.host, settings.allowed_hosts),
+        allowed_origins=settings.allowed_origins,
+    )
     web.include_router(api.router)
     web.include_router(login.router)
     web.include_router(views.router)

@@ -1,5 +1,10 @@
-"""Who may use the HTTP surface: bearer token on /mcp and /api, the same token to log in to the dashboard,
-Origin checks on /mcp, and a refusal to listen beyond loopback without a token."""
+"""Who may use the HTTP surface: bearer token on /mcp, /api, /hooks and /metrics, the same token to log in
+to the dashboard, and a refusal to listen beyond loopback without a token.
+
+Invariant: with AIDIS_AUTH_TOKEN set, nothing but the health probes, the login page and static files
+answers without the token (or the login cookie derived from it). Browser-borne attacks (Host, Origin,
+form tokens) are `browser_guard`'s job and run before this.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +12,14 @@ import hashlib
 import hmac
 import ipaddress
 import json
-from collections.abc import Iterable
 from urllib.parse import parse_qs, quote, urlsplit
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from aidis.errors import InvalidInput
 
-OPEN_PATHS = ("/healthz", "/readyz", "/metrics", "/login", "/logout", "/static/")
+OPEN_PATHS = ("/healthz", "/readyz", "/login", "/logout", "/static/")
+BEARER_PATHS = ("/api", "/mcp", "/hooks", "/metrics")
 COOKIE = "aidis_auth"
 LOOPBACK_NAMES = {"localhost", "ip6-localhost"}
 
@@ -30,8 +35,11 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def require_token_for_bind(host: str, token: str | None) -> None:
-    """Refuse to serve beyond loopback without AIDIS_AUTH_TOKEN."""
+WILDCARD_BINDS = {"0.0.0.0", "::", ""}  # noqa: S104 - names them, binds nothing
+
+
+def require_token_for_bind(host: str, token: str | None, allowed_hosts: list[str] | None = None) -> None:
+    """Refuse to serve beyond loopback without AIDIS_AUTH_TOKEN, or on every address without named hosts."""
     if not is_loopback(host) and not token:
         raise InvalidInput(
             f"refusing to listen on {host} without AIDIS_AUTH_TOKEN: anyone who can reach it could read and "
@@ -39,6 +47,21 @@ def require_token_for_bind(host: str, token: str | None) -> None:
             "or bind 127.0.0.1.",
             field="host",
         )
+    if host.strip("[]") in WILDCARD_BINDS and allowed_hosts is not None and not allowed_hosts:
+        raise InvalidInput(
+            f"listening on every address ({host}) needs AIDIS_ALLOWED_HOSTS: the host names clients use "
+            "(e.g. aidis.internal,10.0.0.5), or '*' behind a proxy that checks Host itself. Requests "
+            "naming any other Host are refused (DNS rebinding).",
+            field="allowed_hosts",
+        )
+
+
+def served_hosts(bind_host: str, allowed_hosts: list[str]) -> list[str]:
+    """The Host names the server answers to besides loopback: the configured ones and a named bind address."""
+    hosts = list(allowed_hosts)
+    if bind_host.strip("[]") not in WILDCARD_BINDS and not is_loopback(bind_host):
+        hosts.append(bind_host.strip("[]"))
+    return hosts
 
 
 def cookie_value(token: str) -> str:
@@ -47,13 +70,13 @@ def cookie_value(token: str) -> str:
 
 
 class AccessMiddleware:
-    """Token checks (when a token is configured) and the Origin check on /mcp (always)."""
+    """Token checks when a token is configured; /metrics stays open only with AIDIS_METRICS_PUBLIC."""
 
-    def __init__(self, app: ASGIApp, *, token: str | None, allowed_origins: Iterable[str] = ()) -> None:
+    def __init__(self, app: ASGIApp, *, token: str | None, metrics_public: bool = False) -> None:
         self.app = app
         self.token = token
         self.cookie = cookie_value(token) if token else None
-        self.allowed_origins = {o.rstrip("/") for o in allowed_origins}
+        self.open_paths = (*OPEN_PATHS, "/metrics") if metrics_public else OPEN_PATHS
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Let the request through, or answer 401/403/redirect without touching the app."""
@@ -62,19 +85,14 @@ class AccessMiddleware:
             return
         path: str = scope["path"]
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
-        if path.startswith("/mcp") and not self._origin_ok(headers):
-            await _json(
-                send, 403, "forbidden", "Origin not allowed for /mcp (set AIDIS_ALLOWED_ORIGINS)", "Origin"
-            )
-            return
-        if self.token is None or path.startswith(OPEN_PATHS):
+        if self.token is None or path.startswith(self.open_paths):
             await self.app(scope, receive, send)
             return
         if self._bearer_ok(headers):
             await self.app(scope, receive, send)
             return
-        if path.startswith(("/api", "/mcp")):
-            await _json(
+        if path.startswith(BEARER_PATHS):
+            await send_error(
                 send, 401, "unauthorized", "missing or wrong bearer token", "Authorization", bearer=True
             )
             return
@@ -100,15 +118,6 @@ class AccessMiddleware:
                 return True
         return False
 
-    def _origin_ok(self, headers: dict[str, str]) -> bool:
-        origin = headers.get("origin")
-        if not origin:
-            return True  # not a browser (MCP clients send no Origin)
-        origin = origin.rstrip("/")
-        host = headers.get("host", "")
-        same_origin = {f"http://{host}", f"https://{host}"}
-        return origin in same_origin or origin in self.allowed_origins
-
 
 def safe_next(raw: str | None) -> str:
     """A post-login destination: a local path only (no open redirect)."""
@@ -125,9 +134,10 @@ def parse_form(body: bytes) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
 
 
-async def _json(
+async def send_error(
     send: Send, status: int, code: str, message: str, field: str, *, bearer: bool = False
 ) -> None:
+    """Answer with the API's error envelope without calling the app."""
     body = json.dumps({"error": {"code": code, "message": message, "field": field}}).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     if bearer:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
@@ -17,11 +17,11 @@ from aidis.enums import Actor, SessionStatus
 from aidis.errors import AidisError, InvalidInput
 from aidis.repositories.sessions import SessionFilter
 from aidis.schemas import ContextOut, SessionOut
-from aidis.web.api import decode_cursor, encode_cursor, session_filter
+from aidis.web.api import decode_cursor, encode_cursor, no_nul_input, session_filter
 from aidis.web.charts import stack_by_project, stacked_bars_svg
 from aidis.web.errors import status_of
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(no_nul_input)])
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 PAGE_SIZE = 50
 CHART_DAYS = 30
