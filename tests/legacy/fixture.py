@@ -97,10 +97,22 @@ class LegacyData:
     recent_active: list[uuid.UUID] = field(default_factory=list)
     assigned: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)
     events_for_deleted_sessions: int = 0
+    # sessions filed under the old plan's own sentinel project (id 000…0, named __unassigned__)
+    in_legacy_sentinel: list[uuid.UUID] = field(default_factory=list)
+    legacy_sentinel_evidence: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)
 
 
-def populate(url: str, *, now: datetime, seed: int = 11, sessions: int = 60) -> LegacyData:
-    """Create the legacy tables in the (empty) database at `url` and fill them with messy data."""
+LEGACY_SENTINEL = uuid.UUID("00000000-0000-0000-0000-000000000000")
+
+
+def populate(
+    url: str, *, now: datetime, seed: int = 11, sessions: int = 60, sentinel_sessions: int = 0
+) -> LegacyData:
+    """Create the legacy tables in the (empty) database at `url` and fill them with messy data.
+
+    With `sentinel_sessions`, the database also has the old plan's sentinel project and that many
+    sessions in it; every other one has a context in `alpha` (evidence a backfill can use).
+    """
     rng = random.Random(seed)
     data = LegacyData()
     with psycopg.connect(url, autocommit=True) as conn:
@@ -224,7 +236,38 @@ def populate(url: str, *, now: datetime, seed: int = 11, sessions: int = 60) -> 
             "INSERT INTO analytics_events (timestamp, actor, event_type) VALUES (%s, 'system', 'server_start')",
             (now - timedelta(days=1),),
         )
+        if sentinel_sessions:
+            _populate_legacy_sentinel(conn, data, now=now, count=sentinel_sessions)
     return data
+
+
+def _populate_legacy_sentinel(conn: psycopg.Connection, data: LegacyData, *, now: datetime, count: int) -> None:
+    conn.execute(
+        "INSERT INTO projects (id, name, status, created_at) VALUES (%s, '__unassigned__', 'active', %s)",
+        (LEGACY_SENTINEL, now - timedelta(days=80)),
+    )
+    alpha = data.projects["alpha"]
+    for k in range(count):
+        started = now - timedelta(days=3, minutes=40 * k)
+        sid = conn.execute(
+            "INSERT INTO sessions (project_id, agent_type, started_at, ended_at, status, last_activity_at, title) "
+            "VALUES (%s, 'claude-code', %s, %s, 'inactive', %s, %s) RETURNING id",
+            (LEGACY_SENTINEL, started, started + timedelta(minutes=20), started + timedelta(minutes=20), f"s{k}"),
+        ).fetchone()[0]
+        data.in_legacy_sentinel.append(sid)
+        project = alpha if k % 2 == 0 else LEGACY_SENTINEL
+        if project == alpha:
+            data.legacy_sentinel_evidence[sid] = alpha
+        conn.execute(
+            "INSERT INTO contexts (project_id, session_id, context_type, content, created_at) "
+            "VALUES (%s, %s, 'code', %s, %s)",
+            (project, sid, f"sentinel-era note {k}", started + timedelta(minutes=1)),
+        )
+        conn.execute(
+            "INSERT INTO analytics_events (timestamp, actor, project_id, session_id, event_type) "
+            "VALUES (%s, 'ai', %s, %s, 'decision')",
+            (started + timedelta(minutes=2), LEGACY_SENTINEL, sid),
+        )
 
 
 def table_fingerprint(url: str) -> dict[str, tuple[int, str]]:

@@ -187,3 +187,62 @@ def test_source_must_be_a_typescript_aidis_database(app: AppContext, engine_name
         assert info.value.field == "source_url"
     finally:
         drop_pg_database(url)
+
+
+@pytest.fixture
+def legacy_with_sentinel(clock: FakeClock) -> Iterator[tuple[str, LegacyData]]:
+    require_engine("postgresql")
+    clock.now = NOW
+    url = create_pg_database("aidis_legacy")
+    try:
+        yield url, populate(url, now=NOW, sentinel_sessions=6)
+    finally:
+        drop_pg_database(url)
+
+
+async def test_the_legacy_sentinel_maps_onto_unassigned_and_backfill_considers_its_sessions(
+    app: AppContext, legacy_with_sentinel: tuple[str, LegacyData]
+) -> None:
+    import httpx
+
+    from aidis.web.app import create_web_app
+
+    url, data = legacy_with_sentinel
+    report = app.importer.run(url)
+    assert all(t.reconciled for t in report.tables.values())
+    assert report.tables["projects"].notes["legacy sentinel mapped onto Unassigned"] == 1
+    with app.engine.connect() as conn:
+        names = set(conn.execute(select(projects.c.name)).scalars())
+        orphan_flags = {
+            row.id: row.metadata.get("legacy_orphan")
+            for row in conn.execute(
+                select(sessions.c.id, sessions.c.metadata).where(sessions.c.id.in_(data.in_legacy_sentinel))
+            )
+        }
+    assert not [n for n in names if "legacy 00000000" in n]  # no fake project
+    assert all(_project_of(app, sid) == SENTINEL_PROJECT_ID for sid in data.in_legacy_sentinel)
+    assert set(orphan_flags.values()) == {True}
+    null_orphans = report.tables["sessions"].notes["orphans (NULL project) → Unassigned"]
+    assert report.tables["sessions"].notes["orphans (legacy sentinel) → Unassigned"] == 6
+
+    web = create_web_app(app, run_maintenance=False)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=web), base_url="http://127.0.0.1:8765"
+    ) as http:
+        listed = (await http.get("/api/v1/sessions", params={"unassigned": "true", "limit": 1})).json()
+        stats = (await http.get("/api/v1/stats")).json()
+    assert listed["total"] == null_orphans + 6
+    assert app.stats.totals()["unassigned_sessions"] == null_orphans + 6
+    assert stats["total"] == _count(app, sessions)
+
+    app.backfill.run(min_share=1.0)
+    for sid, project in data.legacy_sentinel_evidence.items():
+        assert _project_of(app, sid) == _local_project(app, project)
+    for sid in set(data.in_legacy_sentinel) - set(data.legacy_sentinel_evidence):
+        assert _project_of(app, sid) == SENTINEL_PROJECT_ID
+    assert app.integrity.check().clean
+
+
+def _local_project(app: AppContext, legacy_id: uuid.UUID) -> uuid.UUID:
+    with app.engine.connect() as conn:
+        return conn.execute(select(projects.c.id).where(projects.c.id == legacy_id)).scalar_one()

@@ -96,3 +96,15 @@ def test_check_reads_only(app: AppContext, clock: FakeClock) -> None:
     with app.engine.connect() as conn:
         assert conn.execute(text("SELECT status FROM sessions")).scalar_one() == "active"
     assert timedelta(hours=3) > app.idle_timeout
+
+
+def test_activity_in_the_future_is_reported(app: AppContext, clock: FakeClock) -> None:
+    session = app.sessions.start("c1")
+    assert "activity_in_future" not in _violations(app)
+    with app.engine.begin() as conn:
+        conn.execute(
+            update(sessions)
+            .where(sessions.c.id == session.id)
+            .values(last_activity_at=clock.now + timedelta(hours=1))
+        )
+    assert _violations(app)["activity_in_future"] == 1

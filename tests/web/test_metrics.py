@@ -15,6 +15,7 @@ from aidis.app import AppContext
 from mcp import Client
 from tests.mcp.conftest import call, call_error
 from tests.mcp.transports import running_http_server
+from tests.support import FakeClock
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -118,3 +119,30 @@ async def test_metrics_still_answer_when_the_database_is_down(tmp_path: Path) ->
     app.close()
     assert response.status_code == 200
     assert _samples(response.text)[("aidis_database_up", ())] == 0
+
+
+async def test_project_labels_are_capped_busiest_first(app: AppContext, clock: FakeClock) -> None:
+    from aidis.app import build_app
+
+    for name, sessions in (("busy", 3), ("middling", 2), ("quiet", 1)):
+        app.projects.create(name)
+        for i in range(sessions):
+            app.sessions.start(f"{name}-{i}", project=name)
+    capped = build_app(
+        app.settings.model_copy(update={"metrics_max_projects": 2}), migrate=False, clock=clock
+    )
+    try:
+        with running_http_server(capped) as url:
+            for name in ("quiet", "newcomer-1", "newcomer-2", "busy"):
+                if name.startswith("newcomer"):
+                    capped.projects.create(name)
+                capped.sessions.start(f"late-{name}", project=name)
+            samples = _samples(await _scrape(url))
+    finally:
+        capped.close()
+    started = {
+        dict(labels)["project"]: value
+        for (metric, labels), value in samples.items()
+        if metric == "aidis_sessions_started_total"
+    }
+    assert started == {"busy": 1, "other": 3}  # busy and middling were seeded; the rest share "other"

@@ -84,7 +84,7 @@ def seed_realistic(
     for i in range(sessions):
         clock.now = min(now, now - timedelta(days=days) + step * i + timedelta(minutes=rng.randint(0, 30)))
         if i >= sessions - still_open:  # the last few are happening now
-            clock.now = now - timedelta(minutes=25 * (sessions - i))
+            clock.now = now - timedelta(minutes=5 * (sessions - i))
         unassigned = rng.random() < 1 / 6
         # An agent that never named a project has no "last project" to inherit, so it stays Unassigned.
         agent = "unknown" if unassigned else rng.choice(["claude-code", "cursor", "codex"])

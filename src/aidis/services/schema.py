@@ -25,7 +25,7 @@ def describe_unreachable(engine: Engine, exc: Exception) -> Unavailable:
     reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
     first = reason[0] if reason else type(exc).__name__
     if engine.dialect.name == "sqlite":
-        hint = "check that AIDIS_DATA_DIR (or the path in AIDIS_DATABASE_URL) is a writable folder"
+        hint = "Check that AIDIS_DATA_DIR (or the path in AIDIS_DATABASE_URL) is a writable folder"
     else:
         hint = (
             "is PostgreSQL running there, and are AIDIS_DATABASE_URL's host, port, user and database right?"

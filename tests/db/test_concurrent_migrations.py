@@ -1,0 +1,134 @@
+"""Many AIDIS processes starting at once migrate once; a database newer than the code is never touched."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from aidis.db.engine import build_engine
+from aidis.db.migrate import current_revision, head_revision, known_revisions, upgrade
+from tests.mcp.transports import aidis_executable, free_port, wait_until
+from tests.support import fresh_database_url
+
+STARTS = 8
+
+
+def _env(url: str, tmp_path: Path) -> dict[str, str]:
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "AIDIS_DATABASE_URL": url,
+        "AIDIS_LOG_LEVEL": "WARNING",
+    }
+
+
+@pytest.fixture(params=["fresh", "one-behind"])
+def database(request: pytest.FixtureRequest, engine_name: str, tmp_path: Path) -> Iterator[str]:
+    """An empty database, or one at the revision before head."""
+    with fresh_database_url(engine_name, tmp_path) as url:
+        if request.param == "one-behind":
+            engine = build_engine(url)
+            upgrade(engine, known_revisions()[1])
+            engine.dispose()
+        yield url
+
+
+def _run_together(args: list[str], env: dict[str, str]) -> list[subprocess.CompletedProcess[str]]:
+    procs = [
+        subprocess.Popen(
+            [aidis_executable(), *args],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(STARTS)
+    ]
+    done = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        done.append(subprocess.CompletedProcess(proc.args, proc.returncode, out, err))
+    return done
+
+
+def _at_head(url: str) -> bool:
+    engine = build_engine(url)
+    try:
+        return current_revision(engine) == head_revision()
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("args", [["db", "upgrade"], ["mcp"]], ids=["db-upgrade", "mcp"])
+def test_concurrent_starts_all_succeed(database: str, tmp_path: Path, args: list[str]) -> None:
+    results = _run_together(args, _env(database, tmp_path))
+    for result in results:
+        assert result.returncode == 0, result.stderr
+        assert "Traceback" not in result.stderr, result.stderr
+    assert _at_head(database)
+
+
+def test_concurrent_serve_replicas_all_become_ready(database: str, tmp_path: Path) -> None:
+    ports = [free_port() for _ in range(STARTS)]
+    env = _env(database, tmp_path)
+    procs = [
+        subprocess.Popen(
+            [aidis_executable(), "serve", "--port", str(port)],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for port in ports
+    ]
+    try:
+        for port, proc in zip(ports, procs, strict=True):
+
+            def ready(port: int = port, proc: subprocess.Popen[str] = proc) -> bool:
+                assert proc.poll() is None, proc.communicate()[1]
+                try:
+                    return httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200
+                except httpx.HTTPError:
+                    return False
+
+            wait_until(ready, timeout=90, what=f"aidis serve on {port} to be ready")
+    finally:
+        for proc in procs:
+            proc.terminate()
+        errors = [proc.communicate(timeout=30)[1] for proc in procs]
+    assert not [e for e in errors if "Traceback" in e], errors
+    assert _at_head(database)
+
+
+def test_a_database_newer_than_the_code_is_refused_in_one_line_and_left_alone(
+    engine_name: str, tmp_path: Path
+) -> None:
+    with fresh_database_url(engine_name, tmp_path) as url:
+        engine = build_engine(url)
+        upgrade(engine)
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = '9999_from_a_newer_aidis'"))
+        for args in (["mcp"], ["db", "upgrade"], ["serve", "--port", str(free_port())], ["check"]):
+            result = subprocess.run(
+                [aidis_executable(), *args],
+                env=_env(url, tmp_path),
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+            lines = [line for line in result.stderr.splitlines() if line.strip()]
+            assert result.returncode != 0 and len(lines) == 1, result.stderr
+            assert "9999_from_a_newer_aidis" in lines[0] and head_revision() in lines[0]
+            assert "Upgrade this AIDIS" in lines[0]
+        assert current_revision(engine) == "9999_from_a_newer_aidis"
+        engine.dispose()
