@@ -241,7 +241,9 @@ def populate(
     return data
 
 
-def _populate_legacy_sentinel(conn: psycopg.Connection, data: LegacyData, *, now: datetime, count: int) -> None:
+def _populate_legacy_sentinel(
+    conn: psycopg.Connection, data: LegacyData, *, now: datetime, count: int
+) -> None:
     conn.execute(
         "INSERT INTO projects (id, name, status, created_at) VALUES (%s, '__unassigned__', 'active', %s)",
         (LEGACY_SENTINEL, now - timedelta(days=80)),
@@ -252,7 +254,13 @@ def _populate_legacy_sentinel(conn: psycopg.Connection, data: LegacyData, *, now
         sid = conn.execute(
             "INSERT INTO sessions (project_id, agent_type, started_at, ended_at, status, last_activity_at, title) "
             "VALUES (%s, 'claude-code', %s, %s, 'inactive', %s, %s) RETURNING id",
-            (LEGACY_SENTINEL, started, started + timedelta(minutes=20), started + timedelta(minutes=20), f"s{k}"),
+            (
+                LEGACY_SENTINEL,
+                started,
+                started + timedelta(minutes=20),
+                started + timedelta(minutes=20),
+                f"s{k}",
+            ),
         ).fetchone()[0]
         data.in_legacy_sentinel.append(sid)
         project = alpha if k % 2 == 0 else LEGACY_SENTINEL

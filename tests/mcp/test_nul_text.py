@@ -36,7 +36,9 @@ async def test_the_api_refuses_nul_in_the_body_and_the_query(app: AppContext, db
     ref = app.sessions.start("c1").display_id
     before = row_counts(db.engine)
     web = create_web_app(app, run_maintenance=False)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=web), base_url="http://127.0.0.1:8765") as http:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=web), base_url="http://127.0.0.1:8765"
+    ) as http:
         body = await http.post("/api/v1/sessions/assign", json={"session_ids": [ref], "project": "al\u0000"})
         query = await http.get("/api/v1/sessions", params={"q": "x\u0000y"})
     assert body.status_code == 422 and body.json()["error"]["field"] == "project"

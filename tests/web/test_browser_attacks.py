@@ -81,9 +81,7 @@ def test_a_page_on_another_origin_can_neither_read_nor_move_sessions(
     assert app.sessions.get(victim).is_unassigned
 
 
-def test_a_rebound_dns_name_cannot_read_the_dashboard_or_the_api(
-    app: AppContext, browser: Browser
-) -> None:
+def test_a_rebound_dns_name_cannot_read_the_dashboard_or_the_api(app: AppContext, browser: Browser) -> None:
     app.sessions.start("victim", title="secret plans")
     context = browser.new_context()
     page = context.new_page()
