@@ -93,6 +93,7 @@ class Database:
                 "sessions",
                 "connections",
                 "session_counters",
+                "project_workspaces",
             ):
                 conn.execute(text(f"DELETE FROM {table}"))
             conn.execute(text("DELETE FROM projects WHERE id <> :s"), {"s": SENTINEL})

@@ -19,10 +19,12 @@ from aidis.services.base import Clock
 from aidis.services.contexts import ContextService
 from aidis.services.importing import LegacyImporter
 from aidis.services.integrity import IntegrityService
+from aidis.services.project_workspaces import ProjectWorkspaceService
 from aidis.services.projects import ProjectService
 from aidis.services.schema import SchemaService
 from aidis.services.sessions import SessionService
 from aidis.services.stats import StatsService
+from aidis.services.workspaces import WorkspaceResolver
 from aidis.telemetry import Metrics, Telemetry, install_commit_hooks
 
 
@@ -42,6 +44,7 @@ class AppContext:
     integrity: IntegrityService
     importer: LegacyImporter
     schema: SchemaService
+    workspaces: ProjectWorkspaceService
 
     @property
     def idle_timeout(self) -> timedelta:
@@ -87,6 +90,7 @@ def build_app(
         metrics=Metrics(max_projects=settings.metrics_max_projects),
     )
     sessions = SessionService(engine, clock, telemetry)
+    sessions.resolver = WorkspaceResolver(auto_projects=settings.auto_projects)
     idle_timeout = timedelta(minutes=settings.idle_timeout_minutes)
     stats = StatsService(engine, clock, telemetry)
     telemetry.metrics.watch_database(stats.totals)
@@ -103,4 +107,5 @@ def build_app(
         integrity=IntegrityService(engine, clock, sessions, idle_timeout),
         importer=LegacyImporter(engine, clock, idle_timeout),
         schema=schema,
+        workspaces=ProjectWorkspaceService(engine, clock, telemetry),
     )

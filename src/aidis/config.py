@@ -61,6 +61,10 @@ class Settings(BaseSettings):
         le=1000,
         description="Projects with their own label on /metrics; the rest are counted as 'other'.",
     )
+    auto_projects: bool = Field(
+        default=True,
+        description="Create a project for a git repository the first time a session works in it.",
+    )
     agent_type: str = Field(default="unknown", max_length=64, description="Agent name for stdio sessions.")
     connection_id: str | None = Field(
         default=None,

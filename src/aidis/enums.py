@@ -93,6 +93,24 @@ class ChangeReason(StrEnum):
     PROJECT_DELETED = "project_deleted"
     BACKFILL = "backfill"
     BACKFILL_REVERT = "backfill_revert"
+    WORKSPACE = "workspace"
+
+
+class WorkspaceKind(StrEnum):
+    """What kind of workspace identity a project holds."""
+
+    ROOT = "root"  # an absolute directory; everything under it belongs to the project
+    REPO = "repo"  # a normalized git remote identity, e.g. github.com/acme/widgets
+
+
+class WorkspaceSource(StrEnum):
+    """Where the evidence of a session's workspace came from, strongest first."""
+
+    ARGUMENT = "argument"  # a `workspace` argument of the call
+    ROOTS = "roots"  # the client's MCP roots
+    HEADER = "header"  # X-AIDIS-Workspace on HTTP
+    HOOK = "hook"  # an agent hook's cwd
+    CWD = "cwd"  # the stdio server's own working directory
 
 
 class ProjectStatus(StrEnum):

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from aidis.enums import SENTINEL_DISPLAY_NAME, SENTINEL_PROJECT_ID
+from aidis.enums import SENTINEL_DISPLAY_NAME, SENTINEL_PROJECT_ID, WorkspaceKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,3 +159,12 @@ class DayCount:
     project_name: str
     sessions: int
     tokens: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Workspace:
+    """One workspace identity a project holds: a root directory or a repository identity."""
+
+    kind: WorkspaceKind
+    identity: str
+    created_at: datetime

@@ -67,6 +67,10 @@ class SessionOut(Out):
     input_tokens: int
     output_tokens: int
     tags: list[str] = []
+    project_source: str | None = Field(
+        default=None,
+        description="How the session got its first project: explicit, workspace, connection or sentinel",
+    )
 
     @classmethod
     def of(cls, session: Session, now: datetime) -> SessionOut:
@@ -93,7 +97,12 @@ class SessionOut(Out):
             input_tokens=session.input_tokens,
             output_tokens=session.output_tokens,
             tags=list(tags) if isinstance(tags, list) else [],
+            project_source=_text_or_none(session.metadata.get("project_source")),
         )
+
+
+def _text_or_none(value: object) -> str | None:
+    return str(value) if value is not None else None
 
 
 class ContextOut(Out):

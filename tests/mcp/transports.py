@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,8 +25,9 @@ def aidis_executable() -> str:
     return str(Path(sys.executable).parent / "aidis")
 
 
-def stdio_params(database_url: str, **env: str) -> StdioServerParameters:
-    """Parameters that launch `aidis mcp` on `database_url`."""
+def stdio_params(database_url: str, *, cwd: str | None = None, **env: str) -> StdioServerParameters:
+    """Parameters that launch `aidis mcp` on `database_url`, in `cwd` (default: an empty scratch folder,
+    so the server's own working directory names no project)."""
     full_env = {
         "PATH": os.environ.get("PATH", ""),
         "HOME": os.environ.get("HOME", "/tmp"),
@@ -33,7 +35,9 @@ def stdio_params(database_url: str, **env: str) -> StdioServerParameters:
         "AIDIS_LOG_LEVEL": "WARNING",
         **env,
     }
-    return StdioServerParameters(command=aidis_executable(), args=["mcp"], env=full_env)
+    if cwd is None:
+        cwd = tempfile.mkdtemp(prefix="aidis-stdio-")
+    return StdioServerParameters(command=aidis_executable(), args=["mcp"], env=full_env, cwd=cwd)
 
 
 def free_port() -> int:

@@ -53,15 +53,15 @@ def test_start_inherits_the_connections_current_project(app: AppContext) -> None
     assert session.metadata["project_source"] == "connection"
 
 
-def test_start_inherits_the_agents_last_project(app: AppContext, clock: FakeClock) -> None:
+def test_a_new_session_is_not_filed_under_the_agents_last_project(app: AppContext, clock: FakeClock) -> None:
+    # Claude Code on repository A, then a new Claude Code session elsewhere that names nothing:
+    # guessing "the agent's last project" would misfile it under A.
     app.projects.create("alpha")
-    app.sessions.start("old-conn", project="alpha", agent_type="cursor")
+    app.sessions.start("old-conn", project="alpha", agent_type="claude-code")
     clock.advance(minutes=1)
-    session = app.sessions.start("new-conn", agent_type="cursor")
-    assert session.project_name == "alpha"
-    assert session.metadata["project_source"] == "agent_last"
-    other_agent = app.sessions.start("third-conn", agent_type="codex")
-    assert other_agent.project_id == SENTINEL_PROJECT_ID
+    session = app.sessions.start("new-conn", agent_type="claude-code")
+    assert session.project_id == SENTINEL_PROJECT_ID
+    assert session.metadata["project_source"] == "sentinel"
 
 
 def test_start_with_unknown_project_changes_nothing(app: AppContext) -> None:

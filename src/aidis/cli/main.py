@@ -113,12 +113,17 @@ def mcp() -> None:
     from aidis.mcp.identity import FixedConnection
     from aidis.mcp.server import build_mcp_server
     from aidis.services.maintenance import close_stranded
+    from aidis.services.workspaces import stdio_workspace
 
     settings = _settings()
     _configure_logging(settings)
     provider = _configure_tracing()
     app = _build(settings)
-    identity = FixedConnection.new("stdio", settings.agent_type, settings.connection_id)
+    # The agent starts `aidis mcp` in its workspace: that directory is evidence of the project
+    # (the resolver never takes the home directory or `/`).
+    identity = FixedConnection.new(
+        "stdio", settings.agent_type, settings.connection_id, workspaces=(stdio_workspace(),)
+    )
     server = build_mcp_server(app, identity)
     anyio.run(close_stranded, app.sessions, app.idle_timeout)
     try:

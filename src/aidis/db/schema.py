@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -31,6 +32,7 @@ from aidis.enums import (
     EventType,
     ProjectStatus,
     SessionStatus,
+    WorkspaceKind,
 )
 
 NAMING = {
@@ -171,6 +173,19 @@ session_project_changes = Table(
 )
 Index("ix_session_project_changes_session", session_project_changes.c.session_id)
 Index("ix_session_project_changes_run", session_project_changes.c.run_id)
+
+project_workspaces = Table(
+    "project_workspaces",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    Column("project_id", UUIDType(), ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(10), nullable=False),
+    Column("identity", String(1024), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    enum_check("kind", WorkspaceKind, "kind"),
+    UniqueConstraint("kind", "identity", name="uq_project_workspaces_identity"),
+)
+Index("ix_project_workspaces_project", project_workspaces.c.project_id)
 
 contexts = Table(
     "contexts",

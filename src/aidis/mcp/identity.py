@@ -13,12 +13,15 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import unquote
 
-from aidis.services.caller import Caller
+from aidis.enums import WorkspaceSource
+from aidis.services.caller import Caller, WorkspaceHint
 
 log = logging.getLogger("aidis.mcp")
 
 CONNECTION_HEADER = "x-aidis-connection"
+WORKSPACE_HEADER = "x-aidis-workspace"
 AGENT_HEADER = "x-aidis-agent"
 MAX_ID = 160
 
@@ -48,18 +51,23 @@ class FixedConnection:
     connection_id: str
     transport: str = "stdio"
     agent_type: str = "unknown"
+    workspaces: tuple[WorkspaceHint, ...] = ()
 
     @classmethod
     def new(
-        cls, transport: str = "stdio", agent_type: str = "unknown", connection_id: str | None = None
+        cls,
+        transport: str = "stdio",
+        agent_type: str = "unknown",
+        connection_id: str | None = None,
+        workspaces: tuple[WorkspaceHint, ...] = (),
     ) -> FixedConnection:
         """A fresh process-wide connection id, unless one is configured (to resume across restarts)."""
-        return cls(connection_id or f"{transport}:{uuid.uuid4()}", transport, agent_type)
+        return cls(connection_id or f"{transport}:{uuid.uuid4()}", transport, agent_type, workspaces)
 
     def __call__(self, ctx: Any) -> Caller:
-        """Every call in this process is the same connection."""
+        """Every call in this process is the same connection (and the same working directory)."""
         agent = self.agent_type if self.agent_type != "unknown" else (client_name(ctx) or "unknown")
-        return Caller(self.connection_id, agent, self.transport)
+        return Caller(self.connection_id, agent, self.transport, self.workspaces)
 
 
 @dataclass(frozen=True)
@@ -72,19 +80,21 @@ class HttpConnection:
         """`mcp-session-id`, else `X-AIDIS-Connection`, else client name + peer address."""
         headers: Mapping[str, str] = ctx.headers or {}
         agent = (headers.get(AGENT_HEADER) or client_name(ctx) or self.default_agent_type)[:64]
+        workspace = headers.get(WORKSPACE_HEADER, "").strip()
+        hints = (WorkspaceHint(unquote(workspace), WorkspaceSource.HEADER),) if workspace else ()
         session_id = headers.get("mcp-session-id")
         if session_id:
-            return Caller(f"http:{session_id[:MAX_ID]}", agent, "http")
+            return Caller(f"http:{session_id[:MAX_ID]}", agent, "http", hints)
         explicit = headers.get(CONNECTION_HEADER)
         if explicit:
-            return Caller(f"client:{explicit.strip()[:MAX_ID]}", agent, "http")
+            return Caller(f"client:{explicit.strip()[:MAX_ID]}", agent, "http", hints)
         peer = _peer(ctx)
         log.warning(
             "HTTP MCP call without mcp-session-id or %s; grouping it by client name and address",
             CONNECTION_HEADER,
             extra={"peer": peer, "agent": agent},
         )
-        return Caller(f"anon:{agent}@{peer}", agent, "http")
+        return Caller(f"anon:{agent}@{peer}", agent, "http", hints)
 
 
 def _peer(ctx: Any) -> str:

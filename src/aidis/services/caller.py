@@ -5,14 +5,29 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from aidis.enums import WorkspaceSource
+
+
+@dataclass(frozen=True, slots=True)
+class WorkspaceHint:
+    """A directory the agent is working in, and where AIDIS learned it."""
+
+    path: str
+    source: WorkspaceSource
+
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """One MCP connection (stdio process, HTTP MCP session, or API client)."""
+    """One MCP connection (stdio process, HTTP MCP session, or API client).
+
+    `workspaces` are the directories the caller reported, strongest evidence first; they decide
+    the project of a session it starts without naming one.
+    """
 
     connection_id: str
     agent_type: str = "unknown"
     transport: str = "api"
+    workspaces: tuple[WorkspaceHint, ...] = ()
 
 
 def estimate_tokens(chars: int) -> int:

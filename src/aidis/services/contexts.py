@@ -91,6 +91,7 @@ class ContextService(ServiceBase):
                 connection_id=caller.connection_id,
                 agent_type=caller.agent_type,
                 transport=caller.transport,
+                workspaces=caller.workspaces if target is None else (),  # a named project is stronger
                 now=now,
             )
             if target is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import difflib
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,7 @@ from aidis.repositories import events as events_repo
 from aidis.repositories import projects as repo
 from aidis.repositories import sessions as sessions_repo
 from aidis.services.base import ServiceBase
+from aidis.services.workspace_identities import add_identities_in, parse_identities
 
 MAX_NAME_LENGTH = 200
 
@@ -92,9 +94,13 @@ class ProjectService(ServiceBase):
         description: str | None = None,
         metadata: dict[str, Any] | None = None,
         actor: Actor = Actor.USER,
+        roots: Sequence[str] = (),
+        repos: Sequence[str] = (),
     ) -> Project:
-        """Create a project; a duplicate name (ignoring case) is a Conflict."""
+        """Create a project, with its workspace roots and repos; a duplicate name (ignoring case), or an
+        identity another project holds, is a Conflict and nothing is created."""
         cleaned = clean_name(name)
+        identities = parse_identities(roots, repos)
         now = self.clock()
         with self.unit_of_work() as conn:
             existing = repo.get_by_name_folded(conn, cleaned)
@@ -120,6 +126,7 @@ class ProjectService(ServiceBase):
                 occurred_at=now,
                 payload={"name": cleaned},
             )
+            add_identities_in(conn, project, identities, now)
             return project
 
     def get(self, ref: str) -> Project:

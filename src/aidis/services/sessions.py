@@ -24,6 +24,7 @@ from aidis.enums import (
     EndReason,
     EventType,
     ProjectStatus,
+    WorkspaceSource,
 )
 from aidis.errors import Conflict, InvalidInput, NotFound
 from aidis.records import Event, Project, ProjectChange, Session
@@ -34,8 +35,9 @@ from aidis.repositories import projects as projects_repo
 from aidis.repositories import sessions as repo
 from aidis.repositories.sessions import Cursor, SessionFilter
 from aidis.services.base import ServiceBase
-from aidis.services.caller import Caller, ToolCall, estimate_tokens
+from aidis.services.caller import Caller, ToolCall, WorkspaceHint, estimate_tokens
 from aidis.services.projects import find_project
+from aidis.services.workspaces import Attribution, WorkspaceResolver, describe, usable
 from aidis.telemetry import Metrics, after_commit
 
 log = logging.getLogger("aidis.sessions")
@@ -86,6 +88,8 @@ def _check_text(value: str | None, limit: int, field: str) -> str | None:
 class SessionService(ServiceBase):
     """Start, find, move and end sessions."""
 
+    resolver: WorkspaceResolver = WorkspaceResolver()  # build_app sets the configured one
+
     # ---- in-transaction building blocks (used by other services, e.g. contexts) -------------
 
     def start_in(
@@ -100,11 +104,13 @@ class SessionService(ServiceBase):
         actor: Actor = Actor.AGENT,
         now: datetime,
         tags: Sequence[str] = (),
+        workspaces: Sequence[WorkspaceHint] = (),
     ) -> Session:
         """Start a session inside `conn`'s transaction, resolving and persisting its project.
 
-        Project: explicit → the connection's current project → the agent's last real project →
-        the Unassigned sentinel.
+        Project: explicit → the workspace the caller reported (strongest evidence first; an
+        ambiguous one stops here, Unassigned with candidates) → the connection's current project →
+        the Unassigned sentinel. A workspace attribution is recorded as a change (reason `workspace`).
         """
         with self.telemetry.tracer.start_as_current_span("aidis.session.start") as span:
             started = self._start(
@@ -117,6 +123,7 @@ class SessionService(ServiceBase):
                 actor=actor,
                 now=now,
                 tags=tags,
+                workspaces=workspaces,
             )
             _describe(span, started, "ok")
         metrics = self.telemetry.metrics
@@ -140,6 +147,7 @@ class SessionService(ServiceBase):
         actor: Actor,
         now: datetime,
         tags: Sequence[str],
+        workspaces: Sequence[WorkspaceHint] = (),
     ) -> Session:
         title = _check_text(title, MAX_TITLE, "title")
         goal = _check_text(goal, MAX_GOAL, "goal")
@@ -150,7 +158,16 @@ class SessionService(ServiceBase):
                     f"connection already has open session {open_session.display_id}; end it or use session_new",
                     field="connection_id",
                 )
-        project_id, source = self._resolve_project(conn, connection_id, agent_type, project)
+        attribution: Attribution | None = None
+        if project is None and workspaces:
+            attribution = self._attribute(conn, workspaces, now)
+        if attribution is not None and usable(attribution.project):
+            project_id, source = SENTINEL_PROJECT_ID, "workspace"  # moved below, with its evidence
+        else:
+            project_id, source = self._resolve_project(conn, connection_id, project)
+        metadata: dict[str, object] = {"project_source": source, "tags": list(tags)}
+        if attribution is not None:
+            metadata["workspace"] = attribution.details()
         session_id = uuid.uuid4()
         display_id = format_display_id(now.year, repo.next_display_number(conn, now.year))
         try:
@@ -165,7 +182,7 @@ class SessionService(ServiceBase):
                     title=title,
                     goal=goal,
                     now=now,
-                    metadata={"project_source": source, "tags": list(tags)},
+                    metadata=metadata,
                 )
         except IntegrityError as exc:
             raise Conflict(
@@ -184,11 +201,35 @@ class SessionService(ServiceBase):
             connections_repo.set_current_project(conn, connection_id, project_id)
         started = repo.get_session(conn, session_id)
         assert started is not None
+        if source == "workspace" and attribution is not None and attribution.project is not None:
+            started = self.assign_in(
+                conn,
+                started,
+                attribution.project,
+                reason=ChangeReason.WORKSPACE,
+                actor=Actor.SYSTEM,
+                now=now,
+                details=attribution.details(),
+            )
         log.info("session started", extra={"session_id": str(session_id), "project_id": str(project_id)})
         return started
 
+    def _attribute(
+        self, conn: Connection, workspaces: Sequence[WorkspaceHint], now: datetime
+    ) -> Attribution | None:
+        """The first workspace that names a project or is ambiguous (ambiguity is never guessed past)."""
+        last: Attribution | None = None
+        for hint in workspaces:
+            found = self.resolver.resolve_in(conn, hint, now)
+            if found is None:
+                continue
+            if usable(found.project) or found.matched == "ambiguous":
+                return found
+            last = last or found
+        return last
+
     def _resolve_project(
-        self, conn: Connection, connection_id: str | None, agent_type: str, project: str | None
+        self, conn: Connection, connection_id: str | None, project: str | None
     ) -> tuple[uuid.UUID, str]:
         if project is not None:
             chosen = find_project(conn, project)
@@ -198,14 +239,17 @@ class SessionService(ServiceBase):
             state = connections_repo.get_connection(conn, connection_id)
             if state is not None and state.current_project_id is not None:
                 return state.current_project_id, "connection"
-        if agent_type != "unknown":
-            last = repo.last_project_for_agent(conn, agent_type)
-            if last is not None:
-                return last, "agent_last"
         return SENTINEL_PROJECT_ID, "sentinel"
 
     def ensure_in(
-        self, conn: Connection, *, connection_id: str, agent_type: str, transport: str, now: datetime
+        self,
+        conn: Connection,
+        *,
+        connection_id: str,
+        agent_type: str,
+        transport: str,
+        now: datetime,
+        workspaces: Sequence[WorkspaceHint] = (),
     ) -> Session:
         """The connection's open session, started lazily (and the connection recorded) if none."""
         connections_repo.upsert_connection(
@@ -214,7 +258,9 @@ class SessionService(ServiceBase):
         open_session = repo.get_open_for_connection(conn, connection_id, lock=True)
         if open_session is not None:
             return open_session
-        return self.start_in(conn, connection_id=connection_id, agent_type=agent_type, now=now)
+        return self.start_in(
+            conn, connection_id=connection_id, agent_type=agent_type, now=now, workspaces=workspaces
+        )
 
     def end_in(
         self, conn: Connection, session: Session, *, reason: EndReason, actor: Actor, now: datetime
@@ -350,6 +396,7 @@ class SessionService(ServiceBase):
         agent_type: str = "unknown",
         transport: str = "api",
         actor: Actor = Actor.AGENT,
+        workspaces: Sequence[WorkspaceHint] = (),
     ) -> Session:
         """Start a session for a connection (Conflict if it already has an open one)."""
         now = self.clock()
@@ -367,6 +414,7 @@ class SessionService(ServiceBase):
                 goal=goal,
                 actor=actor,
                 now=now,
+                workspaces=workspaces,
             )
 
     def ensure(self, connection_id: str, *, agent_type: str = "unknown", transport: str = "api") -> Session:
@@ -389,6 +437,7 @@ class SessionService(ServiceBase):
         actor: Actor = Actor.AGENT,
         tags: Sequence[str] = (),
         call: ToolCall | None = None,
+        workspaces: Sequence[WorkspaceHint] = (),
     ) -> tuple[Session | None, Session]:
         """End the connection's open session (if any) and start another; returns (ended, started)."""
         now = self.clock()
@@ -412,6 +461,7 @@ class SessionService(ServiceBase):
                 actor=actor,
                 now=now,
                 tags=tags,
+                workspaces=workspaces,
             )
             return ended, self._count(conn, started, call, now)
 
@@ -458,11 +508,14 @@ class SessionService(ServiceBase):
     def assign_open(
         self, caller: Caller, project: str, *, call: ToolCall | None = None, actor: Actor = Actor.AGENT
     ) -> Session:
-        """Move the caller's open session (started lazily) to a project, recording the change."""
+        """Move the caller's open session (started lazily) to a project, recording the change.
+
+        The project becomes the connection's current one, so its next session starts there too.
+        """
         now = self.clock()
         with self.unit_of_work() as conn:
             target = find_project(conn, project)
-            session = self.ensure_in(
+            session = self.ensure_in(  # no workspace evidence: the project is named
                 conn,
                 connection_id=caller.connection_id,
                 agent_type=caller.agent_type,
@@ -472,6 +525,7 @@ class SessionService(ServiceBase):
             moved = self.assign_in(
                 conn, session, target, reason=ChangeReason.EXPLICIT_ASSIGN, actor=actor, now=now
             )
+            connections_repo.set_current_project(conn, caller.connection_id, target.id)
             return self._count(conn, moved, call, now)
 
     def _count(self, conn: Connection, session: Session, call: ToolCall | None, now: datetime) -> Session:
@@ -538,6 +592,28 @@ class SessionService(ServiceBase):
             if state is None or state.current_project_id is None:
                 return None
             return projects_repo.get_by_id(conn, state.current_project_id)
+
+    def attribution_hint(self, caller: Caller, session: Session | None) -> str | None:
+        """Where the caller's project comes from, or what to call to choose one (read only).
+
+        None when the session's project was named explicitly or came from the connection.
+        """
+        if session is not None and not session.is_unassigned:
+            return None
+        with self.reading() as conn:
+            recorded = session.metadata.get("workspace") if session is not None else None
+            if isinstance(recorded, dict) and recorded.get("matched") == "ambiguous":
+                hint = WorkspaceHint(str(recorded.get("path")), WorkspaceSource(str(recorded.get("source"))))
+                ids = [uuid.UUID(c) for c in recorded.get("candidates", [])]
+                return describe(conn, Attribution(hint, hint.path, "ambiguous", candidates=ids))
+            for hint in caller.workspaces:
+                found = self.resolver.resolve_in(conn, hint, self.clock(), create=False)
+                if found is not None:
+                    text = describe(conn, found)
+                    return text if session is not None else f"no open session; the next starts in {text}"
+        if session is not None:
+            return "Unassigned: call session_assign with a project (or session_new with workspace)"
+        return None
 
     def status(self, connection_id: str) -> Session | None:
         """The connection's open session, or None."""
@@ -687,6 +763,7 @@ class SessionService(ServiceBase):
                     connection_id=caller.connection_id,
                     agent_type=caller.agent_type,
                     transport=caller.transport,
+                    workspaces=caller.workspaces,
                     now=now,
                 )
             else:

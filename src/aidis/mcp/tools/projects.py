@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, Field
 
 from aidis.enums import Actor
@@ -10,11 +12,16 @@ from aidis.mcp.tools.common import ProjectRef, count_read, session_out
 from aidis.schemas import ProjectOut, SessionOut, StatsOut
 from aidis.services.caller import ToolCall
 
+Path = Annotated[str, Field(min_length=1, max_length=4096)]
+Paths = Annotated[list[Path], Field(max_length=20)]
+
 
 class ProjectCreateIn(ToolInput):
     name: str = Field(min_length=1, max_length=200, description="Unique project name")
     description: str | None = Field(default=None, max_length=2000)
     switch: bool = Field(default=False, description="Also make it this connection's current project")
+    roots: Paths = Field(default_factory=list, description="Absolute directories of this project")
+    repos: Paths = Field(default_factory=list, description="Git remotes, e.g. github.com/acme/widgets")
 
 
 class ProjectCreateOut(BaseModel):
@@ -24,10 +31,15 @@ class ProjectCreateOut(BaseModel):
 
 
 async def project_create(env: ToolEnv, args: ProjectCreateIn) -> ProjectCreateOut:
-    """Create a project (names are unique, case-insensitively). With switch=true it also becomes
-    your current project and your open session moves to it."""
+    """Create a project (names are unique, case-insensitively), optionally with its workspace roots
+    and repos. With switch=true it also becomes your current project and your open session moves."""
     project = await env.run(
-        env.app.projects.create, args.name, description=args.description, actor=Actor.AGENT
+        env.app.projects.create,
+        args.name,
+        description=args.description,
+        actor=Actor.AGENT,
+        roots=args.roots,
+        repos=args.repos,
     )
     session = None
     if args.switch:
@@ -132,9 +144,48 @@ async def project_info(env: ToolEnv, args: ProjectInfoIn) -> ProjectInfoOut:
     return out
 
 
+class ProjectUpdateIn(ToolInput):
+    project: ProjectRef
+    roots: Paths = Field(default_factory=list, description="Directories to add")
+    repos: Paths = Field(default_factory=list, description="Git remotes to add")
+    remove_roots: Paths = Field(default_factory=list)
+    remove_repos: Paths = Field(default_factory=list)
+
+
+class WorkspaceOut(BaseModel):
+    kind: str
+    identity: str
+
+
+class ProjectUpdateOut(BaseModel):
+    project: ProjectOut
+    workspaces: list[WorkspaceOut]
+
+
+async def project_update(env: ToolEnv, args: ProjectUpdateIn) -> ProjectUpdateOut:
+    """Add or remove a project's workspace roots (directories) and repos (git remotes); sessions
+    started in them then land in the project. One identity belongs to one project."""
+    project, held = await env.run(
+        env.app.workspaces.update,
+        args.project,
+        add_roots=args.roots,
+        add_repos=args.repos,
+        remove_roots=args.remove_roots,
+        remove_repos=args.remove_repos,
+    )
+    await count_read(env, 300)
+    return ProjectUpdateOut(
+        project=ProjectOut.of(project),
+        workspaces=[WorkspaceOut(kind=w.kind.value, identity=w.identity) for w in held],
+    )
+
+
 SPECS = [
     ToolSpec(
         "project_create", "Create project", "projects", ProjectCreateIn, ProjectCreateOut, project_create
+    ),
+    ToolSpec(
+        "project_update", "Update project", "projects", ProjectUpdateIn, ProjectUpdateOut, project_update
     ),
     ToolSpec(
         "project_list",

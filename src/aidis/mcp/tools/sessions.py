@@ -7,13 +7,13 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from aidis.enums import EndReason, SessionStatus
+from aidis.enums import EndReason, SessionStatus, WorkspaceSource
 from aidis.errors import NotFound
 from aidis.mcp.toolkit import ToolEnv, ToolInput, ToolSpec
 from aidis.mcp.tools.common import Limit, Offset, ProjectRef, count_read, session_out
 from aidis.repositories.sessions import SessionFilter
 from aidis.schemas import SessionOut
-from aidis.services.caller import ToolCall
+from aidis.services.caller import ToolCall, WorkspaceHint
 
 Tag = Annotated[str, Field(min_length=1, max_length=64)]
 
@@ -25,6 +25,11 @@ class SessionNewIn(ToolInput):
     title: str | None = Field(default=None, max_length=500)
     goal: str | None = Field(default=None, max_length=4000)
     tags: list[Tag] = Field(default_factory=list, max_length=20)
+    workspace: str | None = Field(
+        default=None,
+        max_length=4096,
+        description="Absolute path of the directory you work in; decides the project when none is named",
+    )
 
 
 class SessionNewOut(BaseModel):
@@ -34,7 +39,11 @@ class SessionNewOut(BaseModel):
 
 async def session_new(env: ToolEnv, args: SessionNewIn) -> SessionNewOut:
     """End your open session (if any) and start a new one, optionally in a project with a title,
-    goal and tags. Without a project the new session takes your current project, else Unassigned."""
+    goal and tags. Without a project, the project comes from `workspace` (or the workspace your
+    client reported), else your current project, else Unassigned."""
+    hints = env.caller.workspaces
+    if args.workspace is not None:
+        hints = (WorkspaceHint(args.workspace, WorkspaceSource.ARGUMENT), *hints)
     ended, started = await env.run(
         env.app.sessions.new,
         env.caller.connection_id,
@@ -45,6 +54,7 @@ async def session_new(env: ToolEnv, args: SessionNewIn) -> SessionNewOut:
         transport=env.caller.transport,
         tags=args.tags,
         call=ToolCall(env.tool, env.input_chars),
+        workspaces=hints,
     )
     started_out = session_out(env, started)
     assert started_out is not None
@@ -96,14 +106,15 @@ async def session_status(env: ToolEnv, args: NoArgs) -> SessionStatusOut:
         input_chars=env.input_chars,
         output_chars=STATUS_CHARS,
     )
+    hint = await env.run(env.app.sessions.attribution_hint, env.caller, session)
+    if session is not None:
+        message = f"session {session.display_id} in project {session.project_display_name}"
+    else:
+        message = "no open session; one starts with your first tool call that records work"
     return SessionStatusOut(
         connection_id=env.caller.connection_id,
         session=session_out(env, session),
-        message=(
-            f"session {session.display_id} in project {session.project_display_name}"
-            if session
-            else "no open session; one starts with your first tool call that records work"
-        ),
+        message=f"{message}. {hint}" if hint else message,
     )
 
 
