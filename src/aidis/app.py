@@ -19,11 +19,13 @@ from aidis.services.base import Clock
 from aidis.services.contexts import ContextService
 from aidis.services.importing import LegacyImporter
 from aidis.services.integrity import IntegrityService
+from aidis.services.project_merges import ProjectMergeService
 from aidis.services.project_workspaces import ProjectWorkspaceService
 from aidis.services.projects import ProjectService
 from aidis.services.schema import SchemaService
 from aidis.services.sessions import SessionService
 from aidis.services.stats import StatsService
+from aidis.services.triage import TriageService
 from aidis.services.workspaces import WorkspaceResolver
 from aidis.telemetry import Metrics, Telemetry, install_commit_hooks
 
@@ -45,6 +47,8 @@ class AppContext:
     importer: LegacyImporter
     schema: SchemaService
     workspaces: ProjectWorkspaceService
+    merges: ProjectMergeService
+    triage: TriageService
 
     @property
     def idle_timeout(self) -> timedelta:
@@ -90,6 +94,7 @@ def build_app(
         metrics=Metrics(max_projects=settings.metrics_max_projects),
     )
     sessions = SessionService(engine, clock, telemetry)
+    projects = ProjectService(engine, clock, telemetry)
     sessions.resolver = WorkspaceResolver(auto_projects=settings.auto_projects)
     idle_timeout = timedelta(minutes=settings.idle_timeout_minutes)
     stats = StatsService(engine, clock, telemetry)
@@ -99,7 +104,7 @@ def build_app(
         engine=engine,
         clock=clock,
         telemetry=telemetry,
-        projects=ProjectService(engine, clock, telemetry),
+        projects=projects,
         sessions=sessions,
         stats=stats,
         contexts=ContextService(engine, clock, sessions),
@@ -108,4 +113,6 @@ def build_app(
         importer=LegacyImporter(engine, clock, idle_timeout),
         schema=schema,
         workspaces=ProjectWorkspaceService(engine, clock, telemetry),
+        merges=ProjectMergeService(engine, clock, telemetry),
+        triage=TriageService(sessions, projects),
     )

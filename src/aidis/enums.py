@@ -94,6 +94,7 @@ class ChangeReason(StrEnum):
     BACKFILL = "backfill"
     BACKFILL_REVERT = "backfill_revert"
     WORKSPACE = "workspace"
+    MERGE = "merge"
 
 
 class WorkspaceKind(StrEnum):

@@ -10,11 +10,12 @@ import typer
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from rich.console import Console
-from rich.markup import escape
 
 from aidis import __version__
-from aidis.app import AppContext, build_app
-from aidis.config import Settings, load_settings
+from aidis.cli.common import build, err, fail
+from aidis.cli.common import settings as settings_from_env
+from aidis.cli.projects import projects_cli
+from aidis.config import Settings
 from aidis.enums import Actor, EndReason
 from aidis.errors import AidisError
 from aidis.telemetry import configure_logging, tracer_provider_from_env
@@ -27,14 +28,7 @@ cli = typer.Typer(
 )
 db_cli = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
-err = Console(stderr=True)
-
-
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except AidisError as exc:
-        raise _fail(exc.message) from exc
+cli.add_typer(projects_cli, name="projects")
 
 
 def _configure_logging(settings: Settings) -> None:
@@ -47,18 +41,6 @@ def _configure_tracing() -> TracerProvider | None:
     if provider is not None:
         trace.set_tracer_provider(provider)
     return provider
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True, highlight=False)
-    return typer.Exit(code=2)
-
-
-def _build(settings: Settings, *, migrate: bool = True) -> AppContext:
-    try:
-        return build_app(settings, migrate=migrate)
-    except AidisError as exc:
-        raise _fail(exc.message) from exc
 
 
 @cli.command()
@@ -80,16 +62,16 @@ def serve(
     from aidis.web.app import create_web_app
     from aidis.web.security import require_token_for_bind
 
-    settings = _settings()
+    settings = settings_from_env()
     updates = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = settings.model_copy(update=updates)
     try:
         require_token_for_bind(settings.host, settings.auth_token, settings.allowed_hosts)
     except AidisError as exc:
-        raise _fail(exc.message) from exc
+        raise fail(exc.message) from exc
     _configure_logging(settings)
     provider = _configure_tracing()
-    app = _build(settings)
+    app = build(settings)
     err.print(
         f"AIDIS {__version__} on http://{settings.host}:{settings.port}/  (MCP: /mcp, database: {app.engine_name})"
     )
@@ -115,10 +97,10 @@ def mcp() -> None:
     from aidis.services.maintenance import close_stranded
     from aidis.services.workspaces import stdio_workspace
 
-    settings = _settings()
+    settings = settings_from_env()
     _configure_logging(settings)
     provider = _configure_tracing()
-    app = _build(settings)
+    app = build(settings)
     # The agent starts `aidis mcp` in its workspace: that directory is evidence of the project
     # (the resolver never takes the home directory or `/`).
     identity = FixedConnection.new(
@@ -151,9 +133,9 @@ def demo_data(
 
     from aidis.services.demo import generate_bulk, seed_realistic
 
-    settings = _settings()
+    settings = settings_from_env()
     _configure_logging(settings.model_copy(update={"log_level": "WARNING"}))
-    app = _build(settings)
+    app = build(settings)
     try:
         if not bulk:
             made = seed_realistic(app.engine, now=app.clock(), sessions=sessions, days=days)
@@ -188,9 +170,9 @@ def import_legacy(
     from rich.progress import Progress
     from rich.table import Table
 
-    settings = _settings()
+    settings = settings_from_env()
     _configure_logging(settings.model_copy(update={"log_level": "WARNING"}))
-    app = _build(settings)
+    app = build(settings)
     try:
         with Progress(console=err) as progress:
             tasks: dict[str, Any] = {}
@@ -202,7 +184,7 @@ def import_legacy(
 
             report = app.importer.run(source_url, dry_run=dry_run, progress=advance)
     except AidisError as exc:
-        raise _fail(exc.message) from exc
+        raise fail(exc.message) from exc
     finally:
         app.close()
     table = Table(title=f"import {report.run_id}" + (" (dry run: nothing written)" if report.dry_run else ""))
@@ -234,9 +216,9 @@ def backfill(
     """Assign Unassigned sessions to the project their own contexts and events name (recorded, revertible)."""
     from rich.table import Table
 
-    settings = _settings()
+    settings = settings_from_env()
     _configure_logging(settings)
-    app = _build(settings)
+    app = build(settings)
     try:
         if revert is not None:
             moved = app.backfill.revert(revert)
@@ -244,7 +226,7 @@ def backfill(
             return
         report = app.backfill.run(min_share=min_share, dry_run=dry_run)
     except AidisError as exc:
-        raise _fail(exc.message) from exc
+        raise fail(exc.message) from exc
     finally:
         app.close()
     table = Table(
@@ -277,13 +259,13 @@ def check(
     from prometheus_client import write_to_textfile
     from rich.table import Table
 
-    settings = _settings()
+    settings = settings_from_env()
     _configure_logging(settings.model_copy(update={"log_level": "WARNING"}))
-    app = _build(settings)
+    app = build(settings)
     try:
         report = app.integrity.fix() if fix else app.integrity.check()
     except AidisError as exc:
-        raise _fail(exc.message) from exc
+        raise fail(exc.message) from exc
     finally:
         app.close()
     if prometheus_textfile is not None:
@@ -334,7 +316,7 @@ def bench(
     engines = engine or ["sqlite", "postgresql"]
     for name in engines:
         if name not in ("sqlite", "postgresql"):
-            raise _fail(f"unknown engine {name!r}; use sqlite or postgresql")
+            raise fail(f"unknown engine {name!r}; use sqlite or postgresql")
     config = BenchConfig.quick(engines, postgres_admin_url) if quick else BenchConfig(engines=engines)
     config.postgres_admin_url = postgres_admin_url
     for key, value in (
@@ -398,12 +380,12 @@ def bench(
 @db_cli.command("upgrade")
 def db_upgrade() -> None:
     """Create or upgrade the database named by AIDIS_DATABASE_URL (default: the SQLite file)."""
-    settings = _settings()
-    app = _build(settings, migrate=False)
+    settings = settings_from_env()
+    app = build(settings, migrate=False)
     try:
         before, after = app.schema.upgrade()
     except AidisError as exc:
-        raise _fail(exc.message) from exc
+        raise fail(exc.message) from exc
     finally:
         app.close()
     if before == after:
@@ -415,12 +397,12 @@ def db_upgrade() -> None:
 @db_cli.command("current")
 def db_current() -> None:
     """Show the database's migration revision and the code's head."""
-    settings = _settings()
-    app = _build(settings, migrate=False)
+    settings = settings_from_env()
+    app = build(settings, migrate=False)
     try:
         state = app.schema.state()
     except AidisError as exc:
-        raise _fail(exc.message) from exc
+        raise fail(exc.message) from exc
     finally:
         app.close()
     typer.echo(f"database: {state.database or 'not migrated'}; code head: {state.code}")

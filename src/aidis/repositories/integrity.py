@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, and_, exists, func, or_, select, update
 
 from aidis.db.schema import analytics_events, contexts, projects, session_project_changes, sessions
-from aidis.enums import EventType
+from aidis.enums import ChangeReason, EventType
 from aidis.repositories.importing import counter_expressions
 
 SAMPLE = 5
@@ -100,7 +100,7 @@ def event_project_mismatch(conn: Connection) -> tuple[int, list[str]]:
         when = spc.c.changed_at < e.c.occurred_at if strict else spc.c.changed_at <= e.c.occurred_at
         return (
             select(spc.c.to_project_id)
-            .where(spc.c.session_id == e.c.session_id, when)
+            .where(spc.c.session_id == e.c.session_id, when, spc.c.reason != ChangeReason.MERGE.value)
             .order_by(spc.c.changed_at.desc(), spc.c.id.desc())
             .limit(1)
             .scalar_subquery()
@@ -108,7 +108,7 @@ def event_project_mismatch(conn: Connection) -> tuple[int, list[str]]:
 
     first_origin = (
         select(spc.c.from_project_id)
-        .where(spc.c.session_id == e.c.session_id)
+        .where(spc.c.session_id == e.c.session_id, spc.c.reason != ChangeReason.MERGE.value)
         .order_by(spc.c.changed_at, spc.c.id)
         .limit(1)
         .scalar_subquery()

@@ -7,6 +7,7 @@ import difflib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
@@ -99,35 +100,51 @@ class ProjectService(ServiceBase):
     ) -> Project:
         """Create a project, with its workspace roots and repos; a duplicate name (ignoring case), or an
         identity another project holds, is a Conflict and nothing is created."""
-        cleaned = clean_name(name)
         identities = parse_identities(roots, repos)
         now = self.clock()
         with self.unit_of_work() as conn:
-            existing = repo.get_by_name_folded(conn, cleaned)
-            if existing is not None:
-                raise Conflict(f"a project named {existing.name!r} already exists", field="name")
-            try:
-                with conn.begin_nested():
-                    project = repo.insert_project(
-                        conn,
-                        project_id=uuid.uuid4(),
-                        name=cleaned,
-                        description=description,
-                        now=now,
-                        metadata=metadata or {},
-                    )
-            except IntegrityError as exc:
-                raise Conflict(f"a project named {cleaned!r} already exists", field="name") from exc
-            events_repo.insert_project_event(
-                conn,
-                project_id=project.id,
-                event_type=EventType.PROJECT_CREATED,
-                actor=actor,
-                occurred_at=now,
-                payload={"name": cleaned},
+            project = self.create_in(
+                conn, name, description=description, metadata=metadata, actor=actor, now=now
             )
             add_identities_in(conn, project, identities, now)
             return project
+
+    def create_in(
+        self,
+        conn: Connection,
+        name: str,
+        *,
+        now: datetime,
+        description: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        actor: Actor = Actor.USER,
+    ) -> Project:
+        """Create a project inside the caller's transaction (Conflict on a name taken, ignoring case)."""
+        cleaned = clean_name(name)
+        existing = repo.get_by_name_folded(conn, cleaned)
+        if existing is not None:
+            raise Conflict(f"a project named {existing.name!r} already exists", field="name")
+        try:
+            with conn.begin_nested():
+                project = repo.insert_project(
+                    conn,
+                    project_id=uuid.uuid4(),
+                    name=cleaned,
+                    description=description,
+                    now=now,
+                    metadata=metadata or {},
+                )
+        except IntegrityError as exc:
+            raise Conflict(f"a project named {cleaned!r} already exists", field="name") from exc
+        events_repo.insert_project_event(
+            conn,
+            project_id=project.id,
+            event_type=EventType.PROJECT_CREATED,
+            actor=actor,
+            occurred_at=now,
+            payload={"name": cleaned},
+        )
+        return project
 
     def get(self, ref: str) -> Project:
         """A project by id or name ('Unassigned' names the sentinel)."""

@@ -133,10 +133,12 @@ def sessions_page(
     if len(items) > PAGE_SIZE:
         next_url = "/sessions?" + urlencode({**keep, "cursor": encode_cursor(page[-1], "-started_at")})
     totals = app.stats.totals()
+    suggested = app.triage.suggestions(page)
     return render(
         request,
         "sessions.html",
         sessions=[SessionOut.of(s, app.clock()) for s in page],
+        suggestions={str(k): v for k, v in suggested.items()},
         total=total,
         next_url=next_url,
         projects=app.projects.choices(),
@@ -215,6 +217,10 @@ def project_page(request: Request, ref: str) -> Response:
         request,
         "project.html",
         project=project,
+        workspaces=app.workspaces.list(str(project.id)),
+        merge_targets=[p for p in app.projects.choices() if p.id != project.id and not p.is_sentinel],
+        done=request.query_params.get("done"),
+        error=request.query_params.get("error"),
         stats=app.stats.session_stats(str(project.id)),
         chart=_chart(app, str(project.id))[0],
         chart_days=CHART_DAYS,

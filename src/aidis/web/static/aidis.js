@@ -1,7 +1,7 @@
 // Progressive enhancement only: the pages work without it.
 (function () {
   const all = document.getElementById("select-all");
-  const boxes = () => Array.from(document.querySelectorAll('input[name="session_ids"]'));
+  const boxes = () => Array.from(document.querySelectorAll('input[type="checkbox"][name="session_ids"]'));
   const button = document.getElementById("assign-button");
   const project = document.getElementById("assign-project");
   function refresh() {

@@ -1,5 +1,5 @@
 """Projects know their workspaces: root directories and repository identities, each owned by at most
-one project; session moves may now have the reason `workspace`.
+one project; session moves may now have the reasons `workspace` and `merge`.
 
 Revision ID: 0004
 Revises: 0003
@@ -27,7 +27,7 @@ REASONS_BEFORE = (
     "backfill",
     "backfill_revert",
 )
-REASONS_AFTER = (*REASONS_BEFORE, "workspace")
+REASONS_AFTER = (*REASONS_BEFORE, "workspace", "merge")
 
 
 def _in(column: str, allowed: tuple[str, ...]) -> str:
@@ -65,7 +65,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute("DELETE FROM session_project_changes WHERE reason = 'workspace'")
+    op.execute("DELETE FROM session_project_changes WHERE reason IN ('workspace', 'merge')")
     _reasons(REASONS_BEFORE)
     op.drop_index("ix_project_workspaces_project", table_name="project_workspaces")
     op.drop_table("project_workspaces")

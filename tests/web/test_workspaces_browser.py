@@ -1,0 +1,115 @@
+"""Triage suggestions, claiming a folder, project workspaces and merging — in headless Chromium."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from aidis.app import AppContext
+from aidis.enums import WorkspaceSource
+from aidis.services.caller import WorkspaceHint
+from aidis.services.workspaces import WorkspaceResolver
+from tests.gitrepos import make_repo, require_git
+from tests.mcp.transports import running_http_server
+from tests.web.browser import CHROMIUM, LAUNCH_ARGS, require_chromium
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    require_chromium()
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def home(tmp_path: Path, app: AppContext) -> Path:
+    require_git()
+    folder = (tmp_path / "home").resolve()
+    folder.mkdir()
+    app.sessions.resolver = WorkspaceResolver(auto_projects=True, home=folder)
+    return folder
+
+
+def _start(app: AppContext, name: str, path: Path) -> str:
+    return app.sessions.start(name, workspaces=(WorkspaceHint(str(path), WorkspaceSource.CWD),)).display_id
+
+
+def test_triage_accepts_suggestions_and_claims_a_folder(app: AppContext, home: Path, page: Page) -> None:
+    make_repo(home / "code" / "one")
+    make_repo(home / "code" / "two")
+    _start(app, "seed", home / "code" / "one")  # project "one" exists, owning its folder
+    ambiguous = [_start(app, f"amb-{i}", home / "code") for i in range(2)]
+    scratch = home / "scratch"
+    scratch.mkdir()
+    plain = _start(app, "plain", scratch)
+    with running_http_server(app) as url:
+        page.goto(f"{url}/sessions?unassigned=1")
+        row = page.locator(f'tr[data-session="{ambiguous[0]}"]')
+        assert row.locator("button.accept").inner_text() == "suggested: one ✓"
+        row.locator("button.accept").click()
+        page.wait_for_selector(".flash.ok")
+        assert app.sessions.get(ambiguous[0]).project_name == "one"
+
+        page.locator(f'tr[data-session="{ambiguous[1]}"] input[type=checkbox]').check()
+        page.locator("#accept-button").click()
+        page.wait_for_selector(".flash.ok")
+        assert app.sessions.get(ambiguous[1]).project_name == "one"
+
+        claim = page.locator(f'tr[data-session="{plain}"] button.claim')
+        assert claim.inner_text() == "create project scratch with this root"
+        claim.click()
+        page.wait_for_selector(".flash.ok")
+    assert app.sessions.get(plain).project_name == "scratch"
+    later = app.sessions.start("later", workspaces=(WorkspaceHint(str(scratch), WorkspaceSource.CWD),))
+    assert later.project_name == "scratch"
+    assert [(c.reason, c.actor) for c in app.sessions.detail(ambiguous[0]).changes] == [
+        ("bulk_assign", "user")
+    ]
+    assert [(c.reason, c.actor) for c in app.sessions.detail(ambiguous[1]).changes] == [
+        ("explicit_assign", "user")
+    ]
+
+
+def test_project_page_edits_workspaces_and_merges(app: AppContext, home: Path, page: Page) -> None:
+    folder = home / "svc"
+    folder.mkdir()
+    dup = app.projects.create("legacy-1")
+    app.projects.create("acme/legacy-1")
+    session = app.sessions.start("c1", project="legacy-1").display_id
+    with running_http_server(app) as url:
+        page.goto(f"{url}/projects/{dup.id}")
+        page.locator("#add-workspace input[name=identity]").fill(str(folder))
+        page.locator("#add-workspace button").click()
+        page.wait_for_selector(".flash.ok")
+        assert str(folder) in page.locator("#workspaces").inner_text()
+
+        page.locator("#add-workspace select[name=kind]").select_option("repo")
+        page.locator("#add-workspace input[name=identity]").fill("not a remote")
+        page.locator("#add-workspace button").click()
+        page.wait_for_selector(".flash.error")
+        assert "not a git remote" in page.locator(".flash.error").inner_text()
+
+        page.locator("#merge-form select[name=target]").select_option(label="acme/legacy-1")
+        page.locator("#merge-form button").click()  # without the confirmation: refused
+        page.wait_for_selector(".flash.error")
+        assert app.sessions.get(session).project_name == "legacy-1"
+        page.locator("#merge-form select[name=target]").select_option(label="acme/legacy-1")
+        page.locator("#merge-form input[name=confirm]").check()
+        page.locator("#merge-form button").click()
+        page.wait_for_selector(".flash.ok")
+        assert "merged legacy-1 into acme/legacy-1" in page.locator(".flash.ok").inner_text()
+        assert str(folder) in page.locator("#workspaces").inner_text()
+    assert app.sessions.get(session).project_name == "acme/legacy-1"
+    assert app.integrity.check().clean
