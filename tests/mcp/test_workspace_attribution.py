@@ -4,10 +4,12 @@ stdio subprocess started inside a repository, and over HTTP with X-AIDIS-Workspa
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx2
 import pytest
 from mcp.client.streamable_http import streamable_http_client
+from mcp_types import ListRootsResult, Root
 
 from aidis.app import AppContext
 from aidis.enums import WorkspaceSource
@@ -119,3 +121,45 @@ async def test_http_clients_report_their_workspace_in_a_header(app: AppContext, 
     assert stored["session"]["project_name"] == "api-server"
     change = app.sessions.detail(stored["session"]["id"]).changes[0]
     assert change.details["source"] == "header" and change.details["path"] == str(repo)
+
+
+def _roots_client(app: AppContext, name: str, folders: list[Path]) -> tuple[Client, list[Path]]:
+    """A legacy-protocol client that advertises roots and answers roots/list with `folders`."""
+    current = list(folders)
+
+    async def list_roots(_context: object) -> ListRootsResult:
+        return ListRootsResult(roots=[Root(uri=f"file://{quote(str(p))}") for p in current])
+
+    server = build_mcp_server(app, FixedConnection(f"memory:{name}", "memory", "test-agent"))
+    return Client(server, mode="legacy", list_roots_callback=list_roots), current
+
+
+async def test_the_clients_roots_name_the_project_and_changes_are_followed(
+    app: AppContext, home: Path
+) -> None:
+    first = make_repo(home / "first repo")
+    second = make_repo(home / "second")
+    client, current = _roots_client(app, "roots", [first])
+    async with client:
+        stored = await call(client, "context_store", {"content": "in the first"})
+        current[:] = [second]
+        await client.send_roots_list_changed()
+        renewed = await call(client, "session_new", {})
+    assert stored["session"]["project_name"] == "first repo"
+    assert renewed["session"]["project_name"] == "second"
+    change = app.sessions.detail(renewed["session"]["id"]).changes[0]
+    assert change.details["source"] == "roots"
+
+
+async def test_roots_beat_the_servers_own_cwd(app: AppContext, home: Path) -> None:
+    from_roots = make_repo(home / "from-roots")
+    from_cwd = make_repo(home / "from-cwd")
+
+    async def list_roots(_context: object) -> ListRootsResult:
+        return ListRootsResult(roots=[Root(uri=f"file://{from_roots}")])
+
+    hints = (WorkspaceHint(str(from_cwd), WorkspaceSource.CWD),)
+    server = build_mcp_server(app, FixedConnection("memory:both", "memory", "test-agent", hints))
+    async with Client(server, mode="legacy", list_roots_callback=list_roots) as client:
+        stored = await call(client, "context_store", {"content": "which one?"})
+    assert stored["session"]["project_name"] == "from-roots"

@@ -113,3 +113,17 @@ def test_project_page_edits_workspaces_and_merges(app: AppContext, home: Path, p
         assert str(folder) in page.locator("#workspaces").inner_text()
     assert app.sessions.get(session).project_name == "acme/legacy-1"
     assert app.integrity.check().clean
+
+
+def test_the_session_page_shows_the_attribution_evidence(app: AppContext, home: Path, page: Page) -> None:
+    repo = make_repo(home / "widgets", "git@github.com:acme/widgets.git")
+    attributed = _start(app, "c1", repo)
+    scratch = home / "tmp-notes"
+    scratch.mkdir()
+    unknown = _start(app, "c2", scratch)
+    with running_http_server(app) as url:
+        page.goto(f"{url}/sessions/{attributed}")
+        evidence = page.locator("#changes td.evidence").inner_text()
+        assert f"cwd: {repo}" in evidence and "github.com/acme/widgets" in evidence
+        page.goto(f"{url}/sessions/{unknown}")
+        assert str(scratch) in page.locator("#workspace-note").inner_text()

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from mcp.server.mcpserver import MCPServer
+from mcp_types import NotificationParams
 
 from aidis import __version__
 from aidis.app import AppContext
 from aidis.mcp.identity import CallerResolver
+from aidis.mcp.roots import RootsCache
 from aidis.mcp.toolkit import CallObserver, build_tool
 from aidis.mcp.tools import all_specs
 
@@ -21,8 +26,9 @@ def build_mcp_server(
     app: AppContext, resolve: CallerResolver, observe: CallObserver | None = None
 ) -> MCPServer:
     """An MCPServer with every AIDIS tool; `resolve` says which connection each call belongs to."""
-    tools = [build_tool(spec, app, resolve, observe) for spec in all_specs()]
-    return MCPServer(
+    roots = RootsCache()
+    tools = [build_tool(spec, app, resolve, observe, roots) for spec in all_specs()]
+    server = MCPServer(
         name="aidis",
         title="AIDIS",
         version=__version__,
@@ -30,3 +36,14 @@ def build_mcp_server(
         tools=tools,
         log_level=app.settings.log_level.upper(),  # type: ignore[arg-type]
     )
+    server._lowlevel_server.add_notification_handler(  # the SDK has no public hook for this notification
+        "notifications/roots/list_changed", NotificationParams, _forget(roots)
+    )
+    return server
+
+
+def _forget(roots: RootsCache) -> Callable[[Any, Any], Awaitable[None]]:
+    async def on_roots_changed(_ctx: Any, _params: Any) -> None:
+        roots.forget()
+
+    return on_roots_changed

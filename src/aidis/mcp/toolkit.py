@@ -8,7 +8,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, TypeVar
 
@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from aidis.app import AppContext
 from aidis.errors import AidisError
 from aidis.mcp.identity import CallerResolver
+from aidis.mcp.roots import RootsCache
 from aidis.services.caller import Caller
 from aidis.textrules import NUL_RULE, find_nul
 
@@ -130,9 +131,13 @@ class ToolSpec:
 
 
 def build_tool(
-    spec: ToolSpec, app: AppContext, resolve: CallerResolver, observe: CallObserver | None = None
+    spec: ToolSpec,
+    app: AppContext,
+    resolve: CallerResolver,
+    observe: CallObserver | None = None,
+    roots: RootsCache | None = None,
 ) -> Tool:
-    """Turn a ToolSpec into an SDK Tool bound to `app` and a connection resolver."""
+    """Turn a ToolSpec into an SDK Tool bound to `app`, a connection resolver and the roots cache."""
 
     tracer = app.telemetry.tracer
     record = observe or app.telemetry.metrics.observe_tool
@@ -142,6 +147,10 @@ def build_tool(
         outcome = "ok"
         args = spec.input_model.model_validate(fields)
         caller = resolve(ctx)
+        if roots is not None:
+            reported = await roots.hints(ctx, caller.connection_id)
+            if reported:  # the client's roots are stronger evidence than the server's own cwd
+                caller = replace(caller, workspaces=(*reported, *caller.workspaces))
         env = ToolEnv(app, caller, spec.name, len(json.dumps(fields, default=str)))
         attributes = {
             "aidis.tool": spec.name,

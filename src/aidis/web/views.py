@@ -194,6 +194,7 @@ def session_page(request: Request, ref: str) -> Response:
         contexts=[ContextOut.of(c) for c in app.contexts.for_session(detail.session.id)],
         changes=detail.changes,
         names=names,
+        workspace=detail.session.metadata.get("workspace"),
     )
 
 

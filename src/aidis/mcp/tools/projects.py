@@ -111,16 +111,20 @@ class NoArgs(ToolInput):
 class ProjectCurrentOut(BaseModel):
     project: ProjectOut | None = Field(description="Your current project (null until you switch to one)")
     session_project: ProjectOut | None = Field(description="The project of your open session, if one is open")
+    source: str | None = Field(description="Where the session's project came from, or what to do")
 
 
 async def project_current(env: ToolEnv, args: NoArgs) -> ProjectCurrentOut:
-    """Show your current project and the project of your open session."""
+    """Show your current project, your open session's project and where that came from."""
     current = await env.run(env.app.sessions.current_project, env.caller.connection_id)
     session = await env.run(env.app.sessions.status, env.caller.connection_id)
     session_project = await env.run(env.app.projects.get, str(session.project_id)) if session else None
+    hint = await env.run(env.app.sessions.attribution_hint, env.caller, session)
+    started_from = session.metadata.get("project_source") if session else None
     out = ProjectCurrentOut(
         project=ProjectOut.of(current) if current else None,
         session_project=ProjectOut.of(session_project) if session_project else None,
+        source=hint or (str(started_from) if started_from else None),
     )
     await count_read(env, len(out.model_dump_json()))
     return out
