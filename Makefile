@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install browser serve mcp test lint typecheck pytest screenshots clean
+.PHONY: install browser git serve mcp test lint typecheck pytest screenshots clean
 
 install: $(STAMP)
 
@@ -36,7 +36,13 @@ browser:                ## Debian's Chromium for the dashboard tests (never `pla
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
 
-pytest: install browser
+git:                    ## git for the workspace tests (temporary repositories)
+	@command -v git >/dev/null 2>&1 || { \
+	  echo "installing git (apt-get)"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq git >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq git >/dev/null; fi; }
+
+pytest: install browser git
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 screenshots: install browser   ## refresh docs/screenshots/ from demo data
