@@ -6,9 +6,11 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from aidis.db.engine import build_engine
 from aidis.db.migrate import current_revision, downgrade, head_revision, upgrade
@@ -106,3 +108,44 @@ def test_downgrade_then_upgrade_round_trips(engine_name: str, tmp_path: Path) ->
         upgrade(engine)
         assert current_revision(engine) == head_revision()
         engine.dispose()
+
+
+def test_0004_keeps_every_change_row_and_its_check_accepts_the_new_reasons(
+    engine_name: str, tmp_path: Path
+) -> None:
+    """The reason CHECK is rebuilt (SQLite copies the table): history must survive, new reasons pass,
+    unknown ones still fail."""
+    with fresh_database_url(engine_name, tmp_path) as url:
+        engine = build_engine(url)
+        upgrade(engine, "0003")
+        sid = str(uuid.uuid4())
+        t = datetime(2026, 2, 1, tzinfo=UTC).replace(tzinfo=None)
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO sessions (id, display_id, project_id, status, started_at, last_activity_at) "
+                    "VALUES (:i, 'SES-2026-00001', :p, 'active', :t, :t)"
+                ),
+                {"i": sid, "p": SENTINEL, "t": t},
+            )
+            for reason in ("explicit_assign", "backfill", "bulk_assign"):
+                conn.execute(
+                    text(
+                        "INSERT INTO session_project_changes (session_id, from_project_id, to_project_id, "
+                        "changed_at, reason, actor, details) VALUES (:s, :p, :p, :t, :r, 'user', '{}')"
+                    ),
+                    {"s": sid, "p": SENTINEL, "t": t, "r": reason},
+                )
+        upgrade(engine)
+        insert_change = text(
+            "INSERT INTO session_project_changes (session_id, from_project_id, to_project_id, changed_at, "
+            "reason, actor, details) VALUES (:s, :p, :p, :t, :r, 'system', '{}')"
+        )
+        with engine.begin() as conn:
+            reasons = sorted(conn.execute(text("SELECT reason FROM session_project_changes")).scalars())
+            for reason in ("workspace", "merge"):
+                conn.execute(insert_change, {"s": sid, "p": SENTINEL, "t": t, "r": reason})
+        with pytest.raises(IntegrityError), engine.begin() as conn:
+            conn.execute(insert_change, {"s": sid, "p": SENTINEL, "t": t, "r": "guessed"})
+        engine.dispose()
+    assert reasons == ["backfill", "bulk_assign", "explicit_assign"]

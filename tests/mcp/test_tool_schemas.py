@@ -25,6 +25,7 @@ EXPECTED = {
     "context_store",
     "context_search",
     "context_recent",
+    "project_update",
 }
 
 

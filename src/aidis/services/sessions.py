@@ -609,8 +609,7 @@ class SessionService(ServiceBase):
             for hint in caller.workspaces:
                 found = self.resolver.resolve_in(conn, hint, self.clock(), create=False)
                 if found is not None:
-                    text = describe(conn, found)
-                    return text if session is not None else f"no open session; the next starts in {text}"
+                    return describe(conn, found)
         if session is not None:
             return "Unassigned: call session_assign with a project (or session_new with workspace)"
         return None

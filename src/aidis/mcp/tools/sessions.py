@@ -109,12 +109,12 @@ async def session_status(env: ToolEnv, args: NoArgs) -> SessionStatusOut:
     hint = await env.run(env.app.sessions.attribution_hint, env.caller, session)
     if session is not None:
         message = f"session {session.display_id} in project {session.project_display_name}"
+        message = f"{message}. {hint}" if hint else message
     else:
         message = "no open session; one starts with your first tool call that records work"
+        message = f"{message}, in {hint}" if hint else message
     return SessionStatusOut(
-        connection_id=env.caller.connection_id,
-        session=session_out(env, session),
-        message=f"{message}. {hint}" if hint else message,
+        connection_id=env.caller.connection_id, session=session_out(env, session), message=message
     )
 
 
