@@ -87,6 +87,7 @@ class Database:
         """Remove every row but the sentinel project."""
         with self.engine.begin() as conn:
             for table in (
+                "hook_events",
                 "analytics_events",
                 "session_project_changes",
                 "contexts",
@@ -94,6 +95,7 @@ class Database:
                 "connections",
                 "session_counters",
                 "project_workspaces",
+                "connection_links",
             ):
                 conn.execute(text(f"DELETE FROM {table}"))
             conn.execute(text("DELETE FROM projects WHERE id <> :s"), {"s": SENTINEL})

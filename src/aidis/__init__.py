@@ -1,10 +1,6 @@
 """AIDIS: persistent, project-scoped memory and an exact session record for AI coding agents."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("aidis")
-except PackageNotFoundError:  # running from a source tree without an install
-    __version__ = "0.0.0+unknown"
+# A literal (read by the build too): asking importlib.metadata costs ~100 ms on every start.
+__version__ = "0.1.0"
 
 __all__ = ["__version__"]

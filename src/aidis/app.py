@@ -17,12 +17,14 @@ from aidis.errors import AidisError
 from aidis.services.backfill import BackfillService
 from aidis.services.base import Clock
 from aidis.services.contexts import ContextService
+from aidis.services.hooks import HookService
 from aidis.services.importing import LegacyImporter
 from aidis.services.integrity import IntegrityService
 from aidis.services.project_merges import ProjectMergeService
 from aidis.services.project_workspaces import ProjectWorkspaceService
 from aidis.services.projects import ProjectService
 from aidis.services.schema import SchemaService
+from aidis.services.session_context import SessionContextService
 from aidis.services.sessions import SessionService
 from aidis.services.stats import StatsService
 from aidis.services.triage import TriageService
@@ -49,6 +51,8 @@ class AppContext:
     workspaces: ProjectWorkspaceService
     merges: ProjectMergeService
     triage: TriageService
+    hooks: HookService
+    session_context: SessionContextService
 
     @property
     def idle_timeout(self) -> timedelta:
@@ -115,4 +119,6 @@ def build_app(
         workspaces=ProjectWorkspaceService(engine, clock, telemetry),
         merges=ProjectMergeService(engine, clock, telemetry),
         triage=TriageService(sessions, projects),
+        hooks=HookService(sessions),
+        session_context=SessionContextService(engine, clock, telemetry),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -102,16 +103,18 @@ def mcp() -> None:
     provider = _configure_tracing()
     app = build(settings)
     # The agent starts `aidis mcp` in its workspace: that directory is evidence of the project
-    # (the resolver never takes the home directory or `/`).
-    identity = FixedConnection.new(
-        "stdio", settings.agent_type, settings.connection_id, workspaces=(stdio_workspace(),)
-    )
+    # (the resolver never takes the home directory or `/`). Claude Code names its session in the
+    # environment: the same id keys its hooks, so hook events and tool calls share one session.
+    agent_session = os.environ.get("CLAUDE_CODE_SESSION_ID", "").strip()[:200]
+    connection_id = settings.connection_id or (f"claude-code:{agent_session}" if agent_session else None)
+    agent_type = "claude-code" if agent_session and settings.agent_type == "unknown" else settings.agent_type
+    identity = FixedConnection.new("stdio", agent_type, connection_id, workspaces=(stdio_workspace(),))
     server = build_mcp_server(app, identity)
     anyio.run(close_stranded, app.sessions, app.idle_timeout)
     try:
         server.run("stdio")
     finally:
-        if settings.connection_id is None:  # a fixed id means "resume me after a restart": leave it open
+        if connection_id is None:  # a fixed or agent-given id outlives this process: leave it open
             app.sessions.end_for_connection(
                 identity.connection_id, reason=EndReason.CONNECTION_CLOSED, actor=Actor.SYSTEM
             )

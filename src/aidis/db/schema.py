@@ -187,6 +187,32 @@ project_workspaces = Table(
 )
 Index("ix_project_workspaces_project", project_workspaces.c.project_id)
 
+# Every agent hook event applied, once (the idempotency ledger of the spool replay).
+hook_events = Table(
+    "hook_events",
+    metadata,
+    Column("event_id", String(64), primary_key=True),
+    Column("agent", String(32), nullable=False),
+    Column("event_name", String(64), nullable=False),
+    Column("agent_session_id", String(200), nullable=False),
+    Column("session_id", UUIDType(), ForeignKey("sessions.id", ondelete="SET NULL"), nullable=True),
+    Column("received_at", UTCDateTime(), nullable=False),
+    Column("applied_at", UTCDateTime(), nullable=False),
+    Column("outcome", String(200), nullable=False),
+)
+Index("ix_hook_events_agent_session", hook_events.c.agent_session_id)
+
+# An agent session that was replaced (Claude Code's /clear): calls still arriving on the old
+# connection (its stdio MCP server keeps the old id) continue in the successor's session.
+connection_links = Table(
+    "connection_links",
+    metadata,
+    Column("connection_id", String(200), primary_key=True),
+    Column("successor_id", String(200), nullable=False),
+    Column("linked_at", UTCDateTime(), nullable=False),
+    Column("reason", String(64), nullable=False),
+)
+
 contexts = Table(
     "contexts",
     metadata,

@@ -118,6 +118,69 @@ def get_open_for_connection(conn: Connection, connection_id: str, *, lock: bool 
     return _to_session(row) if row else None
 
 
+def set_metadata(conn: Connection, session_id: uuid.UUID, metadata: dict[str, Any]) -> None:
+    """Replace a session's metadata (the caller read it in the same transaction)."""
+    conn.execute(update(sessions).where(sessions.c.id == session_id).values(metadata=metadata))
+
+
+def set_exact_tokens(
+    conn: Connection, session_id: uuid.UUID, *, input_tokens: int, output_tokens: int
+) -> None:
+    """Set a session's token totals from the agent's own transcript (exact figures replace estimates)."""
+    conn.execute(
+        update(sessions)
+        .where(sessions.c.id == session_id)
+        .values(input_tokens=input_tokens, output_tokens=output_tokens)
+    )
+
+
+def reopen(conn: Connection, session_id: uuid.UUID, *, now: datetime) -> bool:
+    """Make an ended session active again (a resumed agent session); False if it is open already."""
+    result = conn.execute(
+        update(sessions)
+        .where(sessions.c.id == session_id, sessions.c.status != "active")
+        .values(
+            status="active",
+            ended_at=None,
+            end_reason=None,
+            last_activity_at=case(
+                (sessions.c.last_activity_at > now, sessions.c.last_activity_at), else_=now
+            ),
+        )
+    )
+    return bool(result.rowcount)
+
+
+def latest_for_connection(conn: Connection, connection_id: str) -> Session | None:
+    """The most recently started session of a connection, open or not."""
+    row = conn.execute(
+        _base()
+        .where(sessions.c.connection_id == connection_id)
+        .order_by(sessions.c.started_at.desc())
+        .limit(1)
+    ).first()
+    return _to_session(row) if row is not None else None
+
+
+def recent_in_project(conn: Connection, project_id: uuid.UUID, *, limit: int) -> list[Session]:
+    """A project's most recently started sessions."""
+    rows = conn.execute(
+        _base().where(sessions.c.project_id == project_id).order_by(sessions.c.started_at.desc()).limit(limit)
+    )
+    return [_to_session(row) for row in rows]
+
+
+def recently_ended_by_prefix(conn: Connection, prefix: str, *, since: datetime) -> list[Session]:
+    """Sessions of connections named `prefix…` that ended since `since`, newest first."""
+    rows = conn.execute(
+        _base()
+        .where(sessions.c.connection_id.startswith(prefix, autoescape=True), sessions.c.ended_at >= since)
+        .order_by(sessions.c.ended_at.desc())
+        .limit(20)
+    )
+    return [_to_session(row) for row in rows]
+
+
 def moved_activity(now: datetime) -> Any:
     """`last_activity_at` after a move at `now`: an open session's move is activity, so it can never
     be closed (at its last activity) before the change that put it in its project."""
@@ -212,16 +275,6 @@ def add_activity(
             tool_call_count=sessions.c.tool_call_count + tool_calls,
         )
     )
-
-
-def last_project_for_agent(conn: Connection, agent_type: str) -> uuid.UUID | None:
-    """The real project of this agent type's most recently active session, if any."""
-    return conn.execute(
-        select(sessions.c.project_id)
-        .where(sessions.c.agent_type == agent_type, sessions.c.project_id != SENTINEL_PROJECT_ID)
-        .order_by(sessions.c.last_activity_at.desc())
-        .limit(1)
-    ).scalar_one_or_none()
 
 
 def open_session_ids_idle_since(conn: Connection, cutoff: datetime, *, limit: int) -> list[uuid.UUID]:

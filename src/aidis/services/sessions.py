@@ -31,6 +31,7 @@ from aidis.records import Event, Project, ProjectChange, Session
 from aidis.repositories import changes as changes_repo
 from aidis.repositories import connections as connections_repo
 from aidis.repositories import events as events_repo
+from aidis.repositories import hooks as hooks_repo
 from aidis.repositories import projects as projects_repo
 from aidis.repositories import sessions as repo
 from aidis.repositories.sessions import Cursor, SessionFilter
@@ -258,6 +259,11 @@ class SessionService(ServiceBase):
         open_session = repo.get_open_for_connection(conn, connection_id, lock=True)
         if open_session is not None:
             return open_session
+        successor = hooks_repo.successor(conn, connection_id)
+        if successor is not None:  # the agent replaced this session (e.g. /clear): continue in the new one
+            followed = repo.get_open_for_connection(conn, successor, lock=True)
+            if followed is not None:
+                return followed
         return self.start_in(
             conn, connection_id=connection_id, agent_type=agent_type, now=now, workspaces=workspaces
         )

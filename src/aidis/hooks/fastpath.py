@@ -1,0 +1,94 @@
+"""`aidis hook <agent>`: one process per hook event, standard library only, always exit 0.
+
+Invariant: the agent is never slowed down or broken. The event is checked and spooled (durable)
+and the process exits; a detached replayer applies the spool to the database. Only `SessionStart`
+waits for the database, because it must print the context the agent starts with (bounded by a
+deadline; without the database it prints nothing and the event is applied later). Errors go to
+stderr as one line; stdout carries nothing but the JSON the agent expects.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from aidis.hooks.payload import AGENTS, MAX_PAYLOAD_BYTES, check
+from aidis.hooks.spool import SPOOL_NAME, append, spool_dir
+
+CONTEXT_EVENT = "SessionStart"
+
+
+def _say(agent: str, message: str) -> None:
+    sys.stderr.write(f"aidis hook {agent}: {message}\n")
+
+
+def spawn_replayer(spool: Path) -> None:
+    """Start `python -m aidis.hooks.replay` detached (it outlives this process and the agent's)."""
+    subprocess.Popen(  # noqa: S603 - our own module, fixed argv
+        [sys.executable, "-m", "aidis.hooks.replay", str(spool)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        close_fds=True,
+    )
+
+
+def main(argv: list[str]) -> int:
+    """Read one payload on stdin, spool it, and hand it on; returns the exit code (always 0)."""
+    agent = argv[0] if argv else ""
+    if agent not in AGENTS:
+        _say(agent or "?", f"unknown agent {agent!r}; known: {', '.join(AGENTS)}")
+        return 0
+    raw = sys.stdin.buffer.read(MAX_PAYLOAD_BYTES + 1)
+    if len(raw) > MAX_PAYLOAD_BYTES:
+        _say(agent, f"payload over {MAX_PAYLOAD_BYTES} bytes; ignored")
+        return 0
+    try:
+        payload = json.loads(raw or b"null")
+    except ValueError as exc:
+        _say(agent, f"stdin is not JSON ({exc}); ignored")
+        return 0
+    problem = check(payload)
+    if problem is not None:
+        _say(agent, f"invalid payload: {problem}; ignored")
+        return 0
+    spool = spool_dir() / SPOOL_NAME
+    record = {"id": uuid.uuid4().hex, "agent": agent, "received_at": time.time(), "payload": payload}
+    try:
+        append(spool, record)
+    except OSError as exc:
+        _say(agent, f"cannot write the spool {spool}: {exc.strerror or exc}; event lost")
+        return 0
+    if payload["hook_event_name"] == CONTEXT_EVENT:
+        _print_start_context(agent, spool, payload)
+        return 0
+    try:
+        spawn_replayer(spool)
+    except OSError as exc:
+        _say(agent, f"cannot start the replayer ({exc}); the event waits in {spool}")
+    return 0
+
+
+def _print_start_context(agent: str, spool: Path, payload: dict[str, object]) -> None:
+    """Apply the spool now (bounded) and print the context for this session, if the database answers."""
+    budget = float(os.environ.get("AIDIS_HOOK_CONTEXT_SECONDS", "5"))
+    try:
+        from aidis.hooks.replay import replay_and_context
+
+        text = replay_and_context(spool, payload, deadline=time.monotonic() + budget)
+    except Exception as exc:  # noqa: BLE001 - never break the agent; the event stays spooled
+        _say(agent, f"no start context ({type(exc).__name__}: {exc}); the event is applied later")
+        try:
+            spawn_replayer(spool)
+        except OSError as spawn_error:
+            _say(agent, f"cannot start the replayer ({spawn_error})")
+        return
+    if text:
+        out = {"hookSpecificOutput": {"hookEventName": CONTEXT_EVENT, "additionalContext": text}}
+        sys.stdout.write(json.dumps(out) + "\n")

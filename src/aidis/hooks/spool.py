@@ -1,0 +1,77 @@
+"""The local spool: an append-only, fsync'd JSON-lines file of hook events not yet applied.
+
+Invariants: a hook never loses an event it accepted (it is on disk before the hook exits); events
+are applied in the order they were spooled, each exactly once (the database ledger refuses a second
+application of an event id); writers and the replayer coordinate with `flock`, and the replayer
+rewrites the file in place (never renames it) so an appender holding it open cannot write into a
+file nobody reads. Standard library only: the hook fast path imports it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+SPOOL_NAME = "hooks.jsonl"
+
+
+def spool_dir(environ: dict[str, str] | os._Environ[str] = os.environ) -> Path:
+    """Where hook events wait: AIDIS_SPOOL_DIR, else AIDIS_DATA_DIR/spool, else ~/.local/share/aidis/spool."""
+    if environ.get("AIDIS_SPOOL_DIR"):
+        return Path(environ["AIDIS_SPOOL_DIR"])
+    if environ.get("AIDIS_DATA_DIR"):
+        return Path(environ["AIDIS_DATA_DIR"]) / "spool"
+    return Path.home() / ".local" / "share" / "aidis" / "spool"
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[Any]:
+    """The spool file opened for append and read, under an exclusive lock."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+    with os.fdopen(fd, "r+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield handle
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def append(path: Path, record: dict[str, Any]) -> None:
+    """Add one event at the end of the spool and make it durable."""
+    line = (json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
+    with locked(path) as handle:
+        handle.write(line)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def read(path: Path) -> list[bytes]:
+    """Every complete line now in the spool, blank ones included, so indexes match `drop_first`
+    (a torn last line from a crash is left for later)."""
+    if not path.exists():
+        return []
+    with locked(path) as handle:
+        handle.seek(0)
+        data: bytes = handle.read()
+    return data.split(b"\n")[:-1]  # the part after the last newline is incomplete (or empty)
+
+
+def drop_first(path: Path, count: int) -> None:
+    """Remove the first `count` lines (applied or unreadable), keeping what was appended meanwhile."""
+    if count <= 0:
+        return
+    with locked(path) as handle:
+        handle.seek(0)
+        data = handle.read()
+        kept = b"\n".join(data.split(b"\n")[count:])  # keeps a torn last line exactly as it was
+        handle.seek(0)
+        handle.truncate()
+        handle.write(kept)
+        handle.flush()
+        os.fsync(handle.fileno())
