@@ -25,6 +25,7 @@ from aidis.services.project_workspaces import ProjectWorkspaceService
 from aidis.services.projects import ProjectService
 from aidis.services.schema import SchemaService
 from aidis.services.session_context import SessionContextService
+from aidis.services.session_summaries import SessionSummaryService
 from aidis.services.sessions import SessionService
 from aidis.services.stats import StatsService
 from aidis.services.triage import TriageService
@@ -53,6 +54,7 @@ class AppContext:
     triage: TriageService
     hooks: HookService
     session_context: SessionContextService
+    summaries: SessionSummaryService
 
     @property
     def idle_timeout(self) -> timedelta:
@@ -121,4 +123,5 @@ def build_app(
         triage=TriageService(sessions, projects),
         hooks=HookService(sessions),
         session_context=SessionContextService(engine, clock, telemetry),
+        summaries=SessionSummaryService(sessions),
     )

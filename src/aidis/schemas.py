@@ -67,6 +67,7 @@ class SessionOut(Out):
     input_tokens: int
     output_tokens: int
     tags: list[str] = []
+    tokens: str = Field(default="estimated", description="exact (from the agent's transcript) or estimated")
     project_source: str | None = Field(
         default=None,
         description="How the session got its first project: explicit, workspace, connection or sentinel",
@@ -98,6 +99,7 @@ class SessionOut(Out):
             output_tokens=session.output_tokens,
             tags=list(tags) if isinstance(tags, list) else [],
             project_source=_text_or_none(session.metadata.get("project_source")),
+            tokens="exact" if session.metadata.get("tokens") == "exact" else "estimated",
         )
 
 

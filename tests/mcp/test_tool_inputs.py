@@ -31,7 +31,9 @@ VALID: list[tuple[str, dict[str, Any], str]] = [
     ("context_search", {"query": "fts5", "tags": ["db"], "types": ["decision"]}, "items"),
     ("context_recent", {"limit": 5}, "items"),
     ("session_list", {"project": "beta", "status": "active", "limit": 5}, "items"),
-    ("session_end", {}, "session"),
+    ("session_summary", {"accomplished": "wired the hooks", "files": ["a.py"]}, "session"),
+    ("session_context", {}, "context"),
+    ("session_end", {"summary": {"next_steps": "ship it"}}, "session"),
 ]
 
 INVALID: list[tuple[str, dict[str, Any], str]] = [
@@ -44,6 +46,10 @@ INVALID: list[tuple[str, dict[str, Any], str]] = [
     ("project_update", {"project": "alpha", "repos": ["x" * 5000]}, "repos.0"),
     ("project_update", {"project": "alpha", "surprise": 1}, "surprise: unknown argument"),
     ("session_new", {"workspace": "not/absolute"}, "field: workspace"),
+    ("session_summary", {}, "field: summary"),
+    ("session_context", {"project": "x"}, "project: unknown argument"),
+    ("session_summary", {"goal": "g" * 501}, "goal"),
+    ("session_end", {"summary": {"nope": 1}}, "summary.nope: unknown argument"),
     ("project_create", {"name": "alpha"}, "field: name"),
     ("project_create", {"name": "Unassigned"}, "field: name"),
     ("project_list", {"include_archived": "maybe"}, "include_archived"),

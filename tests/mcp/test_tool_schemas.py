@@ -26,6 +26,8 @@ EXPECTED = {
     "context_search",
     "context_recent",
     "project_update",
+    "session_summary",
+    "session_context",
 }
 
 

@@ -127,3 +127,35 @@ def test_the_session_page_shows_the_attribution_evidence(app: AppContext, home: 
         assert f"cwd: {repo}" in evidence and "github.com/acme/widgets" in evidence
         page.goto(f"{url}/sessions/{unknown}")
         assert str(scratch) in page.locator("#workspace-note").inner_text()
+
+
+def test_the_session_page_shows_the_summary_and_exact_tokens(
+    app: AppContext, home: Path, page: Page, tmp_path: Path
+) -> None:
+    import json
+
+    from aidis.services.caller import Caller
+    from aidis.services.session_summaries import Summary
+
+    repo = make_repo(home / "widgets")
+    transcript = tmp_path / "t.jsonl"
+    usage = {"input_tokens": 12, "output_tokens": 30, "cache_read_input_tokens": 500}
+    line = {
+        "type": "assistant",
+        "requestId": "r1",
+        "message": {"id": "m1", "model": "claude-x", "usage": usage},
+    }
+    transcript.write_text(json.dumps(line) + "\n")
+    base = {"session_id": "cc-page", "cwd": str(repo), "transcript_path": str(transcript)}
+    app.hooks.apply(
+        {"id": "e1", "agent": "claude-code", "payload": {**base, "hook_event_name": "SessionStart"}}
+    )
+    app.hooks.apply({"id": "e2", "agent": "claude-code", "payload": {**base, "hook_event_name": "Stop"}})
+    session = app.summaries.write(
+        Caller("claude-code:cc-page"), Summary.check({"accomplished": "shipped", "files": ["a.py"]})
+    )
+    with running_http_server(app) as url:
+        page.goto(f"{url}/sessions/{session.display_id}")
+        assert page.locator("#session-tokens").inner_text() == "512 in / 30 out tokens (exact)"
+        assert "claude-x" in page.locator("#session-models").inner_text()
+        assert "shipped" in page.locator("#session-summary").inner_text()

@@ -195,6 +195,8 @@ def session_page(request: Request, ref: str) -> Response:
         changes=detail.changes,
         names=names,
         workspace=detail.session.metadata.get("workspace"),
+        summary=detail.session.metadata.get("summary"),
+        usage=(detail.session.metadata.get("transcript") or {}).get("models"),
     )
 
 

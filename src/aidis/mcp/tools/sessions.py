@@ -1,19 +1,19 @@
-"""Session tools: new, assign, status, end, list."""
+"""Session tools: new, assign, status, summary, context, end, list."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from aidis.enums import EndReason, SessionStatus, WorkspaceSource
-from aidis.errors import NotFound
+from aidis.enums import SessionStatus, WorkspaceSource
 from aidis.mcp.toolkit import ToolEnv, ToolInput, ToolSpec
 from aidis.mcp.tools.common import Limit, Offset, ProjectRef, count_read, session_out
 from aidis.repositories.sessions import SessionFilter
 from aidis.schemas import SessionOut
 from aidis.services.caller import ToolCall, WorkspaceHint
+from aidis.services.session_summaries import Summary
 
 Tag = Annotated[str, Field(min_length=1, max_length=64)]
 
@@ -122,16 +122,29 @@ class SessionEndOut(BaseModel):
     session: SessionOut
 
 
-async def session_end(env: ToolEnv, args: NoArgs) -> SessionEndOut:
-    """End your open session now (status 'ended'). Your next recorded work starts a new one."""
+class SummaryIn(BaseModel):
+    """A session summary (every field optional, at least one given)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    goal: str | None = Field(default=None, max_length=500)
+    accomplished: str | None = Field(default=None, max_length=4000)
+    discoveries: str | None = Field(default=None, max_length=4000)
+    files: list[Annotated[str, Field(max_length=500)]] = Field(default_factory=list, max_length=100)
+    next_steps: str | None = Field(default=None, max_length=4000)
+
+
+class SessionEndIn(ToolInput):
+    summary: SummaryIn | None = Field(default=None, description="What this session did, for the next one")
+
+
+async def session_end(env: ToolEnv, args: SessionEndIn) -> SessionEndOut:
+    """End your open session now (status 'ended'), optionally with a summary the next session
+    starts from. Your next recorded work starts a new one."""
+    summary = Summary.check(args.summary.model_dump()) if args.summary else None
     ended = await env.run(
-        env.app.sessions.end_for_connection,
-        env.caller.connection_id,
-        reason=EndReason.EXPLICIT,
-        call=ToolCall(env.tool, env.input_chars),
+        env.app.summaries.end_with, env.caller, summary, call=ToolCall(env.tool, env.input_chars)
     )
-    if ended is None:
-        raise NotFound("no open session to end", field="session")
     out = session_out(env, ended)
     assert out is not None
     return SessionEndOut(session=out)
@@ -174,8 +187,52 @@ async def session_list(env: ToolEnv, args: SessionListIn) -> SessionListOut:
     return out
 
 
+class SessionSummaryIn(ToolInput, SummaryIn):
+    pass
+
+
+class SessionSummaryOut(BaseModel):
+    session: SessionOut
+
+
+async def session_summary(env: ToolEnv, args: SessionSummaryIn) -> SessionSummaryOut:
+    """Write or update your open session's summary: goal, accomplished, discoveries, files,
+    next_steps. The next session in this project starts from it; context_search finds it."""
+    summary = Summary.check(args.model_dump())
+    session = await env.run(
+        env.app.summaries.write, env.caller, summary, call=ToolCall(env.tool, env.input_chars)
+    )
+    out = session_out(env, session)
+    assert out is not None
+    return SessionSummaryOut(session=out)
+
+
+class SessionContextOut(BaseModel):
+    context: str
+
+
+async def session_context(env: ToolEnv, args: NoArgs) -> SessionContextOut:
+    """What a returning agent needs in this project: last session summaries, recent memory, open
+    next steps (bounded, about 1,500 tokens). Does not start a session."""
+    text = await env.run(env.app.session_context.for_connection, env.caller.connection_id)
+    await count_read(env, len(text))
+    return SessionContextOut(context=text)
+
+
 SPECS = [
     ToolSpec("session_new", "New session", "sessions", SessionNewIn, SessionNewOut, session_new),
+    ToolSpec(
+        "session_summary", "Session summary", "sessions", SessionSummaryIn, SessionSummaryOut, session_summary
+    ),
+    ToolSpec(
+        "session_context",
+        "Session context",
+        "sessions",
+        NoArgs,
+        SessionContextOut,
+        session_context,
+        read_only=True,
+    ),
     ToolSpec(
         "session_assign", "Assign session", "sessions", SessionAssignIn, SessionAssignOut, session_assign
     ),
@@ -188,7 +245,7 @@ SPECS = [
         session_status,
         read_only=True,
     ),
-    ToolSpec("session_end", "End session", "sessions", NoArgs, SessionEndOut, session_end),
+    ToolSpec("session_end", "End session", "sessions", SessionEndIn, SessionEndOut, session_end),
     ToolSpec(
         "session_list",
         "List sessions",
