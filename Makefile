@@ -6,7 +6,9 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install browser git serve mcp test lint typecheck pytest screenshots clean
+CLAUDE_CODE_VERSION ?= 2.1.197
+
+.PHONY: install browser git agents serve mcp test lint typecheck pytest screenshots clean
 
 install: $(STAMP)
 
@@ -42,7 +44,12 @@ git:                    ## git for the workspace tests (temporary repositories)
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq git >/dev/null; \
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq git >/dev/null; fi; }
 
-pytest: install browser git
+agents:                 ## a pinned Claude Code from npm for the real-agent tests (runs offline against a stand-in)
+	@ls .agents/node_modules/@anthropic-ai/claude-code-*/claude >/dev/null 2>&1 || { \
+	  echo "installing @anthropic-ai/claude-code@$(CLAUDE_CODE_VERSION) (npm)"; \
+	  npm install --prefix .agents --no-audit --no-fund --loglevel=error @anthropic-ai/claude-code@$(CLAUDE_CODE_VERSION) >/dev/null; }
+
+pytest: install browser git agents
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 screenshots: install browser   ## refresh docs/screenshots/ from demo data

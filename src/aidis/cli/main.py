@@ -16,6 +16,7 @@ from aidis import __version__
 from aidis.cli.common import build, err, fail
 from aidis.cli.common import settings as settings_from_env
 from aidis.cli.projects import projects_cli
+from aidis.cli.setup import setup as setup_command
 from aidis.config import Settings
 from aidis.enums import Actor, EndReason
 from aidis.errors import AidisError
@@ -30,6 +31,7 @@ cli = typer.Typer(
 db_cli = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(projects_cli, name="projects")
+cli.command("setup")(setup_command)
 
 
 def _configure_logging(settings: Settings) -> None:

@@ -1,0 +1,83 @@
+"""Changing an agent's configuration file safely: keep every unrelated entry, back up, show the diff.
+
+Invariants: a file is written only when its content changes (running setup twice changes nothing
+the second time); the previous content is copied next to it first (`<name>.aidis-backup-<time>`);
+a file that cannot be parsed is never overwritten (the user's configuration comes first).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aidis.errors import InvalidInput
+
+
+@dataclass(frozen=True, slots=True)
+class FileChange:
+    """One configuration file before and after."""
+
+    path: Path
+    before: str
+    after: str
+
+    @property
+    def changed(self) -> bool:
+        """True when writing would change the file."""
+        return self.before != self.after
+
+    def diff(self) -> str:
+        """A unified diff of the change ('' when nothing changes)."""
+        return "".join(
+            difflib.unified_diff(
+                self.before.splitlines(keepends=True),
+                self.after.splitlines(keepends=True),
+                fromfile=f"{self.path} (before)",
+                tofile=f"{self.path} (after)",
+            )
+        )
+
+    def write(self) -> Path | None:
+        """Back up the old file (if any), write the new content; returns the backup's path."""
+        if not self.changed:
+            return None
+        backup = None
+        if self.path.exists():
+            backup = self.path.with_name(f"{self.path.name}.aidis-backup-{time.strftime('%Y%m%dT%H%M%S')}")
+            shutil.copy2(self.path, backup)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(self.after)
+        return backup
+
+
+def read_text(path: Path) -> str:
+    """The file's text, or '' when it does not exist yet."""
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        return ""
+
+
+def load_json(path: Path, text: str) -> dict[str, Any]:
+    """A JSON object from `text` ('' is an empty object); refuses anything else without touching it."""
+    if not text.strip():
+        return {}
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise InvalidInput(
+            f"{path} is not valid JSON ({exc}); fix it first, nothing was changed", field="config"
+        ) from exc
+    if not isinstance(data, dict):
+        raise InvalidInput(f"{path} does not hold a JSON object; nothing was changed", field="config")
+    return data
+
+
+def dump_json(data: dict[str, Any]) -> str:
+    """JSON the way these agents write it (two-space indent, trailing newline)."""
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

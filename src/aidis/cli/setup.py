@@ -1,0 +1,72 @@
+"""`aidis setup <agent>`: connect an agent to AIDIS by editing its own configuration files."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.syntax import Syntax
+
+from aidis.agents import claude_code, others
+from aidis.agents.files import FileChange
+from aidis.cli.common import fail
+from aidis.errors import AidisError
+
+PLANS = {
+    "claude-code": claude_code.plan,
+    "cursor": others.plan_cursor,
+    "codex": others.plan_codex,
+    "gemini-cli": others.plan_gemini,
+}
+
+
+def aidis_command() -> str:
+    """The absolute path of this `aidis` (agents start it without our PATH)."""
+    beside = Path(sys.executable).parent / "aidis"
+    if beside.exists():
+        return str(beside)
+    return shutil.which("aidis") or "aidis"
+
+
+def setup(
+    agent: Annotated[str, typer.Argument(help="claude-code, cursor, codex or gemini-cli")],
+    scope: Annotated[str, typer.Option(help="user (every project) or project (this folder)")] = "user",
+    project: Annotated[Path, typer.Option(help="The project folder for --scope project")] = Path(),
+    dry_run: Annotated[bool, typer.Option(help="Show the changes, write nothing")] = False,
+    uninstall: Annotated[bool, typer.Option(help="Remove exactly what setup added")] = False,
+) -> None:
+    """Add AIDIS (MCP server, and Claude Code's lifecycle hooks) to an agent's configuration.
+
+    Merges into the agent's own files, keeps every unrelated entry, backs each file up before
+    writing, prints the diff; running it twice changes nothing.
+    """
+    if agent not in PLANS:
+        raise fail(f"unknown agent {agent!r}; choose one of: {', '.join(PLANS)}")
+    if scope not in ("user", "project"):
+        raise fail(f"unknown scope {scope!r}; use user or project")
+    try:
+        changes: list[FileChange] = PLANS[agent](
+            aidis_command(), scope=scope, home=Path.home(), project=project.resolve(), uninstall=uninstall
+        )
+    except AidisError as exc:
+        raise fail(exc.message) from exc
+    out = Console()
+    if not any(c.changed for c in changes):
+        out.print(f"{agent}: nothing to change ({'not installed' if uninstall else 'already set up'})")
+        return
+    for change in changes:
+        if not change.changed:
+            continue
+        out.print(Syntax(change.diff(), "diff", theme="ansi_dark", background_color="default"))
+        if dry_run:
+            continue
+        backup = change.write()
+        out.print(f"wrote {change.path}" + (f" (backup: {backup})" if backup else ""))
+    if dry_run:
+        out.print("dry run: nothing was written")
+    elif not uninstall and agent == "claude-code":
+        out.print("Claude Code will start `aidis mcp` and run `aidis hook claude-code` in new sessions.")
