@@ -61,6 +61,9 @@ class Settings(BaseSettings):
         le=1000,
         description="Projects with their own label on /metrics; the rest are counted as 'other'.",
     )
+    spool_dir: Path | None = Field(
+        default=None, description="Where hook events wait for the database (default: data_dir/spool)."
+    )
     auto_projects: bool = Field(
         default=True,
         description="Create a project for a git repository the first time a session works in it.",
@@ -79,6 +82,10 @@ class Settings(BaseSettings):
         if isinstance(value, str) and value.strip() == "":
             return None
         return value.strip() if isinstance(value, str) else value
+
+    def resolved_spool_dir(self) -> Path:
+        """The hook spool folder (the hook fast path applies the same rule to the environment)."""
+        return self.spool_dir or self.data_dir / "spool"
 
     def resolved_database_url(self) -> str:
         """The database URL to use, defaulting to a SQLite file in the data dir."""

@@ -217,3 +217,59 @@ async def test_the_stdio_mcp_server_of_a_claude_code_session_shares_its_session(
     hook_session = app.sessions.status("claude-code:cc-mcp")
     assert hook_session is not None and str(hook_session.id) == stored["session"]["id"]
     assert hook_session.status == "active"  # the MCP server exiting does not end the agent's session
+
+
+def test_aidis_serve_applies_what_waits_in_the_spool(
+    app: AppContext, db: Database, setup: tuple[dict[str, str], Path, Path]
+) -> None:
+    from tests.mcp.transports import running_http_server
+
+    _, repo, _ = setup
+    spool = app.settings.resolved_spool_dir() / spool_file.SPOOL_NAME
+    payload = {
+        "hook_event_name": "SessionStart",
+        "session_id": "cc-srv",
+        "cwd": str(repo),
+        "source": "startup",
+    }
+    spool_file.append(
+        spool, {"id": "spooled-1", "agent": "claude-code", "received_at": 1.0, "payload": payload}
+    )
+    with running_http_server(app):
+        wait_until(lambda: applied(db) == 1, what="the server to replay the spool")
+    assert spool_file.read(spool) == []
+    session = app.sessions.status("claude-code:cc-srv")
+    assert session is not None and session.project_name == "acme/widgets"
+
+
+async def test_post_hooks_claude_code_applies_and_answers_session_start(
+    app: AppContext, setup: tuple[dict[str, str], Path, Path]
+) -> None:
+    import httpx
+
+    from aidis.web.app import create_web_app
+
+    _, repo, _ = setup
+    web = create_web_app(app, run_maintenance=False)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=web), base_url="http://127.0.0.1:8765"
+    ) as http:
+        base = {"session_id": "cc-http", "cwd": str(repo)}
+        started = await http.post(
+            "/hooks/claude-code", json={**base, "hook_event_name": "SessionStart", "source": "startup"}
+        )
+        prompt = await http.post(
+            "/hooks/claude-code", json={**base, "hook_event_name": "UserPromptSubmit", "prompt": "hi"}
+        )
+        bad = await http.post("/hooks/claude-code", json={"hook_event_name": "Stop"})
+        form = await http.post("/hooks/claude-code", data={"hook_event_name": "Stop"})
+        unknown = await http.post("/hooks/vim", json={**base, "hook_event_name": "Stop"})
+    assert (
+        started.status_code == 200 and started.json()["hookSpecificOutput"]["hookEventName"] == "SessionStart"
+    )
+    assert prompt.status_code == 200 and prompt.json() == {}
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "session_id"
+    assert form.status_code == 415
+    assert unknown.status_code == 422 and unknown.json()["error"]["field"] == "agent"
+    session = app.sessions.status("claude-code:cc-http")
+    assert session is not None and session.project_name == "acme/widgets"

@@ -54,7 +54,7 @@ def plan_codex(aidis: str, *, scope: str, home: Path, project: Path, uninstall: 
         del servers[SERVER_NAME]
         if not servers:
             del doc["mcp_servers"]
-        return [FileChange(path, before, tomlkit.dumps(doc))]
+        return [FileChange(path, before, tomlkit.dumps(doc).rstrip() + "\n")]
     wanted: dict[str, Any] = {"command": aidis, "args": ["mcp"], "env": {"AIDIS_AGENT_TYPE": "codex"}}
     if servers is not None and SERVER_NAME in servers and servers[SERVER_NAME].unwrap() == wanted:
         return [FileChange(path, before, before)]

@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import time
-import uuid
-from pathlib import Path
 
 from aidis.hooks.payload import AGENTS, MAX_PAYLOAD_BYTES, check
 from aidis.hooks.spool import SPOOL_NAME, append, spool_dir
@@ -27,15 +24,20 @@ def _say(agent: str, message: str) -> None:
     sys.stderr.write(f"aidis hook {agent}: {message}\n")
 
 
-def spawn_replayer(spool: Path) -> None:
-    """Start `python -m aidis.hooks.replay` detached (it outlives this process and the agent's)."""
-    subprocess.Popen(  # noqa: S603 - our own module, fixed argv
-        [sys.executable, "-m", "aidis.hooks.replay", str(spool)],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-        close_fds=True,
+def spawn_replayer(spool: str) -> None:
+    """Start `python -m aidis.hooks.replay` detached: its own session, stdio on /dev/null, so it outlives
+    this process and the agent's (posix_spawn: `subprocess` alone costs ~13 ms to import)."""
+    devnull = os.devnull
+    os.posix_spawn(
+        sys.executable,
+        [sys.executable, "-m", "aidis.hooks.replay", spool],
+        dict(os.environ),
+        setsid=True,
+        file_actions=[
+            (os.POSIX_SPAWN_OPEN, 0, devnull, os.O_RDONLY, 0),
+            (os.POSIX_SPAWN_OPEN, 1, devnull, os.O_WRONLY, 0),
+            (os.POSIX_SPAWN_OPEN, 2, devnull, os.O_WRONLY, 0),
+        ],
     )
 
 
@@ -58,8 +60,8 @@ def main(argv: list[str]) -> int:
     if problem is not None:
         _say(agent, f"invalid payload: {problem}; ignored")
         return 0
-    spool = spool_dir() / SPOOL_NAME
-    record = {"id": uuid.uuid4().hex, "agent": agent, "received_at": time.time(), "payload": payload}
+    spool = os.path.join(spool_dir(), SPOOL_NAME)
+    record = {"id": os.urandom(16).hex(), "agent": agent, "received_at": time.time(), "payload": payload}
     try:
         append(spool, record)
     except OSError as exc:
@@ -75,7 +77,7 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def _print_start_context(agent: str, spool: Path, payload: dict[str, object]) -> None:
+def _print_start_context(agent: str, spool: str, payload: dict[str, object]) -> None:
     """Apply the spool now (bounded) and print the context for this session, if the database answers."""
     budget = float(os.environ.get("AIDIS_HOOK_CONTEXT_SECONDS", "5"))
     try:

@@ -6,8 +6,6 @@ is spooled or written; extra fields an agent adds later are kept and ignored.
 
 from __future__ import annotations
 
-from typing import Any
-
 AGENTS = ("claude-code",)
 MAX_PAYLOAD_BYTES = 1_000_000
 # field → (required, max length); every one must be a string when present
@@ -22,7 +20,7 @@ FIELDS = {
 }
 
 
-def check(payload: Any) -> str | None:
+def check(payload: object) -> str | None:
     """None when the payload is acceptable, else one line naming the field and the rule."""
     if not isinstance(payload, dict):
         return "the payload must be a JSON object"

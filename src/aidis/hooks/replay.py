@@ -107,7 +107,7 @@ def replay(app: Any, spool: Path) -> ReplayReport:
     return report
 
 
-def replay_and_context(spool: Path, payload: dict[str, Any], *, deadline: float) -> str | None:
+def replay_and_context(spool: Path | str, payload: dict[str, Any], *, deadline: float) -> str | None:
     """For SessionStart: replay the spool now, then the start context of this agent session."""
     from aidis.app import build_app
     from aidis.config import load_settings
@@ -115,40 +115,50 @@ def replay_and_context(spool: Path, payload: dict[str, Any], *, deadline: float)
 
     app = build_app(load_settings())
     try:
-        with replay_lock(spool, wait_until=deadline) as mine:
+        with replay_lock(Path(spool), wait_until=deadline) as mine:
             if mine:
-                replay(app, spool)
+                replay(app, Path(spool))
         return app.session_context.for_connection(connection_for(AGENT, str(payload["session_id"])))
     finally:
         app.close()
 
 
 def main(argv: list[str]) -> int:
-    """Detached replayer: replay until the spool is empty or the database is away."""
+    """Detached replayer: take the lock first (cheap; another replayer already draining means nothing to
+    do), then build the app and replay until the spool is empty or the database is away."""
+    spool = Path(argv[0]) if argv else Path(spool_file.spool_dir()) / spool_file.SPOOL_NAME
+    app = None
+    try:
+        for _ in range(100):  # bounded: new events may keep arriving while we replay
+            with replay_lock(spool) as mine:
+                if not mine:
+                    return 0
+                if app is None:
+                    app = _build_app(spool)
+                    if app is None:
+                        return 0
+                report = replay(app, spool)
+            if report.error or not any(line.strip() for line in spool_file.read(spool)):
+                return 0  # (checked after unlocking: an event appended meanwhile gets another round)
+    finally:
+        if app is not None:
+            app.close()
+    return 0
+
+
+def _build_app(spool: Path) -> Any:
     from aidis.app import build_app
     from aidis.config import load_settings
     from aidis.errors import AidisError
     from aidis.telemetry import configure_logging
 
-    spool = Path(argv[0]) if argv else spool_file.spool_dir() / spool_file.SPOOL_NAME
     try:
         settings = load_settings()
         configure_logging(settings.log_level, json_logs=True)
-        app = build_app(settings)
+        return build_app(settings)
     except AidisError as exc:
         log.error("hook replay: %s (events stay in %s)", exc.message, spool)
-        return 0
-    try:
-        for _ in range(100):  # new events may arrive while we replay; bounded
-            with replay_lock(spool) as mine:
-                if not mine:
-                    return 0
-                report = replay(app, spool)
-            if report.error or not spool_file.read(spool):
-                return 0
-    finally:
-        app.close()
-    return 0
+        return None
 
 
 if __name__ == "__main__":

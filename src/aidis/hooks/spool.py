@@ -10,29 +10,33 @@ file nobody reads. Standard library only: the hook fast path imports it.
 from __future__ import annotations
 
 import fcntl
+import io
 import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
-from typing import Any
+
+# Plain paths (str or os.PathLike), not pathlib: the hook fast path imports this module and every
+# millisecond of import is paid on each agent event.
+PathLike = str | os.PathLike[str]
 
 SPOOL_NAME = "hooks.jsonl"
 
 
-def spool_dir(environ: dict[str, str] | os._Environ[str] = os.environ) -> Path:
-    """Where hook events wait: AIDIS_SPOOL_DIR, else AIDIS_DATA_DIR/spool, else ~/.local/share/aidis/spool."""
+def spool_dir(environ: dict[str, str] | os._Environ[str] = os.environ) -> str:
+    """Where hook events wait: AIDIS_SPOOL_DIR, else AIDIS_DATA_DIR/spool, else ~/.local/share/aidis/spool
+    (the same rule as the server's settings)."""
     if environ.get("AIDIS_SPOOL_DIR"):
-        return Path(environ["AIDIS_SPOOL_DIR"])
+        return environ["AIDIS_SPOOL_DIR"]
     if environ.get("AIDIS_DATA_DIR"):
-        return Path(environ["AIDIS_DATA_DIR"]) / "spool"
-    return Path.home() / ".local" / "share" / "aidis" / "spool"
+        return os.path.join(environ["AIDIS_DATA_DIR"], "spool")
+    return os.path.join(os.path.expanduser("~"), ".local", "share", "aidis", "spool")
 
 
 @contextmanager
-def locked(path: Path) -> Iterator[Any]:
+def locked(path: PathLike) -> Iterator[io.BufferedRandom]:
     """The spool file opened for append and read, under an exclusive lock."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    os.makedirs(os.path.dirname(os.fspath(path)) or ".", exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
     with os.fdopen(fd, "r+b") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -42,7 +46,7 @@ def locked(path: Path) -> Iterator[Any]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def append(path: Path, record: dict[str, Any]) -> None:
+def append(path: PathLike, record: dict[str, object]) -> None:
     """Add one event at the end of the spool and make it durable."""
     line = (json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
     with locked(path) as handle:
@@ -51,10 +55,10 @@ def append(path: Path, record: dict[str, Any]) -> None:
         os.fsync(handle.fileno())
 
 
-def read(path: Path) -> list[bytes]:
+def read(path: PathLike) -> list[bytes]:
     """Every complete line now in the spool, blank ones included, so indexes match `drop_first`
     (a torn last line from a crash is left for later)."""
-    if not path.exists():
+    if not os.path.exists(path):
         return []
     with locked(path) as handle:
         handle.seek(0)
@@ -62,7 +66,7 @@ def read(path: Path) -> list[bytes]:
     return data.split(b"\n")[:-1]  # the part after the last newline is incomplete (or empty)
 
 
-def drop_first(path: Path, count: int) -> None:
+def drop_first(path: PathLike, count: int) -> None:
     """Remove the first `count` lines (applied or unreadable), keeping what was appended meanwhile."""
     if count <= 0:
         return

@@ -1,9 +1,12 @@
-"""Background upkeep a running server does: close stranded sessions at start, reap idle ones."""
+"""Background upkeep a running server does: close stranded sessions at start, reap idle ones, check
+integrity, and apply hook events waiting in the local spool."""
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import anyio
 
@@ -45,4 +48,25 @@ async def check_forever(integrity: IntegrityService, interval_seconds: float) ->
         else:
             if not report.clean:
                 log.warning("integrity violations: %s", {k: v for k, v in report.counts().items() if v})
+        await anyio.sleep(interval_seconds)
+
+
+async def replay_spool_forever(app: Any, spool: Path, interval_seconds: float) -> None:
+    """Apply hook events waiting in the local spool now and every `interval_seconds` (one replayer at a time)."""
+    from aidis.hooks.replay import replay, replay_lock
+
+    def once() -> None:
+        if not spool.exists() or spool.stat().st_size == 0:
+            return
+        with replay_lock(spool) as mine:
+            if mine:
+                report = replay(app, spool)
+                if report.applied or report.rejected or report.error:
+                    log.info("hook spool replayed: %s", report)
+
+    while True:
+        try:
+            await anyio.to_thread.run_sync(once)
+        except (AidisError, OSError) as exc:
+            log.error("hook spool replay failed: %s", getattr(exc, "message", exc))
         await anyio.sleep(interval_seconds)

@@ -16,9 +16,10 @@ from mcp.server.transport_security import TransportSecuritySettings
 from aidis import __version__
 from aidis.app import AppContext
 from aidis.errors import AidisError
+from aidis.hooks.spool import SPOOL_NAME
 from aidis.mcp.identity import HttpConnection
 from aidis.mcp.server import build_mcp_server
-from aidis.services.maintenance import close_stranded, reap_forever
+from aidis.services.maintenance import close_stranded, reap_forever, replay_spool_forever
 from aidis.web import api, hooks_api, login, project_forms, views
 from aidis.web.browser_guard import BrowserGuard
 from aidis.web.errors import install_error_handlers
@@ -58,6 +59,8 @@ def create_web_app(app: AppContext, *, run_maintenance: bool = True) -> FastAPI:
                 tasks.start_soon(
                     reap_forever, app.sessions, app.idle_timeout, app.settings.reap_interval_seconds
                 )
+                spool = app.settings.resolved_spool_dir() / SPOOL_NAME
+                tasks.start_soon(replay_spool_forever, app, spool, app.settings.reap_interval_seconds)
             yield
             tasks.cancel_scope.cancel()
 

@@ -1,0 +1,114 @@
+"""Wall time of one `aidis hook claude-code` process, next to a bare interpreter on the same machine.
+
+    python benchmarks/hook_latency.py [--runs 200] [--engine sqlite|postgresql]
+
+Runs the hook the way Claude Code does (a new process per event, JSON on stdin) for a
+UserPromptSubmit/Stop mix and, separately, SessionStart (which waits for the database to print the
+start context). Prints p50/p95 in ms and the ratio to `python -c pass`. Target: p50 under 150 ms
+and under 3x the bare interpreter. The database it creates is dropped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from aidis.bench.runner import _aidis, _database
+
+
+def _time(argv: list[str], payload: bytes, env: dict[str, str], runs: int) -> list[float]:
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(argv, input=payload, env=env, capture_output=True, check=False)  # noqa: S603
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def _row(name: str, samples: list[float], floor: float | None) -> dict[str, float | str]:
+    ordered = sorted(samples)
+    p50 = statistics.median(ordered)
+    p95 = ordered[max(0, int(len(ordered) * 0.95) - 1)]
+    return {
+        "what": name,
+        "p50_ms": round(p50, 1),
+        "p95_ms": round(p95, 1),
+        "x_bare": round(p50 / floor, 2) if floor else 1.0,
+    }
+
+
+def main() -> None:
+    """Measure and print the table (and JSON with --json)."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--engine", default="sqlite", choices=["sqlite", "postgresql"])
+    parser.add_argument("--postgres-admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--json", dest="json_out")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp, _database(args.engine, args.postgres_admin_url) as url:
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": tmp,
+            "AIDIS_DATABASE_URL": url,
+            "AIDIS_DATA_DIR": tmp,
+        }
+        subprocess.run([_aidis(), "db", "upgrade"], env=env, capture_output=True, check=True)  # noqa: S603
+        bare = _time([sys.executable, "-c", "pass"], b"", env, args.runs)
+        floor = statistics.median(bare)
+        hook = [_aidis(), "hook", "claude-code"]
+        events = []
+        for n in range(args.runs):
+            name = "UserPromptSubmit" if n % 2 else "Stop"
+            events.append(
+                json.dumps(
+                    {"hook_event_name": name, "session_id": "bench", "cwd": tmp, "prompt": "hi"}
+                ).encode()
+            )
+        spool = Path(tmp, "spool", "hooks.jsonl")
+
+        def drained() -> None:  # a person types a prompt every few seconds: the replayer is idle by then
+            deadline = time.monotonic() + 10
+            while spool.exists() and spool.stat().st_size and time.monotonic() < deadline:
+                time.sleep(0.02)
+
+        spaced = []
+        for payload in events:
+            drained()
+            spaced += _time(hook, payload, env, 1)
+        burst = []
+        for payload in events:  # back to back: the replayer competes for the CPU
+            burst += _time(hook, payload, env, 1)
+        drained()
+        start = json.dumps(
+            {"hook_event_name": "SessionStart", "session_id": "bench", "cwd": tmp, "source": "resume"}
+        )
+        starts = _time(hook, start.encode(), env, max(5, args.runs // 10))
+        rows = [
+            _row("python -c pass (bare interpreter)", bare, floor),
+            _row("aidis hook claude-code (prompt/stop, spaced)", spaced, floor),
+            _row("aidis hook claude-code (prompt/stop, back to back)", burst, floor),
+            _row("aidis hook claude-code (SessionStart, with context)", starts, floor),
+        ]
+        left = Path(tmp, "spool", "hooks.jsonl")
+        deadline = time.monotonic() + 60
+        while left.exists() and left.stat().st_size and time.monotonic() < deadline:
+            time.sleep(0.2)  # let the detached replayers finish before the database is dropped
+    print(f"engine {args.engine}, {args.runs} runs")
+    print("| what | p50 ms | p95 ms | x bare |\n| --- | --- | --- | --- |")
+    for row in rows:
+        print(f"| {row['what']} | {row['p50_ms']} | {row['p95_ms']} | {row['x_bare']} |")
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()

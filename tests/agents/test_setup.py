@@ -1,0 +1,120 @@
+"""`aidis setup` on fixture configuration files: unrelated entries kept, idempotent, dry run, uninstall."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import tomlkit
+from typer.testing import CliRunner
+
+from aidis.cli.main import cli
+
+runner = CliRunner()
+
+CLAUDE_JSON = {
+    "numStartups": 7,
+    "mcpServers": {"memory": {"type": "stdio", "command": "npx", "args": ["mem"]}},
+}
+CLAUDE_SETTINGS = {
+    "permissions": {"allow": ["Bash(ls:*)"]},
+    "hooks": {"Stop": [{"hooks": [{"type": "command", "command": "say done"}]}]},
+}
+
+
+def _setup(home: Path, *args: str) -> str:
+    result = runner.invoke(cli, ["setup", *args], env={"HOME": str(home)})
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _json(path: Path) -> dict[str, object]:
+    return json.loads(path.read_text())
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    (tmp_path / ".claude").mkdir()
+    (tmp_path / ".claude.json").write_text(json.dumps(CLAUDE_JSON))
+    (tmp_path / ".claude" / "settings.json").write_text(json.dumps(CLAUDE_SETTINGS))
+    (tmp_path / ".codex").mkdir()
+    (tmp_path / ".codex" / "config.toml").write_text(
+        'model = "o3"  # my model\n\n[mcp_servers.docs]\ncommand = "docs-mcp"\n'
+    )
+    return tmp_path
+
+
+def test_claude_code_setup_keeps_everything_else_is_idempotent_and_uninstalls_exactly(home: Path) -> None:
+    _setup(home, "claude-code")
+    servers = _json(home / ".claude.json")["mcpServers"]
+    assert isinstance(servers, dict) and set(servers) == {"memory", "aidis"}
+    assert servers["aidis"]["args"] == ["mcp"]
+    settings = _json(home / ".claude" / "settings.json")
+    hooks = settings["hooks"]
+    assert isinstance(hooks, dict)
+    assert set(hooks) == {"SessionStart", "UserPromptSubmit", "Stop", "PreCompact", "SessionEnd"}
+    assert {"hooks": [{"type": "command", "command": "say done"}]} in hooks["Stop"]
+    assert hooks["SessionStart"][0]["matcher"] == "startup|resume|clear|compact"
+    assert settings["permissions"] == CLAUDE_SETTINGS["permissions"]
+    assert list(home.glob(".claude.json.aidis-backup-*")) and list(
+        (home / ".claude").glob("settings.json.aidis-backup-*")
+    )
+
+    snapshot = {p: p.read_text() for p in (home / ".claude.json", home / ".claude" / "settings.json")}
+    assert "already set up" in _setup(home, "claude-code")
+    assert {p: p.read_text() for p in snapshot} == snapshot
+
+    _setup(home, "claude-code", "--uninstall")
+    assert _json(home / ".claude.json") == CLAUDE_JSON
+    assert _json(home / ".claude" / "settings.json") == CLAUDE_SETTINGS
+
+
+def test_dry_run_writes_nothing(home: Path) -> None:
+    before = (home / ".claude.json").read_text()
+    out = _setup(home, "claude-code", "--dry-run")
+    assert "dry run: nothing was written" in out and '"aidis"' in out
+    assert (home / ".claude.json").read_text() == before
+
+
+def test_project_scope_writes_the_project_files(home: Path, tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    project.mkdir()
+    _setup(home, "claude-code", "--scope", "project", "--project", str(project))
+    assert "aidis" in _json(project / ".mcp.json")["mcpServers"]  # type: ignore[operator]
+    assert "SessionEnd" in _json(project / ".claude" / "settings.json")["hooks"]  # type: ignore[operator]
+
+
+def test_codex_keeps_comments_and_other_servers(home: Path) -> None:
+    _setup(home, "codex")
+    text = (home / ".codex" / "config.toml").read_text()
+    doc = tomlkit.parse(text)
+    assert "# my model" in text and doc["mcp_servers"]["docs"]["command"] == "docs-mcp"  # type: ignore[index]
+    assert doc["mcp_servers"]["aidis"]["args"] == ["mcp"]  # type: ignore[index]
+    assert "already set up" in _setup(home, "codex")
+    _setup(home, "codex", "--uninstall")
+    assert (
+        home / ".codex" / "config.toml"
+    ).read_text() == 'model = "o3"  # my model\n\n[mcp_servers.docs]\ncommand = "docs-mcp"\n'
+
+
+@pytest.mark.parametrize(
+    ("agent", "path"), [("cursor", ".cursor/mcp.json"), ("gemini-cli", ".gemini/settings.json")]
+)
+def test_json_agents_get_the_server_entry(home: Path, agent: str, path: str) -> None:
+    _setup(home, agent)
+    assert _json(home / path)["mcpServers"]["aidis"]["env"]["AIDIS_AGENT_TYPE"] == agent  # type: ignore[index]
+    _setup(home, agent, "--uninstall")
+    assert "aidis" not in _json(home / path).get("mcpServers", {})  # type: ignore[operator]
+
+
+def test_a_broken_config_file_is_never_overwritten(home: Path) -> None:
+    (home / ".claude.json").write_text("{ not json")
+    result = runner.invoke(cli, ["setup", "claude-code"], env={"HOME": str(home)})
+    assert result.exit_code == 2 and "is not valid JSON" in result.output
+    assert (home / ".claude.json").read_text() == "{ not json"
+
+
+def test_unknown_agent_is_a_clear_error(home: Path) -> None:
+    result = runner.invoke(cli, ["setup", "vim"], env={"HOME": str(home)})
+    assert result.exit_code == 2 and "claude-code, cursor, codex, gemini-cli" in result.output
