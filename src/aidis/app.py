@@ -23,6 +23,7 @@ from aidis.services.integrity import IntegrityService
 from aidis.services.project_merges import ProjectMergeService
 from aidis.services.project_workspaces import ProjectWorkspaceService
 from aidis.services.projects import ProjectService
+from aidis.services.redaction import Redactor
 from aidis.services.schema import SchemaService
 from aidis.services.session_context import SessionContextService
 from aidis.services.session_summaries import SessionSummaryService
@@ -102,6 +103,7 @@ def build_app(
     sessions = SessionService(engine, clock, telemetry)
     projects = ProjectService(engine, clock, telemetry)
     sessions.resolver = WorkspaceResolver(auto_projects=settings.auto_projects)
+    sessions.redactor = Redactor(settings.redaction)
     idle_timeout = timedelta(minutes=settings.idle_timeout_minutes)
     stats = StatsService(engine, clock, telemetry)
     telemetry.metrics.watch_database(stats.totals)

@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     spool_dir: Path | None = Field(
         default=None, description="Where hook events wait for the database (default: data_dir/spool)."
     )
+    redaction: str = Field(
+        default="redact",
+        pattern="^(redact|refuse)$",
+        description="redact: replace secrets with [REDACTED:<kind>] before writing; refuse: reject such input.",
+    )
     auto_projects: bool = Field(
         default=True,
         description="Create a project for a git repository the first time a session works in it.",

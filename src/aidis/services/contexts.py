@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine
 
@@ -32,6 +33,7 @@ class StoredContext:
 
     context: Context
     session: Session
+    redactions: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +84,11 @@ class ContextService(ServiceBase):
             raise InvalidInput("content must not be empty", field="content")
         if len(content) > MAX_CONTENT:
             raise InvalidInput(f"content must be at most {MAX_CONTENT} characters", field="content")
-        cleaned_tags = clean_tags(tags)
+        found: Counter[str] = Counter()
+        content = self.sessions.redactor.clean(content, "content", found)  # before anything is written
+        cleaned_tags = clean_tags(
+            [self.sessions.redactor.clean(t, f"tags[{i}]", found) for i, t in enumerate(tags)]
+        )
         now = self.clock()
         with self.telemetry.tracer.start_as_current_span("aidis.context.store"), self.unit_of_work() as conn:
             target = find_project(conn, project) if project is not None else None
@@ -107,7 +113,7 @@ class ContextService(ServiceBase):
                 content=content,
                 tags=cleaned_tags,
                 now=now,
-                metadata={},
+                metadata={"redactions": dict(found)} if found else {},
             )
             session = self.sessions.record_call_in(
                 conn,
@@ -123,7 +129,7 @@ class ContextService(ServiceBase):
             )
             stored = repo.get_context(conn, context_id)
             assert stored is not None
-            return StoredContext(stored, session)
+            return StoredContext(stored, session, dict(found))
 
     def _scope(
         self, conn: Connection, caller: Caller | None, project: str | None, all_projects: bool

@@ -9,6 +9,7 @@ context reads it.
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -74,8 +75,21 @@ class SessionSummaryService(ServiceBase):
         super().__init__(sessions.engine, sessions.clock, sessions.telemetry)
         self.sessions = sessions
 
+    def redacted(self, summary: Summary) -> tuple[Summary, dict[str, int]]:
+        """The summary with secrets and private spans removed, and how many of which kind."""
+        found: Counter[str] = Counter()
+        clean = self.sessions.redactor
+        fields = {
+            k: [clean.clean(f, f"summary.files[{i}]", found) for i, f in enumerate(v)]
+            if isinstance(v, list)
+            else clean.clean(str(v), f"summary.{k}", found)
+            for k, v in summary.fields.items()
+        }
+        return Summary(fields), dict(found)
+
     def write(self, caller: Caller, summary: Summary, *, call: ToolCall | None = None) -> Session:
-        """Set (or replace) the summary of the caller's open session, started lazily."""
+        """Set (or replace) the summary of the caller's open session, started lazily (secrets removed)."""
+        summary, _ = self.redacted(summary)
         now = self.clock()
         with self.unit_of_work() as conn:
             session = self.sessions.ensure_in(
@@ -90,6 +104,8 @@ class SessionSummaryService(ServiceBase):
 
     def end_with(self, caller: Caller, summary: Summary | None, *, call: ToolCall | None = None) -> Session:
         """End the caller's open session, storing its summary first (one transaction)."""
+        if summary is not None:
+            summary, _ = self.redacted(summary)
         now = self.clock()
         with self.unit_of_work() as conn:
             session = sessions_repo.get_open_for_connection(conn, caller.connection_id, lock=True)

@@ -38,6 +38,7 @@ from aidis.repositories.sessions import Cursor, SessionFilter
 from aidis.services.base import ServiceBase
 from aidis.services.caller import Caller, ToolCall, WorkspaceHint, estimate_tokens
 from aidis.services.projects import find_project
+from aidis.services.redaction import Redactor
 from aidis.services.workspaces import Attribution, WorkspaceResolver, describe, usable
 from aidis.telemetry import Metrics, after_commit
 
@@ -90,6 +91,7 @@ class SessionService(ServiceBase):
     """Start, find, move and end sessions."""
 
     resolver: WorkspaceResolver = WorkspaceResolver()  # build_app sets the configured one
+    redactor: Redactor = Redactor()  # likewise (AIDIS_REDACTION)
 
     # ---- in-transaction building blocks (used by other services, e.g. contexts) -------------
 
@@ -150,8 +152,8 @@ class SessionService(ServiceBase):
         tags: Sequence[str],
         workspaces: Sequence[WorkspaceHint] = (),
     ) -> Session:
-        title = _check_text(title, MAX_TITLE, "title")
-        goal = _check_text(goal, MAX_GOAL, "goal")
+        title = self.redactor.clean_optional(_check_text(title, MAX_TITLE, "title"), "title")
+        goal = self.redactor.clean_optional(_check_text(goal, MAX_GOAL, "goal"), "goal")
         if connection_id is not None:
             open_session = repo.get_open_for_connection(conn, connection_id)
             if open_session is not None:

@@ -26,11 +26,15 @@ class ContextStoreIn(ToolInput):
 class ContextStoreOut(BaseModel):
     context: ContextOut
     session: SessionOut
+    redactions: dict[str, int] = Field(
+        default_factory=dict, description="Secrets removed before storing, by kind"
+    )
 
 
 async def context_store(env: ToolEnv, args: ContextStoreIn) -> ContextStoreOut:
     """Remember something (a decision, an error and its fix, a plan…) in your session's project.
-    Starts a session if none is open. Naming a project from an Unassigned session assigns it."""
+    Starts a session if none is open. Naming a project from an Unassigned session assigns it.
+    Secrets and <private>…</private> text are removed before storing (counted in `redactions`)."""
     stored = await env.run(
         env.app.contexts.store,
         env.caller,
@@ -42,7 +46,7 @@ async def context_store(env: ToolEnv, args: ContextStoreIn) -> ContextStoreOut:
     )
     out = session_out(env, stored.session)
     assert out is not None
-    return ContextStoreOut(context=ContextOut.of(stored.context), session=out)
+    return ContextStoreOut(context=ContextOut.of(stored.context), session=out, redactions=stored.redactions)
 
 
 class ContextSearchIn(ToolInput):
