@@ -213,3 +213,22 @@ def test_the_start_context_is_this_projects_only_and_bounded(
     assert "acme/widgets" in text and first.display_id in text and "decision 199" in text
     assert "SECRET" not in text
     assert len(text) <= 1500 * 4
+
+
+def test_an_mcp_connection_that_cannot_be_tied_is_a_second_session_linked_in_metadata(
+    app: AppContext, repo: Path
+) -> None:
+    from aidis.enums import WorkspaceSource
+    from aidis.services.caller import WorkspaceHint
+
+    agent = app.hooks.apply(event("SessionStart", "cc-h", cwd=str(repo), source="startup")).session
+    other = app.hooks.apply(event("SessionStart", "cc-other", cwd=str(repo), source="startup")).session
+    assert agent is not None and other is not None and "linked_agent_session" not in other.metadata
+    # Claude Code over HTTP: no session id reaches the server, only the workspace header
+    http = Caller(
+        "client:claude-http", "claude-code", "http", (WorkspaceHint(str(repo), WorkspaceSource.HEADER),)
+    )
+    stored = app.contexts.store(http, "over http")
+    assert stored.session.id not in (agent.id, other.id)
+    assert stored.session.project_id == agent.project_id  # the same, right project
+    assert stored.session.metadata["linked_agent_session"] in (agent.display_id, other.display_id)

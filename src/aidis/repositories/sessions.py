@@ -170,6 +170,20 @@ def recent_in_project(conn: Connection, project_id: uuid.UUID, *, limit: int) ->
     return [_to_session(row) for row in rows]
 
 
+def open_by_prefix_in_project(
+    conn: Connection, prefix: str, project_id: uuid.UUID, *, exclude_connection: str | None
+) -> list[Session]:
+    """Open sessions of connections named `prefix…` in a project, newest first (a few)."""
+    query = _base().where(
+        sessions.c.status == "active",
+        sessions.c.project_id == project_id,
+        sessions.c.connection_id.startswith(prefix, autoescape=True),
+    )
+    if exclude_connection is not None:
+        query = query.where(sessions.c.connection_id != exclude_connection)
+    return [_to_session(row) for row in conn.execute(query.order_by(sessions.c.started_at.desc()).limit(10))]
+
+
 def recently_ended_by_prefix(conn: Connection, prefix: str, *, since: datetime) -> list[Session]:
     """Sessions of connections named `prefix…` that ended since `since`, newest first."""
     rows = conn.execute(

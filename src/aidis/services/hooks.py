@@ -169,7 +169,13 @@ class HookService(ServiceBase):
         cwd = payload.get("cwd")
         hints = (WorkspaceHint(cwd, WorkspaceSource.HOOK),) if isinstance(cwd, str) and cwd else ()
         started = self.sessions.start_in(
-            conn, connection_id=connection_id, agent_type=agent, now=now, workspaces=hints, actor=Actor.AGENT
+            conn,
+            connection_id=connection_id,
+            agent_type=agent,
+            now=now,
+            workspaces=hints,
+            actor=Actor.AGENT,
+            link_agent_session=False,  # this is the agent session itself
         )
         return self._remember(conn, started, agent_session_id=str(payload["session_id"]), agent_cwd=cwd)
 

@@ -45,6 +45,8 @@ from aidis.telemetry import Metrics, after_commit
 log = logging.getLogger("aidis.sessions")
 
 REAP_BATCH = 1000
+# Connections keyed by an agent's own session id (hooks and the agent's stdio MCP server share them).
+AGENT_CONNECTION_PREFIX = "claude-code:"
 MAX_TITLE = 500
 MAX_GOAL = 4000
 
@@ -108,6 +110,7 @@ class SessionService(ServiceBase):
         now: datetime,
         tags: Sequence[str] = (),
         workspaces: Sequence[WorkspaceHint] = (),
+        link_agent_session: bool = True,
     ) -> Session:
         """Start a session inside `conn`'s transaction, resolving and persisting its project.
 
@@ -127,6 +130,7 @@ class SessionService(ServiceBase):
                 now=now,
                 tags=tags,
                 workspaces=workspaces,
+                link_agent_session=link_agent_session,
             )
             _describe(span, started, "ok")
         metrics = self.telemetry.metrics
@@ -151,6 +155,7 @@ class SessionService(ServiceBase):
         now: datetime,
         tags: Sequence[str],
         workspaces: Sequence[WorkspaceHint] = (),
+        link_agent_session: bool = True,
     ) -> Session:
         title = self.redactor.clean_optional(_check_text(title, MAX_TITLE, "title"), "title")
         goal = self.redactor.clean_optional(_check_text(goal, MAX_GOAL, "goal"), "goal")
@@ -205,6 +210,8 @@ class SessionService(ServiceBase):
         started = repo.get_session(conn, session_id)
         assert started is not None
         if source == "workspace" and attribution is not None and attribution.project is not None:
+            if link_agent_session:
+                started = self._link_agent_session(conn, started, attribution, connection_id)
             started = self.assign_in(
                 conn,
                 started,
@@ -216,6 +223,25 @@ class SessionService(ServiceBase):
             )
         log.info("session started", extra={"session_id": str(session_id), "project_id": str(project_id)})
         return started
+
+    def _link_agent_session(
+        self, conn: Connection, session: Session, attribution: Attribution, connection_id: str | None
+    ) -> Session:
+        """An MCP connection that could not be tied to its agent's hook session (HTTP, or a /clear the
+        hooks could not link) starts its own session; note the agent session open in the same folder."""
+        assert attribution.project is not None
+        for other in repo.open_by_prefix_in_project(
+            conn, AGENT_CONNECTION_PREFIX, attribution.project.id, exclude_connection=connection_id
+        ):
+            recorded = other.metadata.get("workspace")
+            if isinstance(recorded, dict) and recorded.get("path") == attribution.path:
+                repo.set_metadata(
+                    conn, session.id, {**session.metadata, "linked_agent_session": other.display_id}
+                )
+                linked = repo.get_session(conn, session.id)
+                assert linked is not None
+                return linked
+        return session
 
     def _attribute(
         self, conn: Connection, workspaces: Sequence[WorkspaceHint], now: datetime
