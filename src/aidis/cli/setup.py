@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.syntax import Syntax
 
 from aidis.agents import claude_code, others
@@ -68,5 +69,23 @@ def setup(
         out.print(f"wrote {change.path}" + (f" (backup: {backup})" if backup else ""))
     if dry_run:
         out.print("dry run: nothing was written")
-    elif not uninstall and agent == "claude-code":
+        return
+    if not uninstall:
+        _prepare_database(out)
+    if not uninstall and agent == "claude-code":
         out.print("Claude Code will start `aidis mcp` and run `aidis hook claude-code` in new sessions.")
+
+
+def _prepare_database(out: Console) -> None:
+    """Migrate now, so the agent's first start does not wait for it (agents give servers little time)."""
+    from aidis.app import build_app
+    from aidis.config import load_settings
+
+    try:
+        settings = load_settings()
+        app = build_app(settings)
+    except AidisError as exc:
+        out.print(f"[yellow]warning:[/yellow] the database is not ready yet: {escape(exc.message)}", soft_wrap=True)
+        return
+    app.close()
+    out.print(f"database ready: {app.engine.url.render_as_string(hide_password=True)}")
