@@ -72,3 +72,16 @@ async def test_read_only_tools_are_annotated(connect: ClientFactory) -> None:
     for name in ("session_status", "context_search", "project_list", "aidis_ping"):
         assert tools[name].annotations is not None and tools[name].annotations.read_only_hint is True
     assert tools["context_store"].annotations.read_only_hint is False  # type: ignore[union-attr]
+
+
+async def test_the_tool_list_stays_small(connect: ClientFactory) -> None:
+    """Every agent loads tools/list at every start: lean schemas keep it under 20k characters."""
+    import json
+
+    async with connect() as client:
+        tools = (await client.list_tools()).tools
+    listed = json.dumps([t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools])
+    assert len(listed) < 20_000, len(listed)
+    status = next(t for t in tools if t.name == "session_status")
+    assert status.output_schema is not None
+    assert status.output_schema["properties"]["session"] == {"anyOf": [{"type": "object"}, {"type": "null"}]}

@@ -85,7 +85,9 @@ def _prepare_database(out: Console) -> None:
         settings = load_settings()
         app = build_app(settings)
     except AidisError as exc:
-        out.print(f"[yellow]warning:[/yellow] the database is not ready yet: {escape(exc.message)}", soft_wrap=True)
+        out.print(
+            f"[yellow]warning:[/yellow] the database is not ready yet: {escape(exc.message)}", soft_wrap=True
+        )
         return
     app.close()
     out.print(f"database ready: {app.engine.url.render_as_string(hide_password=True)}")

@@ -101,6 +101,60 @@ class AidisTool(Tool):
         return await super().run(arguments, context, convert_result)
 
 
+SCHEMA_MAPS = ("properties", "$defs", "patternProperties")
+
+
+def lean_schema(schema: Any, *, map_of: str | None = None) -> Any:
+    """A JSON Schema without the noise pydantic adds: the `title` of every node, the docstring of every
+    shared definition, and a nullable field's description said twice. Every client (and the agent's
+    model) reads tools/list at every start."""
+    if isinstance(schema, list):
+        return [lean_schema(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    if map_of is not None:  # keys are property or definition names, values are schemas
+        return {
+            name: lean_schema(_undescribed(sub) if map_of == "$defs" else sub) for name, sub in schema.items()
+        }
+    if "anyOf" in schema and "description" in schema:  # the field's own description says it once
+        schema = {**schema, "anyOf": [_undescribed(option) for option in schema["anyOf"]]}
+    return {
+        key: lean_schema(value, map_of=key if key in SCHEMA_MAPS else None)
+        for key, value in schema.items()
+        if not (key == "title" and isinstance(value, str))
+    }
+
+
+def _undescribed(node: Any) -> Any:
+    return {k: v for k, v in node.items() if k != "description"} if isinstance(node, dict) else node
+
+
+def shallow_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """An output schema one level deep: the result's own fields with their types; nested records
+    (sessions, projects, contexts) are plain objects. Results are still validated in full on the
+    server (pydantic); clients, which check every result against the published schema, get a small one."""
+
+    def shallow(node: Any) -> Any:
+        if not isinstance(node, dict):
+            return node
+        if "$ref" in node or node.get("type") == "object":
+            return {"type": "object"}
+        if "anyOf" in node:
+            options = [shallow(option) for option in node["anyOf"]]
+            unique = [o for i, o in enumerate(options) if o not in options[:i]]
+            return unique[0] if len(unique) == 1 else {"anyOf": unique}
+        out = {k: node[k] for k in ("type", "enum", "format") if k in node}
+        if node.get("type") == "array":
+            out["items"] = shallow(node.get("items", {}))
+        return out
+
+    return {
+        "type": "object",
+        "properties": {name: shallow(sub) for name, sub in schema.get("properties", {}).items()},
+        "required": list(schema.get("required", [])),
+    }
+
+
 def _describe_result(span: Any, result: BaseModel) -> None:
     """Put the session and project a tool call ended up in on its span."""
     session = getattr(result, "session", None)
@@ -185,14 +239,17 @@ def build_tool(
                     span.set_status(StatusCode.ERROR, outcome)
                 record(spec.name, outcome, time.perf_counter() - started)
 
-    doc = (spec.handler.__doc__ or spec.title).strip()
+    doc = " ".join((spec.handler.__doc__ or spec.title).split())
+    output_schema = shallow_schema(spec.output_model.model_json_schema(by_alias=True, mode="serialization"))
     return AidisTool(
         fn=call,
         name=spec.name,
         title=spec.title,
         description=doc,
-        parameters=spec.input_model.model_json_schema(by_alias=True),
-        fn_metadata=FuncMetadata(arg_model=spec.input_model, output_model=spec.output_model),
+        parameters=lean_schema(spec.input_model.model_json_schema(by_alias=True)),
+        fn_metadata=FuncMetadata(
+            arg_model=spec.input_model, output_model=spec.output_model, output_schema=output_schema
+        ),
         is_async=True,
         context_kwarg="ctx",
         annotations=ToolAnnotations(
