@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+# Imported before CliRunner swaps sys.stderr: the SDK's stdio client binds its default error log
+# to sys.stderr at import time, and a subprocess needs a real file descriptor there.
+import mcp.client.stdio  # noqa: F401
 from typer.testing import CliRunner
 
 from aidis.cli.main import cli
@@ -28,3 +31,5 @@ def test_quick_bench_reports_every_figure(engine_name: str, tmp_path: Path) -> N
     assert [t["connections"] for t in report["throughput"]] == [1, 4]
     assert all(t["errors"] == 0 and t["calls"] > 0 for t in report["throughput"])
     assert report["peak_rss_mb"][f"aidis serve ({engine_name})"] > 10
+    assert report["startup_ms"]["no-op server"] > 0 and report["startup_ms"][f"aidis mcp ({engine_name})"] > 0
+    assert 1000 < report["tools_list_chars"] < 20_000

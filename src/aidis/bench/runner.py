@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import subprocess
@@ -89,6 +90,8 @@ class BenchReport:
     latency: list[Latency] = field(default_factory=list)
     throughput: list[Throughput] = field(default_factory=list)
     peak_rss_mb: dict[str, float] = field(default_factory=dict)
+    startup_ms: dict[str, float] = field(default_factory=dict)  # process start → initialize answered, median
+    tools_list_chars: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly form."""
@@ -246,6 +249,16 @@ async def run_bench(config: BenchConfig, progress: Progress = lambda _: None) ->
     return report
 
 
+async def _startup_ms(params: StdioServerParameters, runs: int) -> float:
+    """Median wall time from starting a stdio server to its answer to `initialize` (the agent's wait)."""
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        async with Client(params):
+            samples.append((time.perf_counter() - started) * 1000)
+    return round(statistics.median(samples), 1)
+
+
 async def _bench_engine(
     engine: str, url: str, config: BenchConfig, report: BenchReport, progress: Progress
 ) -> None:
@@ -272,6 +285,19 @@ async def _bench_engine(
                 _http_client(aidis_url, "bench-http"),
             ) as (noop_stdio, aidis_stdio, noop_http, aidis_http),
         ):
+            listed = (await aidis_stdio.list_tools()).tools
+            report.tools_list_chars = len(
+                json.dumps([t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in listed])
+            )
+            progress(f"{engine}: start-up of a stdio server (database already migrated)")
+            runs = 3 if calls < 50 else 7
+            noop_params = StdioServerParameters(
+                command=sys.executable, args=["-m", "aidis.bench.noop"], env=env
+            )
+            report.startup_ms["no-op server"] = await _startup_ms(noop_params, runs)
+            report.startup_ms[f"aidis mcp ({engine})"] = await _startup_ms(
+                StdioServerParameters(command=_aidis(), args=["mcp"], env=env), runs
+            )
             floors: dict[str, float] = {}
             for transport, noop, client in (
                 ("stdio", noop_stdio, aidis_stdio),

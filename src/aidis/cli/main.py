@@ -372,7 +372,10 @@ def bench(
     out.print(latency)
     out.print(throughput)
     for name, mb in report.peak_rss_mb.items():
-        out.print(f"peak RSS {name}: {mb} MiB (target < 200)")
+        out.print(f"peak RSS {name}: {mb} MiB (target < 150)")
+    for name, ms in report.startup_ms.items():
+        out.print(f"start-up, process start → initialize answered: {name} {ms} ms")
+    out.print(f"tools/list: {report.tools_list_chars} characters (target < 20,000)")
     out.print(
         "targets: context_store and session_status p50 ≤ 1.5× floor over stdio; context_search p50 < 5 ms "
         "at 100k; ≥ 500 calls/s with 32 HTTP connections on PostgreSQL"
