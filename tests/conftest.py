@@ -12,6 +12,8 @@ from aidis.app import AppContext, build_app
 from aidis.config import Settings
 from aidis.db.engine import build_engine
 from aidis.db.migrate import upgrade
+from aidis.services.workspaces import WorkspaceResolver
+from tests.gitrepos import require_git
 from tests.support import (
     REQUIRE_POSTGRES,
     Database,
@@ -77,6 +79,17 @@ def db(
 def clock() -> FakeClock:
     """A clock the test moves by hand."""
     return FakeClock()
+
+
+@pytest.fixture
+def home(tmp_path: Path, app: AppContext) -> Path:
+    """A home-like folder for workspace tests: the app's resolver treats it as the user's home
+    (so the real home and the checkout the suite runs in never decide a project)."""
+    require_git()
+    folder = (tmp_path / "home").resolve()
+    folder.mkdir()
+    app.sessions.resolver = WorkspaceResolver(auto_projects=True, home=folder)
+    return folder
 
 
 @pytest.fixture

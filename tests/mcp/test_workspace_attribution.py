@@ -7,7 +7,6 @@ from pathlib import Path
 from urllib.parse import quote
 
 import httpx2
-import pytest
 from mcp.client.streamable_http import streamable_http_client
 from mcp_types import ListRootsResult, Root
 
@@ -16,21 +15,11 @@ from aidis.enums import WorkspaceSource
 from aidis.mcp.identity import FixedConnection
 from aidis.mcp.server import build_mcp_server
 from aidis.services.caller import WorkspaceHint
-from aidis.services.workspaces import WorkspaceResolver
 from mcp import Client
 from tests.gitrepos import make_repo, require_git
 from tests.mcp.conftest import call, call_error
 from tests.mcp.transports import running_http_server, stdio_params
 from tests.support import Database, row_counts
-
-
-@pytest.fixture
-def home(tmp_path: Path, app: AppContext) -> Path:
-    require_git()
-    folder = (tmp_path / "home").resolve()
-    folder.mkdir()
-    app.sessions.resolver = WorkspaceResolver(auto_projects=True, home=folder)
-    return folder
 
 
 def _in_memory(app: AppContext, name: str, workspace: Path | None = None) -> Client:

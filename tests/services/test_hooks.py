@@ -15,17 +15,12 @@ from aidis.enums import SENTINEL_PROJECT_ID
 from aidis.errors import InvalidInput
 from aidis.services.caller import Caller
 from aidis.services.hooks import connection_for
-from aidis.services.workspaces import WorkspaceResolver
-from tests.gitrepos import make_repo, require_git
+from tests.gitrepos import make_repo
 from tests.support import Database, FakeClock, row_counts
 
 
 @pytest.fixture
-def repo(tmp_path: Path, app: AppContext) -> Path:
-    require_git()
-    home = (tmp_path / "home").resolve()
-    home.mkdir()
-    app.sessions.resolver = WorkspaceResolver(auto_projects=True, home=home)
+def repo(home: Path) -> Path:
     return make_repo(home / "widgets", "git@github.com:acme/widgets.git")
 
 

@@ -15,18 +15,8 @@ from aidis.errors import Conflict, InvalidInput
 from aidis.services.caller import Caller, WorkspaceHint
 from aidis.services.workspace_probe import normalize_remote
 from aidis.services.workspaces import WorkspaceResolver
-from tests.gitrepos import add_worktree, make_repo, require_git
+from tests.gitrepos import add_worktree, make_repo
 from tests.support import Database, FakeClock, row_counts
-
-
-@pytest.fixture
-def home(tmp_path: Path, app: AppContext) -> Path:
-    """A home-like folder; the app's resolver treats it as the user's home."""
-    require_git()
-    folder = (tmp_path / "home").resolve()
-    folder.mkdir()
-    app.sessions.resolver = WorkspaceResolver(auto_projects=True, home=folder)
-    return folder
 
 
 def cwd(path: Path) -> tuple[WorkspaceHint, ...]:
