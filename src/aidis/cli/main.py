@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,7 +17,6 @@ from aidis.cli.common import settings as settings_from_env
 from aidis.cli.projects import projects_cli
 from aidis.cli.setup import setup as setup_command
 from aidis.config import Settings
-from aidis.enums import Actor, EndReason
 from aidis.errors import AidisError
 from aidis.telemetry import configure_logging, tracer_provider_from_env
 
@@ -95,34 +93,11 @@ def serve(
 @cli.command()
 def mcp() -> None:
     """Serve MCP over stdio (for `claude mcp add aidis -- aidis mcp`, Claude Desktop, Cursor)."""
-    from aidis.mcp.identity import FixedConnection
-    from aidis.mcp.server import build_mcp_server
-    from aidis.services.maintenance import close_stranded
-    from aidis.services.workspaces import stdio_workspace
+    from aidis.mcp.stdio import serve_stdio
 
-    settings = settings_from_env()
-    _configure_logging(settings)
-    provider = _configure_tracing()
-    app = build(settings)
-    # The agent starts `aidis mcp` in its workspace: that directory is evidence of the project
-    # (the resolver never takes the home directory or `/`). Claude Code names its session in the
-    # environment: the same id keys its hooks, so hook events and tool calls share one session.
-    agent_session = os.environ.get("CLAUDE_CODE_SESSION_ID", "").strip()[:200]
-    connection_id = settings.connection_id or (f"claude-code:{agent_session}" if agent_session else None)
-    agent_type = "claude-code" if agent_session and settings.agent_type == "unknown" else settings.agent_type
-    identity = FixedConnection.new("stdio", agent_type, connection_id, workspaces=(stdio_workspace(),))
-    server = build_mcp_server(app, identity)
-    anyio.run(close_stranded, app.sessions, app.idle_timeout)
-    try:
-        server.run("stdio")
-    finally:
-        if connection_id is None:  # a fixed or agent-given id outlives this process: leave it open
-            app.sessions.end_for_connection(
-                identity.connection_id, reason=EndReason.CONNECTION_CLOSED, actor=Actor.SYSTEM
-            )
-        app.close()
-        if provider is not None:
-            provider.shutdown()
+    code = serve_stdio()
+    if code:
+        raise typer.Exit(code=code)
 
 
 @cli.command("demo-data")
