@@ -1,4 +1,5 @@
-"""The session lifecycle: lazy start, project resolution, assign, end, idle reaping, restart cleanup.
+"""The session lifecycle: lazy start, project resolution, assign, end (idle reaping, accounting and
+workspace attribution are in session_reaping, session_accounting and session_attribution).
 
 No session state lives in process memory: the open session of a connection is the row with
 `status = 'active'` for that connection id, and every counter moves inside the transaction
@@ -9,11 +10,9 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import datetime
 
-from opentelemetry.trace import Span
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -24,29 +23,25 @@ from aidis.enums import (
     EndReason,
     EventType,
     ProjectStatus,
-    WorkspaceSource,
 )
-from aidis.errors import Conflict, InvalidInput, NotFound
-from aidis.records import Event, Project, ProjectChange, Session
-from aidis.repositories import changes as changes_repo
+from aidis.errors import Conflict, InvalidInput
+from aidis.records import Project, Session
 from aidis.repositories import connections as connections_repo
 from aidis.repositories import events as events_repo
 from aidis.repositories import hooks as hooks_repo
-from aidis.repositories import projects as projects_repo
 from aidis.repositories import sessions as repo
-from aidis.repositories.sessions import Cursor, SessionFilter
-from aidis.services.base import ServiceBase
 from aidis.services.caller import Caller, ToolCall, WorkspaceHint, estimate_tokens
 from aidis.services.projects import find_project
-from aidis.services.redaction import Redactor
-from aidis.services.workspaces import Attribution, WorkspaceResolver, describe, usable
-from aidis.telemetry import Metrics, after_commit
+from aidis.services.session_accounting import SessionAccounting
+from aidis.services.session_attribution import SessionAttribution
+from aidis.services.session_lookup import SessionLookup, describe_span, find_session
+from aidis.services.session_moves import SessionMoves
+from aidis.services.session_reaping import SessionReaping
+from aidis.services.workspaces import Attribution, usable
+from aidis.telemetry import after_commit
 
 log = logging.getLogger("aidis.sessions")
 
-REAP_BATCH = 1000
-# Connections keyed by an agent's own session id (hooks and the agent's stdio MCP server share them).
-AGENT_CONNECTION_PREFIX = "claude-code:"
 MAX_TITLE = 500
 MAX_GOAL = 4000
 
@@ -54,30 +49,6 @@ MAX_GOAL = 4000
 def format_display_id(year: int, number: int) -> str:
     """`SES-2026-00001`: zero-padded to five digits, never truncated past them."""
     return f"SES-{year}-{number:05d}"
-
-
-@dataclass(frozen=True, slots=True)
-class SessionDetail:
-    """A session with its events and project history."""
-
-    session: Session
-    events: list[Event]
-    changes: list[ProjectChange]
-
-
-def find_session(conn: Connection, ref: str | uuid.UUID, field: str = "session") -> Session:
-    """A session by UUID or display id; NotFound otherwise."""
-    if isinstance(ref, uuid.UUID):
-        found = repo.get_session(conn, ref)
-    else:
-        text = ref.strip()
-        try:
-            found = repo.get_session(conn, uuid.UUID(text))
-        except ValueError:
-            found = repo.get_by_display_id(conn, text.upper())
-    if found is None:
-        raise NotFound(f"no session {str(ref)!r}", field=field)
-    return found
 
 
 def _check_text(value: str | None, limit: int, field: str) -> str | None:
@@ -89,11 +60,8 @@ def _check_text(value: str | None, limit: int, field: str) -> str | None:
     return cleaned or None
 
 
-class SessionService(ServiceBase):
-    """Start, find, move and end sessions."""
-
-    resolver: WorkspaceResolver = WorkspaceResolver()  # build_app sets the configured one
-    redactor: Redactor = Redactor()  # likewise (AIDIS_REDACTION)
+class SessionService(SessionMoves, SessionLookup, SessionAttribution, SessionAccounting, SessionReaping):
+    """Start, find, move and end sessions (attribution, accounting and reaping live in their own modules)."""
 
     # ---- in-transaction building blocks (used by other services, e.g. contexts) -------------
 
@@ -132,7 +100,7 @@ class SessionService(ServiceBase):
                 workspaces=workspaces,
                 link_agent_session=link_agent_session,
             )
-            _describe(span, started, "ok")
+            describe_span(span, started, "ok")
         metrics = self.telemetry.metrics
         after_commit(
             conn,
@@ -224,39 +192,6 @@ class SessionService(ServiceBase):
         log.info("session started", extra={"session_id": str(session_id), "project_id": str(project_id)})
         return started
 
-    def _link_agent_session(
-        self, conn: Connection, session: Session, attribution: Attribution, connection_id: str | None
-    ) -> Session:
-        """An MCP connection that could not be tied to its agent's hook session (HTTP, or a /clear the
-        hooks could not link) starts its own session; note the agent session open in the same folder."""
-        assert attribution.project is not None
-        for other in repo.open_by_prefix_in_project(
-            conn, AGENT_CONNECTION_PREFIX, attribution.project.id, exclude_connection=connection_id
-        ):
-            recorded = other.metadata.get("workspace")
-            if isinstance(recorded, dict) and recorded.get("path") == attribution.path:
-                repo.set_metadata(
-                    conn, session.id, {**session.metadata, "linked_agent_session": other.display_id}
-                )
-                linked = repo.get_session(conn, session.id)
-                assert linked is not None
-                return linked
-        return session
-
-    def _attribute(
-        self, conn: Connection, workspaces: Sequence[WorkspaceHint], now: datetime
-    ) -> Attribution | None:
-        """The first workspace that names a project or is ambiguous (ambiguity is never guessed past)."""
-        last: Attribution | None = None
-        for hint in workspaces:
-            found = self.resolver.resolve_in(conn, hint, now)
-            if found is None:
-                continue
-            if usable(found.project) or found.matched == "ambiguous":
-                return found
-            last = last or found
-        return last
-
     def _resolve_project(
         self, conn: Connection, connection_id: str | None, project: str | None
     ) -> tuple[uuid.UUID, str]:
@@ -304,7 +239,7 @@ class SessionService(ServiceBase):
             "aidis.session.end", attributes={"aidis.end_reason": reason.value}
         ) as span:
             ended = self._end(conn, session, reason=reason, actor=actor, now=now)
-            _describe(span, ended, "ok")
+            describe_span(span, ended, "ok")
         metrics = self.telemetry.metrics
         after_commit(
             conn,
@@ -336,87 +271,6 @@ class SessionService(ServiceBase):
         assert ended is not None
         log.info("session ended", extra={"session_id": str(session.id), "reason": reason.value})
         return ended
-
-    def assign_in(
-        self,
-        conn: Connection,
-        session: Session,
-        project: Project,
-        *,
-        reason: ChangeReason,
-        actor: Actor,
-        now: datetime,
-        details: dict[str, object] | None = None,
-    ) -> Session:
-        """Move a session to `project`, recording the change and a `session_assigned` event.
-
-        Moving a session to the project it is already in changes and records nothing.
-        """
-        if session.project_id == project.id:
-            return session
-        with self.telemetry.tracer.start_as_current_span(
-            "aidis.session.assign",
-            attributes={
-                "aidis.change.reason": reason.value,
-                "aidis.change.from_project_id": str(session.project_id),
-            },
-        ) as span:
-            moved = self._assign(conn, session, project, reason=reason, actor=actor, now=now, details=details)
-            _describe(span, moved, "ok")
-            return moved
-
-    def _assign(
-        self,
-        conn: Connection,
-        session: Session,
-        project: Project,
-        *,
-        reason: ChangeReason,
-        actor: Actor,
-        now: datetime,
-        details: dict[str, object] | None,
-    ) -> Session:
-        changes_repo.record_changes(
-            conn,
-            [(session.id, session.project_id)],
-            to_project_id=project.id,
-            changed_at=now,
-            reason=reason,
-            actor=actor,
-            details=details,
-        )
-        repo.set_project(conn, session.id, project.id, now=now)
-        events_repo.insert_session_event(
-            conn,
-            session_id=session.id,
-            event_type=EventType.SESSION_ASSIGNED,
-            actor=actor,
-            occurred_at=now,
-            payload={
-                "from_project_id": str(session.project_id),
-                "to_project_id": str(project.id),
-                "reason": reason.value,
-            },
-        )
-        moved = repo.get_session(conn, session.id)
-        assert moved is not None
-        return moved
-
-    def attribute_work_in(
-        self, conn: Connection, session: Session, project: Project, *, now: datetime
-    ) -> Session:
-        """Work in an Unassigned session named a real project: assign the session to it (once)."""
-        if not session.is_unassigned or project.is_sentinel:
-            return session
-        return self.assign_in(
-            conn,
-            session,
-            project,
-            reason=ChangeReason.AUTO_ASSIGN,
-            actor=Actor.SYSTEM,
-            now=now,
-            details={"trigger": "work named a project"},
-        )
 
     # ---- public operations, one transaction each --------------------------------------------
 
@@ -524,21 +378,6 @@ class SessionService(ServiceBase):
             counted = self._count(conn, open_session, call, now)
             return self.end_in(conn, counted, reason=reason, actor=actor, now=now)
 
-    def assign(
-        self,
-        ref: str | uuid.UUID,
-        project: str,
-        *,
-        reason: ChangeReason = ChangeReason.EXPLICIT_ASSIGN,
-        actor: Actor = Actor.AGENT,
-    ) -> Session:
-        """Move one session to a project (by name or id), recording the change."""
-        now = self.clock()
-        with self.unit_of_work() as conn:
-            session = find_session(conn, ref)
-            target = find_project(conn, project)
-            return self.assign_in(conn, session, target, reason=reason, actor=actor, now=now)
-
     def assign_open(
         self, caller: Caller, project: str, *, call: ToolCall | None = None, actor: Actor = Actor.AGENT
     ) -> Session:
@@ -574,23 +413,6 @@ class SessionService(ServiceBase):
             output_tokens=estimate_tokens(call.output_chars),
         )
 
-    def assign_many(
-        self,
-        refs: Sequence[str | uuid.UUID],
-        project: str,
-        *,
-        actor: Actor = Actor.USER,
-        reason: ChangeReason = ChangeReason.BULK_ASSIGN,
-    ) -> list[Session]:
-        """Move many sessions to one project in one transaction: all or nothing."""
-        if not refs:
-            raise InvalidInput("give at least one session", field="session_ids")
-        now = self.clock()
-        with self.unit_of_work() as conn:
-            target = find_project(conn, project)
-            found = [find_session(conn, ref, field=f"session_ids[{i}]") for i, ref in enumerate(refs)]
-            return [self.assign_in(conn, s, target, reason=reason, actor=actor, now=now) for s in found]
-
     def switch_project(
         self,
         connection_id: str,
@@ -618,167 +440,6 @@ class SessionService(ServiceBase):
                 )
                 moved = self._count(conn, moved, call, now)
             return target, moved
-
-    def current_project(self, connection_id: str) -> Project | None:
-        """The connection's current project, or None when it has not chosen one."""
-        with self.reading() as conn:
-            state = connections_repo.get_connection(conn, connection_id)
-            if state is None or state.current_project_id is None:
-                return None
-            return projects_repo.get_by_id(conn, state.current_project_id)
-
-    def attribution_hint(self, caller: Caller, session: Session | None) -> str | None:
-        """Where the caller's project comes from, or what to call to choose one (read only).
-
-        None when the session's project was named explicitly or came from the connection.
-        """
-        if session is not None and not session.is_unassigned:
-            return None
-        with self.reading() as conn:
-            recorded = session.metadata.get("workspace") if session is not None else None
-            if isinstance(recorded, dict) and recorded.get("matched") == "ambiguous":
-                hint = WorkspaceHint(str(recorded.get("path")), WorkspaceSource(str(recorded.get("source"))))
-                ids = [uuid.UUID(c) for c in recorded.get("candidates", [])]
-                return describe(conn, Attribution(hint, hint.path, "ambiguous", candidates=ids))
-            for hint in caller.workspaces:
-                found = self.resolver.resolve_in(conn, hint, self.clock(), create=False)
-                if found is not None:
-                    return describe(conn, found)
-        if session is not None:
-            return "Unassigned: call session_assign with a project (or session_new with workspace)"
-        return None
-
-    def status(self, connection_id: str) -> Session | None:
-        """The connection's open session, or None."""
-        with self.reading() as conn:
-            return repo.get_open_for_connection(conn, connection_id)
-
-    def get(self, ref: str | uuid.UUID) -> Session:
-        """A session by id or display id."""
-        with self.reading() as conn:
-            return find_session(conn, ref)
-
-    def detail(self, ref: str | uuid.UUID) -> SessionDetail:
-        """A session with its events and project-change history."""
-        with self.reading() as conn:
-            session = find_session(conn, ref)
-            return SessionDetail(
-                session,
-                events_repo.events_for_session(conn, session.id),
-                changes_repo.changes_for_session(conn, session.id),
-            )
-
-    def list(
-        self,
-        flt: SessionFilter,
-        *,
-        limit: int = 50,
-        offset: int = 0,
-        sort: str = "-started_at",
-        after: Cursor | None = None,
-        with_total: bool = True,
-    ) -> tuple[list[Session], int | None]:
-        """A page of sessions matching `flt` and (unless `with_total` is off) how many match in all."""
-        if not 1 <= limit <= 500:
-            raise InvalidInput("limit must be between 1 and 500", field="limit")
-        if offset < 0:
-            raise InvalidInput("offset must not be negative", field="offset")
-        if sort not in repo.SORTS:
-            raise InvalidInput(f"sort must be one of {', '.join(repo.SORTS)}", field="sort")
-        with self.reading() as conn:
-            items = repo.list_sessions(conn, flt, limit=limit, offset=offset, sort=sort, after=after)
-            total = repo.count_sessions(conn, flt) if with_total else None
-            return items, total
-
-    def touch(
-        self,
-        session_id: uuid.UUID,
-        *,
-        input_tokens: int = 0,
-        output_tokens: int = 0,
-        tool_name: str | None = None,
-    ) -> Session:
-        """Record activity (and tokens) on a session in its own transaction."""
-        now = self.clock()
-        with self.unit_of_work() as conn:
-            return self.touch_in(
-                conn,
-                session_id,
-                input_tokens=input_tokens,
-                output_tokens=output_tokens,
-                tool_name=tool_name,
-                now=now,
-            )
-
-    def touch_in(
-        self,
-        conn: Connection,
-        session_id: uuid.UUID,
-        *,
-        now: datetime,
-        input_tokens: int = 0,
-        output_tokens: int = 0,
-        tool_name: str | None = None,
-        contexts: int = 0,
-        events: int = 0,
-    ) -> Session:
-        """Record activity, tokens and counted work inside the caller's transaction."""
-        if input_tokens < 0 or output_tokens < 0:
-            raise InvalidInput(
-                "token counts must not be negative",
-                field="input_tokens" if input_tokens < 0 else "output_tokens",
-            )
-        repo.add_activity(
-            conn,
-            session_id,
-            now=now,
-            input_tokens=input_tokens,
-            output_tokens=output_tokens,
-            contexts=contexts,
-            events=events,
-            tool_calls=1 if tool_name else 0,
-        )
-        session = repo.get_session(conn, session_id)
-        if session is None:
-            raise NotFound(f"no session {session_id}", field="session_id")
-        return session
-
-    def record_call_in(
-        self,
-        conn: Connection,
-        session: Session,
-        *,
-        tool: str,
-        now: datetime,
-        input_tokens: int,
-        output_tokens: int,
-        event_type: EventType = EventType.TOOL_CALL,
-        context_id: uuid.UUID | None = None,
-        contexts: int = 0,
-        payload: dict[str, object] | None = None,
-    ) -> Session:
-        """Count one tool call on a session: activity, tokens, counters and its event, in `conn`'s transaction."""
-        events_repo.insert_session_event(
-            conn,
-            session_id=session.id,
-            event_type=event_type,
-            actor=Actor.AGENT,
-            occurred_at=now,
-            context_id=context_id,
-            tool_name=tool,
-            payload=payload or {},
-            count=False,
-        )
-        return self.touch_in(
-            conn,
-            session.id,
-            now=now,
-            input_tokens=input_tokens,
-            output_tokens=output_tokens,
-            tool_name=tool,
-            contexts=contexts,
-            events=1,
-        )
 
     def record_call(
         self, caller: Caller, tool: str, *, input_chars: int, output_chars: int = 0, start: bool = False
@@ -811,65 +472,6 @@ class SessionService(ServiceBase):
                 input_tokens=estimate_tokens(input_chars),
                 output_tokens=estimate_tokens(output_chars),
             )
-
-    def reap_idle(self, timeout: timedelta) -> int:
-        """Time out sessions idle longer than `timeout`, each ended at its last activity with an end event."""
-        return self.close_idle(timeout, EndReason.IDLE_TIMEOUT)
-
-    def close_stranded_on_startup(self, timeout: timedelta) -> int:
-        """On start-up, close sessions a crash left open past the idle window (ended at last activity).
-
-        Sessions still inside the window stay open so their connection can resume them.
-        """
-        return self.close_idle(timeout, EndReason.RESTART_CLEANUP)
-
-    def close_idle(self, timeout: timedelta, reason: EndReason) -> int:
-        """Close every session idle longer than `timeout` for `reason`, at its last activity, with end events."""
-        if timeout <= timedelta(0):
-            raise InvalidInput("timeout must be positive", field="timeout")
-        with self.telemetry.tracer.start_as_current_span(
-            "aidis.session.reap", attributes={"aidis.end_reason": reason.value}
-        ) as span:
-            closed = self._close_idle_batches(timeout, reason)
-            span.set_attribute("aidis.sessions.closed", closed)
-            return closed
-
-    def _close_idle_batches(self, timeout: timedelta, reason: EndReason) -> int:
-        cutoff = self.clock() - timeout
-        closed = 0
-        metrics = self.telemetry.metrics
-        while True:
-            with self.unit_of_work() as conn:
-                batch = repo.open_session_ids_idle_since(conn, cutoff, limit=REAP_BATCH)
-                if not batch:
-                    return closed
-                closed_ids = repo.end_many_at_last_activity(
-                    conn, batch, status=reason.status, reason=reason, idle_before=cutoff
-                )
-                events_repo.write_end_events(conn, closed_ids, actor=Actor.SYSTEM)
-                closed += len(closed_ids)
-                after_commit(conn, _count_ended(metrics, repo.count_by_project(conn, closed_ids), reason))
-                log.info("closed idle sessions", extra={"count": len(closed_ids), "reason": reason.value})
-
-
-def _describe(span: Span, session: Session, outcome: str) -> None:
-    span.set_attributes(
-        {
-            "aidis.session.id": str(session.id),
-            "aidis.session.display_id": session.display_id,
-            "aidis.project.id": str(session.project_id),
-            "aidis.project.name": session.project_display_name,
-            "aidis.outcome": outcome,
-        }
-    )
-
-
-def _count_ended(metrics: Metrics, per_project: dict[str, int], reason: EndReason) -> Callable[[], None]:
-    def count() -> None:
-        for name, n in per_project.items():
-            metrics.sessions_ended.labels(metrics.project_label(name), reason.value).inc(n)
-
-    return count
 
 
 def _refuse_archived(project: Project) -> None:

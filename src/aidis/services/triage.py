@@ -20,7 +20,8 @@ from aidis.records import Project, Session
 from aidis.repositories import projects as projects_repo
 from aidis.services.base import ServiceBase
 from aidis.services.projects import ProjectService
-from aidis.services.sessions import SessionService, find_session
+from aidis.services.session_lookup import find_session
+from aidis.services.sessions import SessionService
 from aidis.services.workspace_identities import add_identities_in, parse_identities
 
 

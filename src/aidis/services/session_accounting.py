@@ -1,0 +1,114 @@
+"""Accounting on a session: activity, tokens and counted work, always in the transaction of the work.
+
+Invariant: counters only move inside the transaction that wrote what they count (an event, a
+context), so counters equal rows through every path; once a session's tokens come from the agent's
+own transcript (`tokens: exact`), estimates are no longer added to it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Connection
+
+from aidis.enums import Actor, EventType
+from aidis.errors import InvalidInput, NotFound
+from aidis.records import Session
+from aidis.repositories import events as events_repo
+from aidis.repositories import sessions as repo
+from aidis.services.base import ServiceBase
+
+
+class SessionAccounting(ServiceBase):
+    """Record activity, tokens and counted work on sessions."""
+
+    def touch(
+        self,
+        session_id: uuid.UUID,
+        *,
+        input_tokens: int = 0,
+        output_tokens: int = 0,
+        tool_name: str | None = None,
+    ) -> Session:
+        """Record activity (and tokens) on a session in its own transaction."""
+        now = self.clock()
+        with self.unit_of_work() as conn:
+            return self.touch_in(
+                conn,
+                session_id,
+                input_tokens=input_tokens,
+                output_tokens=output_tokens,
+                tool_name=tool_name,
+                now=now,
+            )
+
+    def touch_in(
+        self,
+        conn: Connection,
+        session_id: uuid.UUID,
+        *,
+        now: datetime,
+        input_tokens: int = 0,
+        output_tokens: int = 0,
+        tool_name: str | None = None,
+        contexts: int = 0,
+        events: int = 0,
+    ) -> Session:
+        """Record activity, tokens and counted work inside the caller's transaction."""
+        if input_tokens < 0 or output_tokens < 0:
+            raise InvalidInput(
+                "token counts must not be negative",
+                field="input_tokens" if input_tokens < 0 else "output_tokens",
+            )
+        repo.add_activity(
+            conn,
+            session_id,
+            now=now,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            contexts=contexts,
+            events=events,
+            tool_calls=1 if tool_name else 0,
+        )
+        session = repo.get_session(conn, session_id)
+        if session is None:
+            raise NotFound(f"no session {session_id}", field="session_id")
+        return session
+
+    def record_call_in(
+        self,
+        conn: Connection,
+        session: Session,
+        *,
+        tool: str,
+        now: datetime,
+        input_tokens: int,
+        output_tokens: int,
+        event_type: EventType = EventType.TOOL_CALL,
+        context_id: uuid.UUID | None = None,
+        contexts: int = 0,
+        payload: dict[str, object] | None = None,
+    ) -> Session:
+        """Count one tool call on a session: activity, tokens, counters and its event, in `conn`'s transaction."""
+        events_repo.insert_session_event(
+            conn,
+            session_id=session.id,
+            event_type=event_type,
+            actor=Actor.AGENT,
+            occurred_at=now,
+            context_id=context_id,
+            tool_name=tool,
+            payload=payload or {},
+            count=False,
+        )
+        return self.touch_in(
+            conn,
+            session.id,
+            now=now,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            tool_name=tool,
+            contexts=contexts,
+            events=1,
+        )
