@@ -100,6 +100,14 @@ def mcp() -> None:
         raise typer.Exit(code=code)
 
 
+@cli.command()
+def hook(agent: Annotated[str, typer.Argument(help="claude-code")]) -> None:
+    """Handle one agent hook event (JSON on stdin); always exits 0. `aidis setup` configures it."""
+    from aidis.hooks.fastpath import main as hook_main
+
+    raise typer.Exit(code=hook_main([agent]))
+
+
 @cli.command("demo-data")
 def demo_data(
     sessions: Annotated[int, typer.Option(min=1, help="How many sessions to create")] = 120,

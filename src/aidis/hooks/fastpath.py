@@ -44,6 +44,9 @@ def spawn_replayer(spool: str) -> None:
 def main(argv: list[str]) -> int:
     """Read one payload on stdin, spool it, and hand it on; returns the exit code (always 0)."""
     agent = argv[0] if argv else ""
+    if agent in ("-h", "--help"):
+        sys.stdout.write("usage: aidis hook claude-code  (one hook event as JSON on stdin; always exits 0)\n")
+        return 0
     if agent not in AGENTS:
         _say(agent or "?", f"unknown agent {agent!r}; known: {', '.join(AGENTS)}")
         return 0
