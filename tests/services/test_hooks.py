@@ -227,3 +227,17 @@ def test_an_mcp_connection_that_cannot_be_tied_is_a_second_session_linked_in_met
     assert stored.session.id not in (agent.id, other.id)
     assert stored.session.project_id == agent.project_id  # the same, right project
     assert stored.session.metadata["linked_agent_session"] in (agent.display_id, other.display_id)
+
+
+def test_once_tokens_are_exact_tool_calls_add_no_estimates(
+    app: AppContext, repo: Path, tmp_path: Path
+) -> None:
+    transcript = tmp_path / "t.jsonl"
+    transcript.write_text(assistant("m1", "claude-x", {"input_tokens": 40, "output_tokens": 8}) + "\n")
+    app.hooks.apply(event("SessionStart", cwd=str(repo), source="startup", transcript_path=str(transcript)))
+    stopped = app.hooks.apply(event("Stop", cwd=str(repo), transcript_path=str(transcript))).session
+    assert stopped is not None and (stopped.input_tokens, stopped.output_tokens) == (40, 8)
+    caller = Caller(connection_for("claude-code", "cc-1"), "claude-code", "stdio")
+    stored = app.contexts.store(caller, "a long note " * 200)
+    assert (stored.session.input_tokens, stored.session.output_tokens) == (40, 8)
+    assert stored.session.tool_call_count == 1

@@ -30,6 +30,7 @@ from aidis.repositories import hooks as repo
 from aidis.repositories import sessions as sessions_repo
 from aidis.services.base import ServiceBase
 from aidis.services.caller import WorkspaceHint, estimate_tokens
+from aidis.services.session_accounting import tokens_are_exact
 from aidis.services.sessions import SessionService
 from aidis.services.transcripts import UsageState, read_usage
 
@@ -127,10 +128,8 @@ class HookService(ServiceBase):
             session = self._open(conn, agent, connection_id, payload, now)
         if event == "UserPromptSubmit":
             prompt = str(payload.get("prompt") or "")
-            exact = session.metadata.get("tokens") == "exact"
-            touched = self.sessions.touch_in(
-                conn, session.id, now=now, input_tokens=0 if exact else estimate_tokens(len(prompt))
-            )
+            estimate = 0 if tokens_are_exact(session) else estimate_tokens(len(prompt))
+            touched = self.sessions.touch_in(conn, session.id, now=now, input_tokens=estimate)
             return Applied("prompt", touched)
         touched = self.sessions.touch_in(conn, session.id, now=now)
         if event in USAGE_EVENTS:

@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import IntegrityError
 
 from aidis.enums import (
     SENTINEL_DISPLAY_NAME,
@@ -29,9 +28,9 @@ from aidis.repositories import events as events_repo
 from aidis.repositories import projects as repo
 from aidis.repositories import sessions as sessions_repo
 from aidis.services.base import ServiceBase
+from aidis.services.project_creation import clean_name, create_project_in
 from aidis.services.workspace_identities import add_identities_in, parse_identities
 
-MAX_NAME_LENGTH = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,20 +39,6 @@ class ProjectSummary:
 
     project: Project
     session_count: int
-
-
-def clean_name(name: str, field: str = "name") -> str:
-    """Validate a project name: trimmed, 1–200 characters, no control characters, not reserved."""
-    cleaned = name.strip()
-    if not cleaned:
-        raise InvalidInput("project name must not be empty", field=field)
-    if len(cleaned) > MAX_NAME_LENGTH:
-        raise InvalidInput(f"project name must be at most {MAX_NAME_LENGTH} characters", field=field)
-    if any(ord(ch) < 32 for ch in cleaned):
-        raise InvalidInput("project name must not contain control characters", field=field)
-    if cleaned.lower() in (SENTINEL_PROJECT_NAME, SENTINEL_DISPLAY_NAME.lower()):
-        raise InvalidInput(f"project name {cleaned!r} is reserved for the unassigned sentinel", field=field)
-    return cleaned
 
 
 def find_project(conn: Connection, ref: str, field: str = "project") -> Project:
@@ -120,31 +105,7 @@ class ProjectService(ServiceBase):
         actor: Actor = Actor.USER,
     ) -> Project:
         """Create a project inside the caller's transaction (Conflict on a name taken, ignoring case)."""
-        cleaned = clean_name(name)
-        existing = repo.get_by_name_folded(conn, cleaned)
-        if existing is not None:
-            raise Conflict(f"a project named {existing.name!r} already exists", field="name")
-        try:
-            with conn.begin_nested():
-                project = repo.insert_project(
-                    conn,
-                    project_id=uuid.uuid4(),
-                    name=cleaned,
-                    description=description,
-                    now=now,
-                    metadata=metadata or {},
-                )
-        except IntegrityError as exc:
-            raise Conflict(f"a project named {cleaned!r} already exists", field="name") from exc
-        events_repo.insert_project_event(
-            conn,
-            project_id=project.id,
-            event_type=EventType.PROJECT_CREATED,
-            actor=actor,
-            occurred_at=now,
-            payload={"name": cleaned},
-        )
-        return project
+        return create_project_in(conn, name, now=now, description=description, metadata=metadata, actor=actor)
 
     def get(self, ref: str) -> Project:
         """A project by id or name ('Unassigned' names the sentinel)."""

@@ -18,6 +18,12 @@ from aidis.records import Session
 from aidis.repositories import events as events_repo
 from aidis.repositories import sessions as repo
 from aidis.services.base import ServiceBase
+from aidis.services.caller import ToolCall, estimate_tokens
+
+
+def tokens_are_exact(session: Session) -> bool:
+    """True once a session's token totals come from its agent's own transcript."""
+    return session.metadata.get("tokens") == "exact"
 
 
 class SessionAccounting(ServiceBase):
@@ -102,13 +108,29 @@ class SessionAccounting(ServiceBase):
             payload=payload or {},
             count=False,
         )
+        exact = tokens_are_exact(session)  # the agent's transcript is the truth: no estimates on top
         return self.touch_in(
             conn,
             session.id,
             now=now,
-            input_tokens=input_tokens,
-            output_tokens=output_tokens,
+            input_tokens=0 if exact else input_tokens,
+            output_tokens=0 if exact else output_tokens,
             tool_name=tool,
             contexts=contexts,
             events=1,
+        )
+
+    def count_call_in(
+        self, conn: Connection, session: Session, call: ToolCall | None, now: datetime
+    ) -> Session:
+        """Count one tool call (its estimated tokens) on `session`; nothing when there is no call."""
+        if call is None:
+            return session
+        return self.record_call_in(
+            conn,
+            session,
+            tool=call.tool,
+            now=now,
+            input_tokens=estimate_tokens(call.input_chars),
+            output_tokens=estimate_tokens(call.output_chars),
         )

@@ -113,15 +113,7 @@ class SessionSummaryService(ServiceBase):
                 raise NotFound("no open session to end", field="session")
             if summary is not None:
                 session = self._write_in(conn, session, summary, now, None)
-            if call is not None:
-                session = self.sessions.record_call_in(
-                    conn,
-                    session,
-                    tool=call.tool,
-                    now=now,
-                    input_tokens=estimate_tokens(call.input_chars),
-                    output_tokens=estimate_tokens(call.output_chars),
-                )
+            session = self.sessions.count_call_in(conn, session, call, now)
             return self.sessions.end_in(conn, session, reason=EndReason.EXPLICIT, actor=Actor.AGENT, now=now)
 
     def _write_in(
@@ -167,13 +159,4 @@ class SessionSummaryService(ServiceBase):
                 context_id=new_context,
                 contexts=1,
             )
-        if call is not None:
-            return self.sessions.record_call_in(
-                conn,
-                refreshed,
-                tool=call.tool,
-                now=now,
-                input_tokens=estimate_tokens(call.input_chars),
-                output_tokens=estimate_tokens(call.output_chars),
-            )
-        return refreshed
+        return self.sessions.count_call_in(conn, refreshed, call, now)

@@ -351,7 +351,7 @@ class SessionService(SessionMoves, SessionLookup, SessionAttribution, SessionAcc
                 tags=tags,
                 workspaces=workspaces,
             )
-            return ended, self._count(conn, started, call, now)
+            return ended, self.count_call_in(conn, started, call, now)
 
     def end(
         self, ref: str | uuid.UUID, *, reason: EndReason = EndReason.EXPLICIT, actor: Actor = Actor.AGENT
@@ -375,7 +375,7 @@ class SessionService(SessionMoves, SessionLookup, SessionAttribution, SessionAcc
             open_session = repo.get_open_for_connection(conn, connection_id, lock=True)
             if open_session is None:
                 return None
-            counted = self._count(conn, open_session, call, now)
+            counted = self.count_call_in(conn, open_session, call, now)
             return self.end_in(conn, counted, reason=reason, actor=actor, now=now)
 
     def assign_open(
@@ -399,19 +399,7 @@ class SessionService(SessionMoves, SessionLookup, SessionAttribution, SessionAcc
                 conn, session, target, reason=ChangeReason.EXPLICIT_ASSIGN, actor=actor, now=now
             )
             connections_repo.set_current_project(conn, caller.connection_id, target.id)
-            return self._count(conn, moved, call, now)
-
-    def _count(self, conn: Connection, session: Session, call: ToolCall | None, now: datetime) -> Session:
-        if call is None:
-            return session
-        return self.record_call_in(
-            conn,
-            session,
-            tool=call.tool,
-            now=now,
-            input_tokens=estimate_tokens(call.input_chars),
-            output_tokens=estimate_tokens(call.output_chars),
-        )
+            return self.count_call_in(conn, moved, call, now)
 
     def switch_project(
         self,
@@ -438,7 +426,7 @@ class SessionService(SessionMoves, SessionLookup, SessionAttribution, SessionAcc
                 moved = self.assign_in(
                     conn, open_session, target, reason=ChangeReason.PROJECT_SWITCH, actor=actor, now=now
                 )
-                moved = self._count(conn, moved, call, now)
+                moved = self.count_call_in(conn, moved, call, now)
             return target, moved
 
     def record_call(

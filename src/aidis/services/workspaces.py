@@ -22,14 +22,15 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
-from aidis.enums import SENTINEL_PROJECT_ID, Actor, EventType, ProjectStatus, WorkspaceKind, WorkspaceSource
-from aidis.errors import InvalidInput
+from aidis.enums import SENTINEL_PROJECT_ID, Actor, ProjectStatus, WorkspaceKind, WorkspaceSource
+from aidis.errors import Conflict, InvalidInput
 from aidis.records import Project
-from aidis.repositories import events as events_repo
 from aidis.repositories import projects as projects_repo
 from aidis.repositories import workspaces as repo
 from aidis.services.caller import WorkspaceHint
+from aidis.services.project_creation import create_project_in
 from aidis.services.workspace_probe import PathFacts, child_repositories, probe, repo_name
+from aidis.textrules import refuse_nul
 
 log = logging.getLogger("aidis.workspaces")
 
@@ -41,8 +42,7 @@ def check_directory(raw: str, field: str = "workspace") -> Path:
     """An absolute, existing directory (symlinks resolved); InvalidInput naming `field` otherwise."""
     if len(raw) > MAX_PATH:
         raise InvalidInput(f"{field} must be at most {MAX_PATH} characters", field=field)
-    if "\x00" in raw:
-        raise InvalidInput(f"{field} must not contain NUL characters", field=field)
+    refuse_nul(raw, field)
     path = Path(raw)
     if not path.is_absolute():
         raise InvalidInput(f"{field} must be an absolute path, not {raw!r}", field=field)
@@ -159,43 +159,34 @@ class WorkspaceResolver:
     def _create_for(self, conn: Connection, facts: PathFacts, now: datetime) -> Project:
         """A new project for a repository seen for the first time, holding its root and remote."""
         assert facts.repo_root is not None
+        root = str(facts.repo_root)
         base = project_name_for(facts)
         for attempt in range(1, 50):
             name = base if attempt == 1 else f"{base} ({attempt})"
-            if projects_repo.get_by_name_folded(conn, name) is not None:
-                continue
             try:
                 with conn.begin_nested():
-                    project = projects_repo.insert_project(
+                    project = create_project_in(
                         conn,
-                        project_id=uuid.uuid4(),
-                        name=name,
-                        description=None,
+                        name,
                         now=now,
-                        metadata={"created_from": {"root": str(facts.repo_root), "repo": facts.remote}},
+                        actor=Actor.SYSTEM,
+                        metadata={"created_from": {"root": root, "repo": facts.remote}},
+                        event_details={"from_workspace": root, "repo": facts.remote},
                     )
-                    repo.add(conn, project.id, WorkspaceKind.ROOT, str(facts.repo_root), now)
+                    repo.add(conn, project.id, WorkspaceKind.ROOT, root, now)
                     if facts.remote:
                         repo.add(conn, project.id, WorkspaceKind.REPO, facts.remote, now)
+            except Conflict:
+                continue  # the name is taken: try the next suffix
             except IntegrityError:
                 # another session created it at the same moment: use theirs
-                owned = repo.owners(conn, WorkspaceKind.ROOT, [str(facts.repo_root)])
-                if str(facts.repo_root) in owned:
-                    found = projects_repo.get_by_id(conn, owned[str(facts.repo_root)])
+                owned = repo.owners(conn, WorkspaceKind.ROOT, [root])
+                if root in owned:
+                    found = projects_repo.get_by_id(conn, owned[root])
                     assert found is not None
                     return found
                 continue
-            events_repo.insert_project_event(
-                conn,
-                project_id=project.id,
-                event_type=EventType.PROJECT_CREATED,
-                actor=Actor.SYSTEM,
-                occurred_at=now,
-                payload={"name": name, "from_workspace": str(facts.repo_root), "repo": facts.remote},
-            )
-            log.info(
-                "project created for a new repository", extra={"project": name, "root": str(facts.repo_root)}
-            )
+            log.info("project created for a new repository", extra={"project": project.name, "root": root})
             return project
         raise InvalidInput(f"no free project name for repository {base!r}", field="workspace")
 
