@@ -32,7 +32,6 @@ from aidis.services.project_creation import clean_name, create_project_in
 from aidis.services.workspace_identities import add_identities_in, parse_identities
 
 
-
 @dataclass(frozen=True, slots=True)
 class ProjectSummary:
     """A project with how many sessions it holds."""
