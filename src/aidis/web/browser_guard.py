@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from aidis.web.security import is_loopback, send_error
+from aidis.web.security import header_map, is_loopback, request_cookie, send_error
 
 CSRF_COOKIE = "aidis_csrf"
 CSRF_FIELD = "csrf_token"
@@ -73,7 +73,7 @@ class BrowserGuard:
             return
         path: str = scope["path"]
         method: str = scope["method"].upper()
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        headers = header_map(scope)
         host = headers.get("host", "")
         if not path.startswith(HOST_EXEMPT) and not host_allowed(host, self.allowed_hosts):
             await send_error(
@@ -134,7 +134,7 @@ class BrowserGuard:
         self, scope: Scope, receive: Receive, send: Send, headers: dict[str, str]
     ) -> None:
         """Make the form token available to pages (request.state.csrf_token), issuing a cookie if new."""
-        token = _cookie(headers, CSRF_COOKIE)
+        token = request_cookie(headers, CSRF_COOKIE)
         fresh = token is None
         if token is None:
             token = secrets.token_urlsafe(32)
@@ -168,7 +168,7 @@ class BrowserGuard:
         if too_big:
             await send_error(send, 413, "too_large", "form body too large", "body")
             return
-        cookie = _cookie(headers, CSRF_COOKIE)
+        cookie = request_cookie(headers, CSRF_COOKIE)
         sent = parse_qs(body.decode("utf-8", "replace")).get(CSRF_FIELD, [""])[0]
         if not cookie or not sent or not hmac.compare_digest(cookie, sent):
             await send_error(
@@ -186,14 +186,6 @@ class BrowserGuard:
 def _is_json(content_type: str) -> bool:
     media = content_type.split(";")[0].strip().lower()
     return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
-
-
-def _cookie(headers: dict[str, str], name: str) -> str | None:
-    for part in headers.get("cookie", "").split(";"):
-        key, _, value = part.strip().partition("=")
-        if key == name and value:
-            return value
-    return None
 
 
 async def _read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:

@@ -5,34 +5,17 @@ Host/Origin/form-token checks run before any of them, in `browser_guard`)."""
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from aidis.app import AppContext
 from aidis.enums import Actor
 from aidis.errors import AidisError
-from aidis.web.api import no_nul_input
+from aidis.web.api import get_app, no_nul_input
+from aidis.web.security import safe_next
+from aidis.web.views import redirect_back
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(no_nul_input)])
-
-
-def _app(request: Request) -> AppContext:
-    app: AppContext = request.app.state.aidis
-    return app
-
-
-def _back(target: str, **outcome: object) -> Response:
-    joiner = "&" if "?" in target else "?"
-    return RedirectResponse(
-        f"{target}{joiner}{urlencode({k: v for k, v in outcome.items() if v is not None})}", 303
-    )
-
-
-def _local(back: str, default: str) -> str:
-    return back if back.startswith("/") and not back.startswith("//") else default
 
 
 @router.post("/projects/{ref}/workspaces")
@@ -44,19 +27,19 @@ def change_workspaces(
     identity: Annotated[str, Form(max_length=5000)] = "",
 ) -> Response:
     """Add or remove one root (directory) or repo (git remote) of a project."""
-    app = _app(request)
+    app = get_app(request)
     page = f"/projects/{ref}"
     if kind not in ("root", "repo") or action not in ("add", "remove"):
-        return _back(page, error="choose add or remove, and root or repo")
+        return redirect_back(page, error="choose add or remove, and root or repo")
     if not identity.strip():
-        return _back(page, error="give a directory or a git remote")
+        return redirect_back(page, error="give a directory or a git remote")
     verb = "add" if action == "add" else "remove"
     change = {f"{verb}_{kind}s": [identity.strip()]}
     try:
         project, _ = app.workspaces.update(ref, **change)
     except AidisError as exc:
-        return _back(page, error=exc.message)
-    return _back(f"/projects/{project.id}", done=f"{verb}ed {kind} {identity.strip()}")
+        return redirect_back(page, error=exc.message)
+    return redirect_back(f"/projects/{project.id}", done=f"{verb}ed {kind} {identity.strip()}")
 
 
 @router.post("/projects/{ref}/merge")
@@ -67,17 +50,17 @@ def merge_project(
     confirm: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     """Merge this project into the chosen one (after the confirmation box is ticked)."""
-    app = _app(request)
+    app = get_app(request)
     page = f"/projects/{ref}"
     if not target:
-        return _back(page, error="choose the project to merge into")
+        return redirect_back(page, error="choose the project to merge into")
     if confirm != "yes":
-        return _back(page, error="tick the box to confirm the merge")
+        return redirect_back(page, error="tick the box to confirm the merge")
     try:
         report = app.merges.merge(ref, target, actor=Actor.USER)
     except AidisError as exc:
-        return _back(page, error=exc.message)
-    return _back(
+        return redirect_back(page, error=exc.message)
+    return redirect_back(
         f"/projects/{report.target.id}",
         done=f"merged {report.merged} into {report.target.name}: {report.sessions} sessions moved",
     )
@@ -90,15 +73,15 @@ def accept_suggestions(
     back: Annotated[str, Form(max_length=2000)] = "/sessions?unassigned=1",
 ) -> Response:
     """Assign each ticked Unassigned session to its suggested project (one transaction)."""
-    app = _app(request)
-    target = _local(back, "/sessions?unassigned=1")
+    app = get_app(request)
+    target = safe_next(back, "/sessions?unassigned=1")
     if not session_ids:
-        return _back(target, error="select at least one session")
+        return redirect_back(target, error="select at least one session")
     try:
         moved = app.triage.accept(session_ids)
     except AidisError as exc:
-        return _back(target, error=exc.message)
-    return _back(target, assigned=len(moved), to="their suggested projects")
+        return redirect_back(target, error=exc.message)
+    return redirect_back(target, assigned=len(moved), to="their suggested projects")
 
 
 @router.post("/projects/from-folder")
@@ -109,10 +92,10 @@ def claim_folder(
     back: Annotated[str, Form(max_length=2000)] = "/sessions?unassigned=1",
 ) -> Response:
     """Create a project with the session's folder as its root, and move the session into it."""
-    app = _app(request)
-    target = _local(back, "/sessions?unassigned=1")
+    app = get_app(request)
+    target = safe_next(back, "/sessions?unassigned=1")
     try:
         project, _ = app.triage.claim_folder(session_id, name.strip() or None)
     except AidisError as exc:
-        return _back(target, error=exc.message)
-    return _back(target, assigned=1, to=project.name)
+        return redirect_back(target, error=exc.message)
+    return redirect_back(target, assigned=1, to=project.name)

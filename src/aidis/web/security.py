@@ -84,7 +84,7 @@ class AccessMiddleware:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        headers = header_map(scope)
         if self.token is None or path.startswith(self.open_paths):
             await self.app(scope, receive, send)
             return
@@ -112,20 +112,31 @@ class AccessMiddleware:
         )
 
     def _cookie_ok(self, headers: dict[str, str]) -> bool:
-        for part in headers.get("cookie", "").split(";"):
-            name, _, value = part.strip().partition("=")
-            if name == COOKIE and self.cookie and hmac.compare_digest(value, self.cookie):
-                return True
-        return False
+        value = request_cookie(headers, COOKIE)
+        return bool(value and self.cookie and hmac.compare_digest(value, self.cookie))
 
 
-def safe_next(raw: str | None) -> str:
-    """A post-login destination: a local path only (no open redirect)."""
+def header_map(scope: Scope) -> dict[str, str]:
+    """An ASGI request's headers by lower-case name."""
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+
+
+def request_cookie(headers: dict[str, str], name: str) -> str | None:
+    """The value of one cookie of a request, or None."""
+    for part in headers.get("cookie", "").split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name and value:
+            return value
+    return None
+
+
+def safe_next(raw: str | None, default: str = "/") -> str:
+    """A destination to redirect to: a local path only (no open redirect), else `default`."""
     if not raw:
-        return "/"
+        return default
     parts = urlsplit(raw)
     if parts.scheme or parts.netloc or not raw.startswith("/") or raw.startswith("//"):
-        return "/"
+        return default
     return raw
 
 

@@ -63,6 +63,13 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
     )
 
 
+def redirect_back(target: str, **outcome: object) -> Response:
+    """303 to a dashboard page with the outcome of a form in its query (None values left out)."""
+    joiner = "&" if "?" in target else "?"
+    query = urlencode({k: v for k, v in outcome.items() if v is not None})
+    return RedirectResponse(f"{target}{joiner}{query}", 303)
+
+
 def error_page(request: Request, error: AidisError) -> HTMLResponse:
     """A page that explains what went wrong (the same words the API uses)."""
     return render(request, "error.html", status_code=status_of(error), error=error)
@@ -162,19 +169,16 @@ def assign_from_page(
     """Assign the ticked sessions to a project (one transaction), then return to the same list."""
     app = _app(request)
     target = back if back.startswith("/sessions") else "/sessions"
-    joiner = "&" if "?" in target else "?"
     if not session_ids:
-        return RedirectResponse(f"{target}{joiner}{urlencode({'error': 'select at least one session'})}", 303)
+        return redirect_back(target, error="select at least one session")
     if not project:
-        return RedirectResponse(
-            f"{target}{joiner}{urlencode({'error': 'choose a project to assign to'})}", 303
-        )
+        return redirect_back(target, error="choose a project to assign to")
     try:
         moved = app.sessions.assign_many(session_ids, project, actor=Actor.USER)
     except AidisError as exc:
-        return RedirectResponse(f"{target}{joiner}{urlencode({'error': exc.message})}", 303)
+        return redirect_back(target, error=exc.message)
     name = moved[0].project_display_name if moved else project
-    return RedirectResponse(f"{target}{joiner}{urlencode({'assigned': len(moved), 'to': name})}", 303)
+    return redirect_back(target, assigned=len(moved), to=name)
 
 
 @router.get("/sessions/{ref}", response_class=HTMLResponse)
