@@ -12,17 +12,18 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from opentelemetry import trace
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import Tracer
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from pythonjsonlogger.json import JsonFormatter
 from sqlalchemy import Connection, Engine, event
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
 
 from aidis import __version__
 from aidis.errors import AidisError
@@ -31,11 +32,23 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 _AFTER_COMMIT = "aidis_after_commit"
 
 
+def install_tracing_from_env() -> SdkTracerProvider | None:
+    """Export spans over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set (the global provider); else None,
+    and tracing stays a no-op. The caller shuts the returned provider down."""
+    provider = tracer_provider_from_env()
+    if provider is not None:
+        trace.set_tracer_provider(provider)
+    return provider
+
+
 def tracer_provider_from_env(environ: Mapping[str, str] = os.environ) -> SdkTracerProvider | None:
     """An SDK provider exporting over OTLP/HTTP when the standard OTEL_* variables ask for it."""
     if not (environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")):
         return None
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.resources import Resource  # the SDK only when an exporter is configured
+    from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
     resource = Resource.create(
         {"service.name": environ.get("OTEL_SERVICE_NAME", "aidis"), "service.version": __version__}

@@ -7,8 +7,6 @@ from typing import Annotated, Any
 
 import anyio
 import typer
-from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
 from rich.console import Console
 
 from aidis import __version__
@@ -18,7 +16,7 @@ from aidis.cli.projects import projects_cli
 from aidis.cli.setup import setup as setup_command
 from aidis.config import Settings
 from aidis.errors import AidisError
-from aidis.telemetry import configure_logging, tracer_provider_from_env
+from aidis.telemetry import configure_logging, install_tracing_from_env
 
 cli = typer.Typer(
     name="aidis",
@@ -34,14 +32,6 @@ cli.command("setup")(setup_command)
 
 def _configure_logging(settings: Settings) -> None:
     configure_logging(settings.log_level, json_logs=settings.json_logs)
-
-
-def _configure_tracing() -> TracerProvider | None:
-    """Export spans over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set; otherwise tracing stays a no-op."""
-    provider = tracer_provider_from_env()
-    if provider is not None:
-        trace.set_tracer_provider(provider)
-    return provider
 
 
 @cli.command()
@@ -71,7 +61,7 @@ def serve(
     except AidisError as exc:
         raise fail(exc.message) from exc
     _configure_logging(settings)
-    provider = _configure_tracing()
+    provider = install_tracing_from_env()
     app = build(settings)
     err.print(
         f"AIDIS {__version__} on http://{settings.host}:{settings.port}/  (MCP: /mcp, database: {app.engine_name})"

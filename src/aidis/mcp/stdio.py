@@ -28,7 +28,7 @@ def serve_stdio() -> int:
     from aidis.mcp.server import build_mcp_server
     from aidis.services.maintenance import close_stranded
     from aidis.services.workspaces import stdio_workspace
-    from aidis.telemetry import configure_logging
+    from aidis.telemetry import configure_logging, install_tracing_from_env
 
     try:
         settings = load_settings()
@@ -36,15 +36,7 @@ def serve_stdio() -> int:
         app = build_app(settings)
     except AidisError as exc:
         return _fail(exc.message)
-    provider = None
-    if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
-        from opentelemetry import trace
-
-        from aidis.telemetry import tracer_provider_from_env
-
-        provider = tracer_provider_from_env()
-        if provider is not None:
-            trace.set_tracer_provider(provider)
+    provider = install_tracing_from_env()
     # The agent starts `aidis mcp` in its workspace: that directory is evidence of the project (the
     # resolver never takes the home directory or `/`). Claude Code names its session in the
     # environment: the same id keys its hooks, so hook events and tool calls share one session.
