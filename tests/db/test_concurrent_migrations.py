@@ -132,3 +132,52 @@ def test_a_database_newer_than_the_code_is_refused_in_one_line_and_left_alone(
             assert "Upgrade this AIDIS" in lines[0]
         assert current_revision(engine) == "9999_from_a_newer_aidis"
         engine.dispose()
+
+
+@pytest.mark.parametrize("args", [["db", "upgrade"], ["mcp"]], ids=["db-upgrade", "mcp"])
+def test_a_0_1_0_database_with_data_upgrades_under_concurrent_starts(
+    engine_name: str, tmp_path: Path, args: list[str]
+) -> None:
+    """A 0.1.0 install (revision 0003) holding sessions and their history, upgraded by 8 processes at once."""
+    with fresh_database_url(engine_name, tmp_path) as url:
+        engine = build_engine(url)
+        upgrade(engine, "0003")
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO projects (id, name, status, created_at, updated_at) "
+                    "VALUES ('11111111-1111-1111-1111-111111111111', 'kept', 'active', :t, :t)"
+                ),
+                {"t": "2026-02-01 00:00:00"},
+            )
+            for n in range(20):
+                conn.execute(
+                    text(
+                        "INSERT INTO sessions (id, display_id, project_id, status, started_at, last_activity_at) "
+                        "VALUES (:i, :d, '11111111-1111-1111-1111-111111111111', 'active', :t, :t)"
+                    ),
+                    {
+                        "i": f"22222222-2222-2222-2222-{n:012d}",
+                        "d": f"SES-2026-{n:05d}",
+                        "t": "2026-02-01 00:00:00",
+                    },
+                )
+                conn.execute(
+                    text(
+                        "INSERT INTO session_project_changes (session_id, from_project_id, to_project_id, "
+                        "changed_at, reason, actor, details) VALUES (:i, '00000000-0000-0000-0000-000000000000', "
+                        "'11111111-1111-1111-1111-111111111111', :t, 'explicit_assign', 'user', '{}')"
+                    ),
+                    {"i": f"22222222-2222-2222-2222-{n:012d}", "t": "2026-02-01 00:00:00"},
+                )
+        results = _run_together(args, _env(url, tmp_path))
+        assert [r.returncode for r in results] == [0] * STARTS, [r.stderr for r in results if r.returncode]
+        with engine.connect() as conn:
+            sessions = conn.execute(text("SELECT count(*) FROM sessions")).scalar_one()
+            changes = conn.execute(text("SELECT count(*) FROM session_project_changes")).scalar_one()
+            name = conn.execute(
+                text("SELECT name FROM projects WHERE id = '11111111-1111-1111-1111-111111111111'")
+            ).scalar_one()
+        assert current_revision(engine) == head_revision()
+        engine.dispose()
+    assert (sessions, changes, name) == (20, 20, "kept")

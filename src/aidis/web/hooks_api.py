@@ -39,12 +39,9 @@ async def hook(request: Request, agent: str) -> JSONResponse:
     refuse_nul(payload)
     app: AppContext = request.app.state.aidis
     record = {"id": uuid.uuid4().hex, "agent": agent, "received_at": time.time(), "payload": payload}
-    applied = await anyio.to_thread.run_sync(app.hooks.apply, record)
+    await anyio.to_thread.run_sync(app.hooks.apply, record)
     if payload.get("hook_event_name") != "SessionStart":
         return JSONResponse({})
     connection = connection_for(agent, str(payload["session_id"]))
     text = await anyio.to_thread.run_sync(app.session_context.for_connection, connection)
-    out: dict[str, Any] = {"hookSpecificOutput": {"hookEventName": "SessionStart", "additionalContext": text}}
-    if applied.session is None:
-        out = {}
-    return JSONResponse(out)
+    return JSONResponse({"hookSpecificOutput": {"hookEventName": "SessionStart", "additionalContext": text}})
