@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -78,8 +79,30 @@ def _git(path: Path, *args: str) -> str | None:
     return done.stdout.strip() if done.returncode == 0 else None
 
 
+_PROBED: dict[Path, tuple[float, PathFacts]] = {}
+PROBE_TTL_SECONDS = 30.0
+PROBE_CACHE_SIZE = 256
+
+
 def probe(path: Path) -> PathFacts:
-    """Ask git where `path`'s repository is and what its origin is (None when not in a repository)."""
+    """Ask git where `path`'s repository is and what its origin is (None when not in a repository).
+
+    Answers are kept for PROBE_TTL_SECONDS: a connection that has no session yet asks on every
+    `session_status`, and two git processes per call would cost it ~10 ms. A repository created or
+    re-pointed meanwhile is seen at most that much later.
+    """
+    now = time.monotonic()
+    known = _PROBED.get(path)
+    if known is not None and now - known[0] < PROBE_TTL_SECONDS:
+        return known[1]
+    facts = _probe(path)
+    if len(_PROBED) >= PROBE_CACHE_SIZE:
+        _PROBED.clear()
+    _PROBED[path] = (now, facts)
+    return facts
+
+
+def _probe(path: Path) -> PathFacts:
     out = _git(path, "rev-parse", "--path-format=absolute", "--show-toplevel", "--git-common-dir")
     if not out:
         return PathFacts(path, None, None)
