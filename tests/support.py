@@ -90,6 +90,7 @@ class Database:
                 "hook_events",
                 "analytics_events",
                 "session_project_changes",
+                "context_revisions",
                 "contexts",
                 "sessions",
                 "connections",
@@ -101,7 +102,15 @@ class Database:
             conn.execute(text("DELETE FROM projects WHERE id <> :s"), {"s": SENTINEL})
 
 
-TABLES = ("projects", "sessions", "session_project_changes", "analytics_events", "contexts", "connections")
+TABLES = (
+    "projects",
+    "sessions",
+    "session_project_changes",
+    "analytics_events",
+    "contexts",
+    "context_revisions",
+    "connections",
+)
 
 
 def row_counts(engine: Engine) -> dict[str, int]:

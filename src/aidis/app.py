@@ -16,6 +16,8 @@ from aidis.db.types import utcnow
 from aidis.errors import AidisError
 from aidis.services.backfill import BackfillService
 from aidis.services.base import Clock
+from aidis.services.context_edits import ContextEditService
+from aidis.services.context_reads import ContextReadService
 from aidis.services.contexts import ContextService
 from aidis.services.hooks import HookService
 from aidis.services.importing import LegacyImporter
@@ -46,6 +48,8 @@ class AppContext:
     sessions: SessionService
     stats: StatsService
     contexts: ContextService
+    context_reads: ContextReadService
+    context_edits: ContextEditService
     backfill: BackfillService
     integrity: IntegrityService
     importer: LegacyImporter
@@ -115,7 +119,11 @@ def build_app(
         projects=projects,
         sessions=sessions,
         stats=stats,
-        contexts=ContextService(engine, clock, sessions),
+        contexts=ContextService(
+            engine, clock, sessions, duplicate_window=timedelta(hours=settings.duplicate_window_hours)
+        ),
+        context_reads=ContextReadService(engine, clock, telemetry),
+        context_edits=ContextEditService(engine, clock, sessions),
         backfill=BackfillService(engine, clock, telemetry),
         integrity=IntegrityService(engine, clock, sessions, idle_timeout),
         importer=LegacyImporter(engine, clock, idle_timeout),

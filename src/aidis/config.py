@@ -69,6 +69,13 @@ class Settings(BaseSettings):
         pattern="^(redact|refuse)$",
         description="redact: replace secrets with [REDACTED:<kind>] before writing; refuse: reject such input.",
     )
+    duplicate_window_hours: float = Field(
+        default=24,
+        ge=0,
+        le=24 * 365,
+        description="Storing the same text and type again within this many hours returns the existing "
+        "context (0: never suppress duplicates).",
+    )
     auto_projects: bool = Field(
         default=True,
         description="Create a project for a git repository the first time a session works in it.",

@@ -64,6 +64,13 @@ class EventType(StrEnum):
     PROJECT_ARCHIVED = "project_archived"
     PROJECT_DELETED = "project_deleted"
     PROJECT_SWITCHED = "project_switched"
+    CONTEXT_SEEN = "context_seen"  # the same content stored again: the existing context was returned
+    CONTEXT_UPDATED = "context_updated"
+    CONTEXT_DELETED = "context_deleted"
+    CONTEXT_RESTORED = "context_restored"
+    CONTEXT_PURGED = "context_purged"  # the tombstone of text removed for good
+    CONTEXTS_PRUNED = "contexts_pruned"
+    EVENTS_PRUNED = "events_pruned"
 
 
 class EventStatus(StrEnum):

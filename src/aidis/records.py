@@ -119,6 +119,56 @@ class Context:
     created_at: datetime
     metadata: dict[str, Any] = field(default_factory=dict)
     rank: float | None = None
+    topic_key: str | None = None
+    revision: int = 1
+    updated_at: datetime | None = None
+    deleted_at: datetime | None = None
+    purged_at: datetime | None = None
+    seen_count: int = 1
+    last_seen_at: datetime | None = None
+    content_hash: str | None = None
+
+    @property
+    def redactions(self) -> dict[str, int]:
+        """Secrets removed from this context before it was stored, by kind."""
+        found = self.metadata.get("redactions")
+        return {str(k): int(v) for k, v in found.items()} if isinstance(found, dict) else {}
+
+
+@dataclass(frozen=True, slots=True)
+class ContextHit:
+    """A compact view of a context, sized for an agent's context window: never the whole text."""
+
+    id: uuid.UUID
+    project_id: uuid.UUID
+    project_name: str
+    session_id: uuid.UUID | None
+    session_display_id: str | None
+    context_type: str
+    title: str  # the first non-empty line, bounded
+    snippet: str  # around the match; matched words between \x02 and \x03
+    tags: list[str]
+    created_at: datetime
+    chars: int  # the length of the full text
+    revision: int = 1
+    seen_count: int = 1
+    topic_key: str | None = None
+    score: float | None = None
+    deleted: bool = False
+    redactions: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ContextRevision:
+    """An earlier version of a context, kept when it was updated."""
+
+    context_id: uuid.UUID
+    revision: int
+    context_type: str
+    content: str
+    tags: list[str]
+    written_at: datetime
+    replaced_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from aidis.enums import SENTINEL_DISPLAY_NAME, SENTINEL_PROJECT_ID
-from aidis.records import Context, Project, ProjectChange, Session, SessionStats
+from aidis.records import Context, ContextHit, ContextRevision, Project, ProjectChange, Session, SessionStats
 
 
 class Out(BaseModel):
@@ -107,8 +107,21 @@ def _text_or_none(value: object) -> str | None:
     return str(value) if value is not None else None
 
 
+def _project_name(project_id: Any, name: str) -> str:
+    return SENTINEL_DISPLAY_NAME if project_id == SENTINEL_PROJECT_ID else name
+
+
+def _tokens(chars: int) -> int:
+    return (chars + 3) // 4
+
+
+def render_snippet(snippet: str, start: str = "**", stop: str = "**") -> str:
+    """A snippet with its match markers (\\x02 … \\x03) replaced by `start` … `stop`."""
+    return snippet.replace("\x02", start).replace("\x03", stop)
+
+
 class ContextOut(Out):
-    """A stored context."""
+    """A stored context with its whole text."""
 
     id: str
     project_id: str
@@ -118,22 +131,95 @@ class ContextOut(Out):
     content: str
     tags: list[str]
     created_at: datetime
-    rank: float | None = None
+    key: str | None = None
+    revision: int = 1
+    updated_at: datetime | None = None
+    deleted_at: datetime | None = None
+    purged_at: datetime | None = None
+    seen_count: int = 1
+    tokens: int = 0
+    redactions: dict[str, int] = Field(default_factory=dict)
 
     @classmethod
     def of(cls, context: Context) -> ContextOut:
         """Build from a record."""
-        name = SENTINEL_DISPLAY_NAME if context.project_id == SENTINEL_PROJECT_ID else context.project_name
         return cls(
             id=str(context.id),
             project_id=str(context.project_id),
-            project_name=name,
+            project_name=_project_name(context.project_id, context.project_name),
             session_id=str(context.session_id) if context.session_id else None,
             context_type=context.context_type,
             content=context.content,
             tags=context.tags,
             created_at=context.created_at,
-            rank=context.rank,
+            key=context.topic_key,
+            revision=context.revision,
+            updated_at=context.updated_at,
+            deleted_at=context.deleted_at,
+            purged_at=context.purged_at,
+            seen_count=context.seen_count,
+            tokens=_tokens(len(context.content)),
+            redactions=context.redactions,
+        )
+
+
+class ContextHitOut(Out):
+    """A context in a listing: enough to decide whether to fetch it (`context_get`), never its whole text."""
+
+    id: str
+    type: str
+    title: str
+    snippet: str
+    tags: list[str]
+    created_at: datetime
+    project: str
+    session: str | None = Field(description="Display id of the session that stored it")
+    score: float | None = None
+    tokens: int = Field(description="Size of the whole text in tokens")
+    key: str | None = None
+    revision: int = 1
+    seen: int = 1
+
+    @classmethod
+    def of(cls, hit: ContextHit, *, marks: tuple[str, str] = ("**", "**")) -> ContextHitOut:
+        """Build from a record; matched words are wrapped in `marks`."""
+        return cls(
+            id=str(hit.id),
+            type=hit.context_type,
+            title=hit.title,
+            snippet=render_snippet(hit.snippet, *marks),
+            tags=hit.tags,
+            created_at=hit.created_at,
+            project=_project_name(hit.project_id, hit.project_name),
+            session=hit.session_display_id,
+            score=round(hit.score, 4) if hit.score is not None else None,
+            tokens=_tokens(hit.chars),
+            key=hit.topic_key,
+            revision=hit.revision,
+            seen=hit.seen_count,
+        )
+
+
+class ContextRevisionOut(Out):
+    """An earlier version of a context."""
+
+    revision: int
+    context_type: str
+    content: str
+    tags: list[str]
+    written_at: datetime
+    replaced_at: datetime
+
+    @classmethod
+    def of(cls, revision: ContextRevision) -> ContextRevisionOut:
+        """Build from a record."""
+        return cls(
+            revision=revision.revision,
+            context_type=revision.context_type,
+            content=revision.content,
+            tags=revision.tags,
+            written_at=revision.written_at,
+            replaced_at=revision.replaced_at,
         )
 
 

@@ -31,7 +31,7 @@ async def test_stateless_clients_are_told_apart_by_their_connection_header(app: 
             found = await call(a, "context_search", {"query": "http", "tags": ["net"]})
     assert status["session"]["id"] == stored["session"]["id"]
     assert status["session"]["project_name"] == "http-project"
-    assert [i["content"] for i in found["items"]] == ["over http"]
+    assert [i["title"] for i in found["items"]] == ["over http"]
 
 
 async def test_handshake_clients_get_one_connection_per_mcp_session(app: AppContext) -> None:

@@ -42,7 +42,7 @@ async def test_two_connections_never_share_or_see_each_others_session(
         found_by_b = await call(b, "context_search", {"query": "secret"})
         assert found_by_b["scope"] == "beta" and found_by_b["items"] == []
         across = await call(b, "context_search", {"query": "secret", "all_projects": True})
-        assert [i["content"] for i in across["items"]] == ["secret of alpha"]
+        assert [i["title"] for i in across["items"]] == ["secret of alpha"]
         assert (await call(a, "session_status"))["session"]["project_name"] == "alpha"
 
 

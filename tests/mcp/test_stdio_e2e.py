@@ -21,7 +21,7 @@ async def test_agent_run_over_stdio(db: Database) -> None:
         assert assigned["session"]["project_name"] == "stdio-project"
         await call(client, "context_store", {"content": "stdio works end to end", "type": "milestone"})
         found = await call(client, "context_search", {"query": "stdio end"})
-        assert [i["content"] for i in found["items"]] == ["stdio works end to end"]
+        assert [i["title"] for i in found["items"]] == ["stdio works end to end"]
         renewed = await call(client, "session_new", {"title": "second"})
         status = await call(client, "session_status")
     assert renewed["ended"]["id"] == assigned["session"]["id"]

@@ -24,9 +24,10 @@ async def test_a_summary_is_searchable_counted_once_and_starts_the_next_session(
             {"accomplished": "fixed the rounding bug", "next_steps": "add a regression test"},
         )
         found = await call(client, "context_search", {"query": "rounding"})
+        full = await call(client, "context_get", {"ids": [i["id"] for i in found["items"]]})
         ended = await call(client, "session_end", {"summary": {"next_steps": "release 2.1 after the test"}})
     assert updated["session"]["contexts"] == 1  # updated in place, not a second context
-    assert [i["content"] for i in found["items"]] == [
+    assert [i["context"]["content"] for i in full["items"]] == [
         f"Session summary {updated['session']['display_id']}: accomplished: fixed the rounding bug; "
         "next steps: add a regression test"
     ]

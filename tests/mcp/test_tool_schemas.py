@@ -28,6 +28,11 @@ EXPECTED = {
     "project_update",
     "session_summary",
     "session_context",
+    "context_get",
+    "context_timeline",
+    "context_update",
+    "context_delete",
+    "context_restore",
 }
 
 
@@ -72,6 +77,9 @@ async def test_read_only_tools_are_annotated(connect: ClientFactory) -> None:
     for name in ("session_status", "context_search", "project_list", "aidis_ping"):
         assert tools[name].annotations is not None and tools[name].annotations.read_only_hint is True
     assert tools["context_store"].annotations.read_only_hint is False  # type: ignore[union-attr]
+    assert tools["context_store"].annotations.destructive_hint is False  # type: ignore[union-attr]
+    delete = tools["context_delete"].annotations
+    assert delete is not None and delete.read_only_hint is False and delete.destructive_hint in (None, True)
 
 
 async def test_the_tool_list_stays_small(connect: ClientFactory) -> None:

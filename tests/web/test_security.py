@@ -15,6 +15,7 @@ from aidis.app import AppContext, build_app
 from aidis.cli.main import cli
 from aidis.errors import InvalidInput
 from aidis.services.caller import Caller
+from aidis.services.context_reads import ContextQuery
 from aidis.web.app import create_web_app
 from aidis.web.security import is_loopback, require_token_for_bind, safe_next
 from mcp import Client
@@ -194,8 +195,8 @@ def test_sql_injection_strings_are_stored_verbatim(app: AppContext, text: str) -
     stored = app.contexts.store(Caller("inj"), text, project=project.name, tags=[text[:60]])
     assert app.projects.get(project.name).name == f"p {text}"[:200]
     assert stored.context.content == text and stored.context.tags == [text[:60]]
-    found = app.contexts.search(Caller("inj"), text, project=project.name)
-    assert text in [c.content for c in found.items]
+    found = app.context_reads.search(Caller("inj"), text, ContextQuery(project=project.name))
+    assert stored.context.id in [hit.id for hit in found.items]
     assert app.stats.totals()["projects"] == 1
 
 

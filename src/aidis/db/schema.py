@@ -224,10 +224,42 @@ contexts = Table(
     Column("tags", Json, nullable=False, server_default=text("'[]'")),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("metadata", Json, nullable=False, server_default=text("'{}'")),
+    Column("topic_key", String(200), nullable=True),  # an agent's stable key: store becomes an upsert
+    Column("revision", Integer(), nullable=False, server_default="1"),
+    Column("updated_at", UTCDateTime(), nullable=True),
+    Column("deleted_at", UTCDateTime(), nullable=True),  # soft delete: hidden, restorable
+    Column("purged_at", UTCDateTime(), nullable=True),  # text removed for good; the row is a tombstone
+    Column("seen_count", Integer(), nullable=False, server_default="1"),
+    Column("last_seen_at", UTCDateTime(), nullable=True),
+    Column("content_hash", String(64), nullable=True),  # of the whitespace-normalized content
     enum_check("context_type", ContextType, "context_type"),
 )
 Index("ix_contexts_project_created", contexts.c.project_id, contexts.c.created_at)
 Index("ix_contexts_session", contexts.c.session_id)
+Index("ix_contexts_project_hash", contexts.c.project_id, contexts.c.content_hash)
+_LIVE_KEY = text("topic_key IS NOT NULL AND deleted_at IS NULL")
+Index(
+    "uq_contexts_project_topic_key",
+    contexts.c.project_id,
+    contexts.c.topic_key,
+    unique=True,
+    sqlite_where=_LIVE_KEY,
+    postgresql_where=_LIVE_KEY,
+)
+
+context_revisions = Table(
+    "context_revisions",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    Column("context_id", UUIDType(), ForeignKey("contexts.id", ondelete="CASCADE"), nullable=False),
+    Column("revision", Integer(), nullable=False),
+    Column("context_type", String(30), nullable=False),
+    Column("content", Text(), nullable=False),
+    Column("tags", Json, nullable=False),
+    Column("written_at", UTCDateTime(), nullable=False),
+    Column("replaced_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("context_id", "revision", name="uq_context_revisions_context_revision"),
+)
 
 analytics_events = Table(
     "analytics_events",

@@ -106,7 +106,8 @@ SCHEMA_MAPS = ("properties", "$defs", "patternProperties")
 
 def lean_schema(schema: Any, *, map_of: str | None = None) -> Any:
     """A JSON Schema without the noise pydantic adds: the `title` of every node, the docstring of every
-    shared definition, and a nullable field's description said twice. Every client (and the agent's
+    shared definition, a nullable field's description said twice, and the null branch of an optional
+    argument. Every client (and the agent's
     model) reads tools/list at every start."""
     if isinstance(schema, list):
         return [lean_schema(item) for item in schema]
@@ -118,11 +119,32 @@ def lean_schema(schema: Any, *, map_of: str | None = None) -> Any:
         }
     if "anyOf" in schema and "description" in schema:  # the field's own description says it once
         schema = {**schema, "anyOf": [_undescribed(option) for option in schema["anyOf"]]}
+    options = schema.get("anyOf")
+    if (
+        isinstance(options, list)
+        and len(options) == 2
+        and options[1] == {"type": "null"}
+        and "default" in schema
+        and schema["default"] is None
+    ):  # an optional argument: leaving it out is how to say "none", so the null branch is noise
+        rest = {k: v for k, v in schema.items() if k not in ("anyOf", "default")}
+        schema = {**options[0], **rest}
     return {
         key: lean_schema(value, map_of=key if key in SCHEMA_MAPS else None)
         for key, value in schema.items()
-        if not (key == "title" and isinstance(value, str))
+        if not _noise(key, value)
     }
+
+
+def _noise(key: str, value: Any) -> bool:
+    """Schema keywords that cost every request and tell the model nothing it needs: titles, and two
+    rules the server enforces with a clear error anyway (no unknown keys in nested objects — the
+    top level says it once — and no empty strings)."""
+    return (
+        (key == "title" and isinstance(value, str))
+        or (key == "additionalProperties" and value is False)
+        or (key == "minLength" and value == 1)
+    )
 
 
 def _undescribed(node: Any) -> Any:
@@ -131,7 +153,7 @@ def _undescribed(node: Any) -> Any:
 
 def shallow_schema(schema: dict[str, Any]) -> dict[str, Any]:
     """An output schema one level deep: the result's own fields with their types; nested records
-    (sessions, projects, contexts) are plain objects. Results are still validated in full on the
+    (sessions, projects, contexts) are plain objects, and a nullable field is its type or null. Results are still validated in full on the
     server (pydantic); clients, which check every result against the published schema, get a small one."""
 
     def shallow(node: Any) -> Any:
@@ -148,10 +170,9 @@ def shallow_schema(schema: dict[str, Any]) -> dict[str, Any]:
             out["items"] = shallow(node.get("items", {}))
         return out
 
-    return {
+    return {  # every field is always present in a result: no `required` list to repeat them
         "type": "object",
         "properties": {name: shallow(sub) for name, sub in schema.get("properties", {}).items()},
-        "required": list(schema.get("required", [])),
     }
 
 
@@ -246,17 +267,18 @@ def build_tool(
         name=spec.name,
         title=spec.title,
         description=doc,
-        parameters=lean_schema(spec.input_model.model_json_schema(by_alias=True)),
+        parameters={
+            **lean_schema(spec.input_model.model_json_schema(by_alias=True)),
+            "additionalProperties": False,
+        },
         fn_metadata=FuncMetadata(
             arg_model=spec.input_model, output_model=spec.output_model, output_schema=output_schema
         ),
         is_async=True,
         context_kwarg="ctx",
-        annotations=ToolAnnotations(
-            title=spec.title,
+        annotations=ToolAnnotations(  # only what differs from the protocol's defaults, and read-only
             read_only_hint=spec.read_only,
-            destructive_hint=spec.destructive,
-            idempotent_hint=spec.read_only,
+            destructive_hint=None if spec.read_only or spec.destructive else False,
             open_world_hint=False,
         ),
     )

@@ -1,36 +1,23 @@
-"""SQL for contexts and their full-text search (SQLite FTS5 / PostgreSQL tsvector + GIN)."""
+"""SQL for contexts: insert, read by id, revise, soft-delete, restore and purge.
+
+Invariant: a context's text only ever changes here, and every change of text first copies the
+previous version into `context_revisions` in the same transaction; a purge removes the text of the
+context and of all its revisions, leaving a tombstone row (ids, times, no text) behind.
+"""
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    Row,
-    Select,
-    String,
-    Text,
-    column,
-    func,
-    insert,
-    literal_column,
-    select,
-    table,
-)
-from sqlalchemy.sql.elements import ColumnClause
+from sqlalchemy import Connection, Row, Select, delete, func, insert, select, update
 
-from aidis.db.schema import contexts, projects
+from aidis.db.schema import context_revisions, contexts, projects, sessions
 from aidis.db.sqlfuncs import json_array_contains
-from aidis.records import Context
-
-_WORD = re.compile(r"\w+", re.UNICODE)
-# The SQLite FTS5 table made by the migration (not part of schema.py: it does not exist on PostgreSQL).
-_FTS = table("contexts_fts", column("context_id", String()), column("content", Text()))
+from aidis.records import Context, ContextRevision
 
 
 def _to_context(row: Row[Any], rank: float | None = None) -> Context:
@@ -45,6 +32,14 @@ def _to_context(row: Row[Any], rank: float | None = None) -> Context:
         created_at=row.created_at,
         metadata=dict(row.metadata or {}),
         rank=rank,
+        topic_key=row.topic_key,
+        revision=row.revision,
+        updated_at=row.updated_at,
+        deleted_at=row.deleted_at,
+        purged_at=row.purged_at,
+        seen_count=row.seen_count,
+        last_seen_at=row.last_seen_at,
+        content_hash=row.content_hash,
     )
 
 
@@ -59,6 +54,8 @@ def insert_context(
     tags: Sequence[str],
     now: datetime,
     metadata: dict[str, Any],
+    content_hash: str | None = None,
+    topic_key: str | None = None,
 ) -> None:
     """Insert one context (the search index is kept up to date by the database)."""
     conn.execute(
@@ -71,6 +68,9 @@ def insert_context(
             tags=list(tags),
             created_at=now,
             metadata=metadata,
+            content_hash=content_hash,
+            topic_key=topic_key,
+            last_seen_at=now,
         )
     )
 
@@ -83,15 +83,19 @@ class ContextFilter:
     types: Sequence[str] = ()
     tags: Sequence[str] = ()
     session_id: uuid.UUID | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    deleted: bool | None = False  # True: soft-deleted (not purged) only; False: live only; None: any
+    ids: Sequence[uuid.UUID] | None = None
 
 
-def _base() -> Select[Any]:
+def base_query() -> Select[Any]:
     return select(*contexts.c, projects.c.name.label("project_name")).join(
         projects, projects.c.id == contexts.c.project_id
     )
 
 
-def _filtered(query: Select[Any], conn: Connection, flt: ContextFilter) -> Select[Any]:
+def filtered(query: Select[Any], conn: Connection, flt: ContextFilter) -> Select[Any]:
     if flt.project_ids is not None:
         query = query.where(contexts.c.project_id.in_(list(flt.project_ids)))
     if flt.types:
@@ -100,62 +104,193 @@ def _filtered(query: Select[Any], conn: Connection, flt: ContextFilter) -> Selec
         query = query.where(contexts.c.session_id == flt.session_id)
     for tag in flt.tags:
         query = query.where(json_array_contains(conn.dialect.name, contexts.c.tags, tag))
-    return query
+    if flt.since is not None:
+        query = query.where(contexts.c.created_at >= flt.since)
+    if flt.until is not None:
+        query = query.where(contexts.c.created_at < flt.until)
+    if flt.ids is not None:
+        query = query.where(contexts.c.id.in_(list(flt.ids)))
+    if flt.deleted is None:
+        return query
+    if flt.deleted:
+        return query.where(contexts.c.deleted_at.is_not(None), contexts.c.purged_at.is_(None))
+    return query.where(contexts.c.deleted_at.is_(None))
 
 
 def get_context(conn: Connection, context_id: uuid.UUID) -> Context | None:
     """One context by id."""
-    row = conn.execute(_base().where(contexts.c.id == context_id)).first()
+    row = conn.execute(base_query().where(contexts.c.id == context_id)).first()
     return _to_context(row) if row else None
 
 
-def recent(conn: Connection, flt: ContextFilter, *, limit: int, offset: int = 0) -> list[Context]:
-    """Newest contexts first."""
-    query = _filtered(_base(), conn, flt).order_by(contexts.c.created_at.desc(), contexts.c.id)
-    return [_to_context(row) for row in conn.execute(query.limit(limit).offset(offset))]
+def recent_full(conn: Connection, flt: ContextFilter, *, limit: int) -> list[Context]:
+    """Newest contexts first, with their whole text (for summaries and start-up context)."""
+    query = filtered(base_query(), conn, flt).order_by(contexts.c.created_at.desc(), contexts.c.id)
+    return [_to_context(row) for row in conn.execute(query.limit(limit))]
 
 
-def search_terms(query: str) -> list[str]:
-    """The words of a free-text query (punctuation and operators are dropped)."""
-    return _WORD.findall(query)
-
-
-def search(conn: Connection, query: str, flt: ContextFilter, *, limit: int, offset: int = 0) -> list[Context]:
-    """Full-text search, best match first. Every word must match (AND)."""
-    terms = search_terms(query)
-    if not terms:
-        return []
-    if conn.dialect.name == "postgresql":
-        tsquery = func.plainto_tsquery("english", " ".join(terms))
-        rank = func.ts_rank_cd(literal_column("contexts.search_vector"), tsquery).label("rank")
-        stmt = (
-            _filtered(_base().add_columns(rank), conn, flt)
-            .where(literal_column("contexts.search_vector").op("@@")(tsquery))
-            .order_by(rank.desc(), contexts.c.created_at.desc())
-        )
-        rows = conn.execute(stmt.limit(limit).offset(offset))
-        return [_to_context(row, float(row.rank)) for row in rows]
-    match = " ".join('"' + term.replace('"', '""') + '"' for term in terms)
-    fts_table: ColumnClause[Any] = literal_column("contexts_fts")
-    fts = (
-        select(_FTS.c.context_id, func.bm25(fts_table).label("score"))
-        .where(fts_table.op("MATCH")(match))
-        .subquery("fts")
+def adjust_context_count(conn: Connection, session_id: uuid.UUID, delta: int) -> None:
+    """Move a session's live-context counter when one of its contexts is deleted or restored."""
+    conn.execute(
+        update(sessions)
+        .where(sessions.c.id == session_id)
+        .values(context_count=sessions.c.context_count + delta)
     )
-    stmt = (
-        _filtered(_base().add_columns(fts.c.score), conn, flt)
-        .join(fts, fts.c.context_id == contexts.c.id)
-        .order_by(fts.c.score, contexts.c.created_at.desc())
-    )
-    rows = conn.execute(stmt.limit(limit).offset(offset))
-    # bm25 is lower-is-better and negative; report a positive rank where higher is better.
-    return [_to_context(row, -float(row.score)) for row in rows]
 
 
 def count_for_session(conn: Connection, session_id: uuid.UUID) -> int:
     """How many contexts a session stored."""
     return int(
         conn.execute(
-            select(func.count()).select_from(contexts).where(contexts.c.session_id == session_id)
+            select(func.count())
+            .select_from(contexts)
+            .where(contexts.c.session_id == session_id, contexts.c.deleted_at.is_(None))
         ).scalar_one()
     )
+
+
+def get_many(conn: Connection, context_ids: Sequence[uuid.UUID]) -> list[Context]:
+    """Contexts by id, in the order asked (unknown ids are left out)."""
+    rows = conn.execute(base_query().where(contexts.c.id.in_(list(context_ids))))
+    found = {row.id: _to_context(row) for row in rows}
+    return [found[i] for i in context_ids if i in found]
+
+
+def lock_context(conn: Connection, context_id: uuid.UUID) -> Context | None:
+    """One context by id, locked for change until the transaction ends (PostgreSQL; SQLite locks on write)."""
+    query = base_query().where(contexts.c.id == context_id)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(of=contexts)
+    row = conn.execute(query).first()
+    return _to_context(row) if row else None
+
+
+def find_by_key(conn: Connection, project_id: uuid.UUID, topic_key: str) -> Context | None:
+    """The live context holding `topic_key` in a project, locked for change."""
+    query = base_query().where(
+        contexts.c.project_id == project_id,
+        contexts.c.topic_key == topic_key,
+        contexts.c.deleted_at.is_(None),
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(of=contexts)
+    row = conn.execute(query).first()
+    return _to_context(row) if row else None
+
+
+def find_duplicate(
+    conn: Connection, *, project_id: uuid.UUID, context_type: str, content_hash: str, since: datetime
+) -> Context | None:
+    """A live context of the project with the same normalized content and type, seen since `since`."""
+    row = conn.execute(
+        base_query()
+        .where(
+            contexts.c.project_id == project_id,
+            contexts.c.content_hash == content_hash,
+            contexts.c.context_type == context_type,
+            contexts.c.deleted_at.is_(None),
+            func.coalesce(contexts.c.last_seen_at, contexts.c.created_at) >= since,
+        )
+        .order_by(contexts.c.created_at.desc())
+        .limit(1)
+    ).first()
+    return _to_context(row) if row else None
+
+
+def mark_seen(conn: Connection, context_id: uuid.UUID, *, now: datetime) -> None:
+    """Count one more sighting of a context (a duplicate store)."""
+    conn.execute(
+        update(contexts)
+        .where(contexts.c.id == context_id)
+        .values(seen_count=contexts.c.seen_count + 1, last_seen_at=now)
+    )
+
+
+def revise(
+    conn: Connection,
+    current: Context,
+    *,
+    context_type: str,
+    content: str,
+    tags: Sequence[str],
+    content_hash: str,
+    metadata: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Keep `current` as a revision row, then write the new text as the next revision."""
+    conn.execute(
+        insert(context_revisions).values(
+            context_id=current.id,
+            revision=current.revision,
+            context_type=current.context_type,
+            content=current.content,
+            tags=list(current.tags),
+            written_at=current.updated_at or current.created_at,
+            replaced_at=now,
+        )
+    )
+    conn.execute(
+        update(contexts)
+        .where(contexts.c.id == current.id)
+        .values(
+            context_type=context_type,
+            content=content,
+            tags=list(tags),
+            content_hash=content_hash,
+            metadata=metadata,
+            revision=current.revision + 1,
+            updated_at=now,
+            last_seen_at=now,
+        )
+    )
+
+
+def replace_summary_text(conn: Connection, context_id: uuid.UUID, text: str, text_hash: str) -> None:
+    """Rewrite a session summary's context in place (a summary is regenerated, not revised)."""
+    conn.execute(
+        update(contexts).where(contexts.c.id == context_id).values(content=text, content_hash=text_hash)
+    )
+
+
+def set_deleted(conn: Connection, context_id: uuid.UUID, deleted_at: datetime | None) -> None:
+    """Soft-delete (a time) or restore (None) a context."""
+    conn.execute(update(contexts).where(contexts.c.id == context_id).values(deleted_at=deleted_at))
+
+
+def purge(conn: Connection, context_id: uuid.UUID, *, now: datetime) -> int:
+    """Remove a context's text, tags, key and every revision for good; return the revisions removed."""
+    removed = conn.execute(delete(context_revisions).where(context_revisions.c.context_id == context_id))
+    conn.execute(
+        update(contexts)
+        .where(contexts.c.id == context_id)
+        .values(
+            content="",
+            tags=[],
+            topic_key=None,
+            content_hash=None,
+            deleted_at=func.coalesce(contexts.c.deleted_at, now),
+            purged_at=now,
+        )
+    )
+    return int(removed.rowcount)
+
+
+def revisions(conn: Connection, context_id: uuid.UUID) -> list[ContextRevision]:
+    """Earlier versions of a context, newest first."""
+    rows = conn.execute(
+        select(context_revisions)
+        .where(context_revisions.c.context_id == context_id)
+        .order_by(context_revisions.c.revision.desc())
+    )
+    return [
+        ContextRevision(
+            context_id=row.context_id,
+            revision=row.revision,
+            context_type=row.context_type,
+            content=row.content,
+            tags=list(row.tags or []),
+            written_at=row.written_at,
+            replaced_at=row.replaced_at,
+        )
+        for row in rows
+    ]

@@ -174,6 +174,7 @@ def insert_project_event(
     actor: str,
     occurred_at: datetime,
     payload: dict[str, Any] | None = None,
+    context_id: uuid.UUID | None = None,
 ) -> None:
     """Record an event that belongs to a project but to no session."""
     conn.execute(
@@ -183,6 +184,7 @@ def insert_project_event(
             event_type=event_type,
             project_id=project_id,
             session_id=None,
+            context_id=context_id,
             payload=payload or {},
         )
     )

@@ -100,7 +100,9 @@ def recount_sessions(conn: Connection, session_ids: Sequence[uuid.UUID]) -> None
 def counter_expressions() -> dict[str, Any]:
     """Correlated counts that define each session counter (shared with the integrity check)."""
     return {
-        "context_count": select(func.count()).where(contexts.c.session_id == sessions.c.id).scalar_subquery(),
+        "context_count": select(func.count())
+        .where(contexts.c.session_id == sessions.c.id, contexts.c.deleted_at.is_(None))
+        .scalar_subquery(),
         "event_count": select(func.count())
         .where(analytics_events.c.session_id == sessions.c.id)
         .scalar_subquery(),

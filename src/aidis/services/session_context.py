@@ -65,7 +65,7 @@ class SessionContextService(ServiceBase):
             sessions = [
                 s for s in sessions_repo.recent_in_project(conn, project_id, limit=8) if s.id != exclude
             ]
-            recent = contexts_repo.recent(
+            recent = contexts_repo.recent_full(
                 conn, contexts_repo.ContextFilter(project_ids=[project_id]), limit=8
             )
         return _compose(project, sessions, recent, min(budget_tokens * 4, HARD_LIMIT_CHARS))

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, update
+from sqlalchemy import Connection
 
-from aidis.db.schema import contexts
 from aidis.enums import Actor, ContextType, EndReason, EventType
 from aidis.errors import InvalidInput, NotFound
 from aidis.records import Session
@@ -24,6 +23,7 @@ from aidis.repositories import contexts as contexts_repo
 from aidis.repositories import sessions as sessions_repo
 from aidis.services.base import ServiceBase
 from aidis.services.caller import Caller, ToolCall, estimate_tokens
+from aidis.services.context_rules import content_hash
 from aidis.services.session_context import SUMMARY_FIELDS, render_summary
 from aidis.services.sessions import SessionService
 
@@ -125,8 +125,8 @@ class SessionSummaryService(ServiceBase):
         existing = (
             contexts_repo.get_context(conn, uuid.UUID(context_id)) if isinstance(context_id, str) else None
         )
-        if existing is not None:
-            conn.execute(update(contexts).where(contexts.c.id == existing.id).values(content=text))
+        if existing is not None and existing.deleted_at is None:  # a deleted summary is not brought back
+            contexts_repo.replace_summary_text(conn, existing.id, text, content_hash(text))
             new_context = None
         else:
             new_context = uuid.uuid4()
@@ -140,6 +140,7 @@ class SessionSummaryService(ServiceBase):
                 tags=["session-summary"],
                 now=now,
                 metadata={"summary_of": session.display_id},
+                content_hash=content_hash(text),
             )
         metadata = {**session.metadata, "summary": stored}
         if new_context is not None:

@@ -274,7 +274,7 @@ def session_detail(app: App, ref: Annotated[str, Field(max_length=64)]) -> Sessi
             )
             for e in detail.events
         ],
-        contexts=[ContextOut.of(c) for c in app.contexts.for_session(detail.session.id)],
+        contexts=[ContextOut.of(c) for c in app.context_reads.for_session(detail.session.id)],
         changes=[ChangeOut.of(c) for c in detail.changes],
     )
 

@@ -195,7 +195,7 @@ def session_page(request: Request, ref: str) -> Response:
         "session.html",
         session=SessionOut.of(detail.session, app.clock()),
         events=detail.events,
-        contexts=[ContextOut.of(c) for c in app.contexts.for_session(detail.session.id)],
+        contexts=[ContextOut.of(c) for c in app.context_reads.for_session(detail.session.id)],
         changes=detail.changes,
         names=names,
         workspace=detail.session.metadata.get("workspace"),

@@ -10,11 +10,9 @@ from aidis.mcp.toolkit import ToolEnv
 from aidis.records import Session
 from aidis.schemas import SessionOut
 
-ProjectRef = Annotated[
-    str, Field(min_length=1, max_length=200, description="Project name or id ('Unassigned' for the sentinel)")
-]
-Limit = Annotated[int, Field(ge=1, le=100, description="Page size")]
-Offset = Annotated[int, Field(ge=0, le=1_000_000, description="Items to skip")]
+ProjectRef = Annotated[str, Field(min_length=1, max_length=200, description="Project name or id")]
+Limit = Annotated[int, Field(ge=1, le=100)]
+Offset = Annotated[int, Field(ge=0)]
 
 
 def session_out(env: ToolEnv, session: Session | None) -> SessionOut | None:

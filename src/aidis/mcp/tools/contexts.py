@@ -1,7 +1,9 @@
-"""Context tools: store, search, recent."""
+"""Context tools: store (deduplicated, upsert by key), compact search and recent, get in full, timeline."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, Field
@@ -9,32 +11,34 @@ from pydantic import BaseModel, Field
 from aidis.enums import ContextType
 from aidis.mcp.toolkit import ToolEnv, ToolInput, ToolSpec
 from aidis.mcp.tools.common import Limit, Offset, ProjectRef, count_read, session_out
-from aidis.schemas import ContextOut, SessionOut
+from aidis.schemas import ContextHitOut, ContextOut, ContextRevisionOut, SessionOut
+from aidis.services.context_reads import ContextPage, ContextQuery, as_hit
 
 Tag = Annotated[str, Field(min_length=1, max_length=64)]
+Key = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class ContextStoreIn(ToolInput):
     content: str = Field(min_length=1, max_length=100_000, description="What to remember")
-    type: ContextType = Field(default=ContextType.NOTE, description="Kind of memory")
+    type: ContextType = ContextType.NOTE
     tags: list[Tag] = Field(default_factory=list, max_length=20)
-    project: ProjectRef | None = Field(
-        default=None, description="Store in this project (default: your session's project)"
+    key: Key | None = Field(
+        default=None, description="Topic key (e.g. decision/auth): storing it again revises it"
     )
+    project: ProjectRef | None = Field(default=None, description="Default: your session's project")
 
 
 class ContextStoreOut(BaseModel):
-    context: ContextOut
+    context: ContextHitOut
+    outcome: str = Field(description="stored | duplicate (already known: seen again) | updated (by key)")
     session: SessionOut
-    redactions: dict[str, int] = Field(
-        default_factory=dict, description="Secrets removed before storing, by kind"
-    )
+    redactions: dict[str, int] = Field(default_factory=dict, description="Secrets removed, by kind")
 
 
 async def context_store(env: ToolEnv, args: ContextStoreIn) -> ContextStoreOut:
-    """Remember something (a decision, an error and its fix, a plan…) in your session's project.
-    Starts a session if none is open. Naming a project from an Unassigned session assigns it.
-    Secrets and <private>…</private> text are removed before storing (counted in `redactions`)."""
+    """Remember a decision, a fix, a plan… in your session's project (starts a session if none is
+    open). The same text again returns the existing context; a key makes it an upsert. Secrets and
+    <private>…</private> are removed."""
     stored = await env.run(
         env.app.contexts.store,
         env.caller,
@@ -42,48 +46,63 @@ async def context_store(env: ToolEnv, args: ContextStoreIn) -> ContextStoreOut:
         context_type=args.type,
         tags=args.tags,
         project=args.project,
+        key=args.key,
         input_chars=env.input_chars,
     )
     out = session_out(env, stored.session)
     assert out is not None
-    return ContextStoreOut(context=ContextOut.of(stored.context), session=out, redactions=stored.redactions)
+    return ContextStoreOut(
+        context=ContextHitOut.of(as_hit(stored.context, stored.session)),
+        outcome=stored.outcome,
+        session=out,
+        redactions=stored.redactions,
+    )
 
 
 class ContextSearchIn(ToolInput):
-    query: str = Field(min_length=1, max_length=500, description="Words to look for (all must match)")
-    project: ProjectRef | None = Field(
-        default=None, description="Search this project (default: your session's)"
+    query: str = Field(
+        min_length=1, max_length=500, description='Words (all must match), "a phrase", prefix*'
     )
-    all_projects: bool = Field(default=False, description="Search every project")
+    project: ProjectRef | None = Field(default=None, description="Default: your session's project")
+    all_projects: bool = False
     types: list[ContextType] = Field(default_factory=list, max_length=10)
-    tags: list[Tag] = Field(
-        default_factory=list, max_length=20, description="Only contexts with all these tags"
-    )
+    tags: list[Tag] = Field(default_factory=list, max_length=20, description="All must be present")
+    since: datetime | None = None
+    until: datetime | None = None
     limit: Limit = 10
     offset: Offset = 0
 
 
 class ContextPageOut(BaseModel):
     scope: str = Field(description="The project searched, or 'all projects'")
-    items: list[ContextOut]
+    items: list[ContextHitOut]
     next_offset: int | None
+    hint: str
+
+
+def _page(page: ContextPage, offset: int) -> ContextPageOut:
+    more = offset + len(page.items) if page.has_more else None
+    hint = "context_get ids for whole texts" + (f"; offset={more} for more" if more is not None else "")
+    return ContextPageOut(
+        scope=page.scope, items=[ContextHitOut.of(h) for h in page.items], next_offset=more, hint=hint
+    )
 
 
 async def context_search(env: ToolEnv, args: ContextSearchIn) -> ContextPageOut:
-    """Full-text search of stored contexts, best match first, in your session's project unless you
-    name another or set all_projects. Filter by types and tags; paginate with limit/offset."""
-    page = await env.run(
-        env.app.contexts.search,
-        env.caller,
-        args.query,
+    """Search contexts in your session's project (or a named one, or all_projects), best match
+    first. Compact hits; whole texts via context_get."""
+    query = ContextQuery(
         project=args.project,
         all_projects=args.all_projects,
         types=args.types,
         tags=args.tags,
-        limit=args.limit + 1,
-        offset=args.offset,
+        since=args.since,
+        until=args.until,
     )
-    out = _page(page.items, page.scope, args.limit, args.offset)
+    page = await env.run(
+        env.app.context_reads.search, env.caller, args.query, query, limit=args.limit, offset=args.offset
+    )
+    out = _page(page, args.offset)
     await count_read(env, len(out.model_dump_json()))
     return out
 
@@ -97,28 +116,67 @@ class ContextRecentIn(ToolInput):
 
 
 async def context_recent(env: ToolEnv, args: ContextRecentIn) -> ContextPageOut:
-    """The newest contexts in your session's project (or a named project, or all projects)."""
+    """The newest contexts in your session's project (or a named one, or all), compact."""
+    query = ContextQuery(project=args.project, all_projects=args.all_projects, types=args.types)
     page = await env.run(
-        env.app.contexts.recent,
-        env.caller,
-        project=args.project,
-        all_projects=args.all_projects,
-        types=args.types,
-        limit=args.limit + 1,
-        offset=args.offset,
+        env.app.context_reads.recent, env.caller, query, limit=args.limit, offset=args.offset
     )
-    out = _page(page.items, page.scope, args.limit, args.offset)
+    out = _page(page, args.offset)
     await count_read(env, len(out.model_dump_json()))
     return out
 
 
-def _page(items: list, scope: str, limit: int, offset: int) -> ContextPageOut:  # type: ignore[type-arg]
-    has_more = len(items) > limit
-    return ContextPageOut(
-        scope=scope,
-        items=[ContextOut.of(c) for c in items[:limit]],
-        next_offset=offset + limit if has_more else None,
+class ContextGetIn(ToolInput):
+    ids: list[uuid.UUID] = Field(min_length=1, max_length=20)
+    revisions: bool = Field(default=False, description="Include earlier versions")
+
+
+class FullContextOut(BaseModel):
+    context: ContextOut
+    revisions: list[ContextRevisionOut]
+
+
+class ContextGetOut(BaseModel):
+    items: list[FullContextOut]
+
+
+async def context_get(env: ToolEnv, args: ContextGetIn) -> ContextGetOut:
+    """Whole texts of contexts by id, optionally with earlier revisions."""
+    found = await env.run(env.app.context_reads.get, args.ids, with_revisions=args.revisions)
+    out = ContextGetOut(
+        items=[
+            FullContextOut(
+                context=ContextOut.of(f.context), revisions=[ContextRevisionOut.of(r) for r in f.revisions]
+            )
+            for f in found
+        ]
     )
+    await count_read(env, len(out.model_dump_json()))
+    return out
+
+
+class ContextTimelineIn(ToolInput):
+    id: uuid.UUID
+    before: int = Field(default=3, ge=0, le=20)
+    after: int = Field(default=3, ge=0, le=20)
+
+
+class ContextTimelineOut(BaseModel):
+    context: ContextHitOut
+    before: list[ContextHitOut] = Field(description="Nearest first")
+    after: list[ContextHitOut] = Field(description="Oldest first")
+
+
+async def context_timeline(env: ToolEnv, args: ContextTimelineIn) -> ContextTimelineOut:
+    """Contexts stored just before and after one, in its session."""
+    line = await env.run(env.app.context_reads.timeline, args.id, before=args.before, after=args.after)
+    out = ContextTimelineOut(
+        context=ContextHitOut.of(line.anchor),
+        before=[ContextHitOut.of(h) for h in line.before],
+        after=[ContextHitOut.of(h) for h in line.after],
+    )
+    await count_read(env, len(out.model_dump_json()))
+    return out
 
 
 SPECS = [
@@ -139,6 +197,18 @@ SPECS = [
         ContextRecentIn,
         ContextPageOut,
         context_recent,
+        read_only=True,
+    ),
+    ToolSpec(
+        "context_get", "Get contexts", "contexts", ContextGetIn, ContextGetOut, context_get, read_only=True
+    ),
+    ToolSpec(
+        "context_timeline",
+        "Context timeline",
+        "contexts",
+        ContextTimelineIn,
+        ContextTimelineOut,
+        context_timeline,
         read_only=True,
     ),
 ]

@@ -17,10 +17,10 @@ Paths = Annotated[list[Path], Field(max_length=20)]
 
 
 class ProjectCreateIn(ToolInput):
-    name: str = Field(min_length=1, max_length=200, description="Unique project name")
+    name: str = Field(min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
-    switch: bool = Field(default=False, description="Also make it this connection's current project")
-    roots: Paths = Field(default_factory=list, description="Absolute directories of this project")
+    switch: bool = Field(default=False, description="Also make it current")
+    roots: Paths = Field(default_factory=list, description="Absolute directories")
     repos: Paths = Field(default_factory=list, description="Git remotes, e.g. github.com/acme/widgets")
 
 
@@ -31,8 +31,8 @@ class ProjectCreateOut(BaseModel):
 
 
 async def project_create(env: ToolEnv, args: ProjectCreateIn) -> ProjectCreateOut:
-    """Create a project (names are unique, case-insensitively), optionally with its workspace roots
-    and repos. With switch=true it also becomes your current project and your open session moves."""
+    """Create a project (unique name), optionally with its workspace roots and repos; switch=true
+    also makes it your current project and moves your open session."""
     project = await env.run(
         env.app.projects.create,
         args.name,
@@ -91,8 +91,8 @@ class ProjectSwitchOut(BaseModel):
 
 
 async def project_switch(env: ToolEnv, args: ProjectSwitchIn) -> ProjectSwitchOut:
-    """Make a project your current one. Your open session (if any) moves to it, recorded as a
-    project change; sessions you start later begin in it."""
+    """Make a project your current one: your open session moves to it (recorded) and later
+    sessions start in it."""
     project, session = await env.run(
         env.app.sessions.switch_project,
         env.caller.connection_id,
@@ -168,7 +168,7 @@ class ProjectUpdateOut(BaseModel):
 
 async def project_update(env: ToolEnv, args: ProjectUpdateIn) -> ProjectUpdateOut:
     """Add or remove a project's workspace roots (directories) and repos (git remotes); sessions
-    started in them then land in the project. One identity belongs to one project."""
+    working in them land in the project."""
     project, held = await env.run(
         env.app.workspaces.update,
         args.project,

@@ -19,16 +19,14 @@ Tag = Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class SessionNewIn(ToolInput):
-    project: ProjectRef | None = Field(
-        default=None, description="Project for the new session (default: current)"
-    )
+    project: ProjectRef | None = Field(default=None)
     title: str | None = Field(default=None, max_length=500)
     goal: str | None = Field(default=None, max_length=4000)
     tags: list[Tag] = Field(default_factory=list, max_length=20)
     workspace: str | None = Field(
         default=None,
         max_length=4096,
-        description="Absolute path of the directory you work in; decides the project when none is named",
+        description="Absolute path you work in",
     )
 
 
@@ -38,9 +36,8 @@ class SessionNewOut(BaseModel):
 
 
 async def session_new(env: ToolEnv, args: SessionNewIn) -> SessionNewOut:
-    """End your open session (if any) and start a new one, optionally in a project with a title,
-    goal and tags. Without a project, the project comes from `workspace` (or the workspace your
-    client reported), else your current project, else Unassigned."""
+    """End your open session (if any) and start a new one. Its project: the one named, else the
+    `workspace`'s (or your client's), else your current one, else Unassigned."""
     hints = env.caller.workspaces
     if args.workspace is not None:
         hints = (WorkspaceHint(args.workspace, WorkspaceSource.ARGUMENT), *hints)
@@ -72,7 +69,7 @@ class SessionAssignOut(BaseModel):
 
 async def session_assign(env: ToolEnv, args: SessionAssignIn) -> SessionAssignOut:
     """Move your open session to a project (by name or id); the move is recorded. An unknown
-    project is an error that lists close matches, and nothing changes."""
+    project is an error listing close matches."""
     before = await env.run(env.app.sessions.status, env.caller.connection_id)
     moved = await env.run(
         env.app.sessions.assign_open, env.caller, args.project, call=ToolCall(env.tool, env.input_chars)
@@ -96,8 +93,8 @@ class SessionStatusOut(BaseModel):
 
 
 async def session_status(env: ToolEnv, args: NoArgs) -> SessionStatusOut:
-    """Your open session: id, display id, project name ('Unassigned' if none), status, duration,
-    contexts, events, tool calls and tokens. Does not start a session."""
+    """Your open session: ids, project, status, duration, contexts, events, tool calls and tokens.
+    Does not start a session."""
     # One transaction: count this call on the open session (if any) and read it back.
     session = await env.run(
         env.app.sessions.record_call,
@@ -135,7 +132,7 @@ class SummaryIn(BaseModel):
 
 
 class SessionEndIn(ToolInput):
-    summary: SummaryIn | None = Field(default=None, description="What this session did, for the next one")
+    summary: SummaryIn | None = Field(default=None)
 
 
 async def session_end(env: ToolEnv, args: SessionEndIn) -> SessionEndOut:
@@ -153,8 +150,8 @@ async def session_end(env: ToolEnv, args: SessionEndIn) -> SessionEndOut:
 class SessionListIn(ToolInput):
     project: ProjectRef | None = None
     status: SessionStatus | None = None
-    unassigned: bool = Field(default=False, description="Only sessions in Unassigned")
-    since: datetime | None = Field(default=None, description="Started at or after (ISO 8601, with offset)")
+    unassigned: bool = Field(default=False)
+    since: datetime | None = Field(default=None, description="Started at or after")
     limit: Limit = 20
     offset: Offset = 0
 
@@ -166,8 +163,8 @@ class SessionListOut(BaseModel):
 
 
 async def session_list(env: ToolEnv, args: SessionListIn) -> SessionListOut:
-    """List sessions newest first, filtered by project, status, unassigned and start time; paginated
-    with limit/offset (next_offset is null on the last page)."""
+    """List sessions newest first, filtered by project, status, unassigned and start time; page
+    with limit/offset."""
     project_id = (await env.run(env.app.projects.get, args.project)).id if args.project else None
     flt = SessionFilter(
         project_id=project_id,
@@ -196,8 +193,8 @@ class SessionSummaryOut(BaseModel):
 
 
 async def session_summary(env: ToolEnv, args: SessionSummaryIn) -> SessionSummaryOut:
-    """Write or update your open session's summary: goal, accomplished, discoveries, files,
-    next_steps. The next session in this project starts from it; context_search finds it."""
+    """Write or update your open session's summary; the next session in this project starts
+    from it."""
     summary = Summary.check(args.model_dump())
     session = await env.run(
         env.app.summaries.write, env.caller, summary, call=ToolCall(env.tool, env.input_chars)
@@ -212,8 +209,8 @@ class SessionContextOut(BaseModel):
 
 
 async def session_context(env: ToolEnv, args: NoArgs) -> SessionContextOut:
-    """What a returning agent needs in this project: last session summaries, recent memory, open
-    next steps (bounded, about 1,500 tokens). Does not start a session."""
+    """What a returning agent needs in this project: recent session summaries, memory and next
+    steps (about 1,500 tokens). Does not start a session."""
     text = await env.run(env.app.session_context.for_connection, env.caller.connection_id)
     await count_read(env, len(text))
     return SessionContextOut(context=text)

@@ -44,8 +44,8 @@ class StatusOut(BaseModel):
 
 
 async def aidis_status(env: ToolEnv, args: NoArgs) -> StatusOut:
-    """Report the AIDIS version, the database engine, this connection's id, and how many projects,
-    sessions (active, unassigned) and contexts are stored."""
+    """AIDIS version, database engine, your connection id, and counts of projects, sessions
+    (active, unassigned) and contexts."""
     counts = await env.run(env.app.stats.totals)
     out = StatusOut(
         version=__version__,

@@ -1,0 +1,228 @@
+"""SQL for reading contexts compactly: ranked full-text search, newest first, and a session timeline.
+
+Invariant: a listing never carries whole texts — only a bounded head (for the title and preview),
+the text's length and, for a search, a snippet made by the engine around the match — and both
+engines answer the same parsed query (`aidis.search_syntax`) over the content alone, with stemming
+(SQLite FTS5 `porter`, PostgreSQL `english`), so the same words find the same contexts anywhere.
+Snippets are made for the page only, never for every match.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Row,
+    Select,
+    String,
+    Text,
+    and_,
+    bindparam,
+    column,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+)
+from sqlalchemy.sql.elements import ColumnElement
+
+from aidis.db.schema import contexts, projects, sessions
+from aidis.records import Context, ContextHit
+from aidis.repositories.contexts import ContextFilter, filtered
+from aidis.search_syntax import SearchQuery
+
+HEAD_CHARS = 400  # enough of the text for a title and a preview
+START, STOP = "\x02", "\x03"  # around each matched word of a snippet; surfaces render them
+SNIPPET_WORDS = 24
+# The SQLite FTS5 table made by the migrations (not in schema.py: PostgreSQL has none).
+_FTS = table("contexts_fts", column("context_id", String()), column("content", Text()))
+_FTS_REF: Any = literal_column("contexts_fts")
+_VECTOR: Any = literal_column("contexts.search_vector")
+
+
+def _compact() -> Select[Any]:
+    return (
+        select(
+            contexts.c.id,
+            contexts.c.project_id,
+            projects.c.name.label("project_name"),
+            contexts.c.session_id,
+            sessions.c.display_id.label("session_display_id"),
+            contexts.c.context_type,
+            func.substr(contexts.c.content, 1, HEAD_CHARS).label("head"),
+            func.length(contexts.c.content).label("chars"),
+            contexts.c.tags,
+            contexts.c.created_at,
+            contexts.c.revision,
+            contexts.c.seen_count,
+            contexts.c.topic_key,
+            contexts.c.deleted_at,
+            contexts.c.metadata,
+        )
+        .join(projects, projects.c.id == contexts.c.project_id)
+        .outerjoin(sessions, sessions.c.id == contexts.c.session_id)
+    )
+
+
+def title_of(head: str, limit: int = 80) -> str:
+    """The first non-empty line of a text, bounded to `limit` characters."""
+    for line in head.splitlines():
+        line = line.strip()
+        if line:
+            return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+    return ""
+
+
+def preview_of(head: str, limit: int = 160) -> str:
+    """The start of a text on one line, bounded to `limit` characters."""
+    flat = " ".join(head.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def _hit(row: Row[Any], *, score: float | None = None, snippet: str | None = None) -> ContextHit:
+    found = (row.metadata or {}).get("redactions")
+    return ContextHit(
+        id=row.id,
+        project_id=row.project_id,
+        project_name=row.project_name,
+        session_id=row.session_id,
+        session_display_id=row.session_display_id,
+        context_type=row.context_type,
+        title=title_of(row.head),
+        snippet=snippet if snippet else preview_of(row.head),
+        tags=list(row.tags or []),
+        created_at=row.created_at,
+        chars=int(row.chars),
+        revision=row.revision,
+        seen_count=row.seen_count,
+        topic_key=row.topic_key,
+        score=score,
+        deleted=row.deleted_at is not None,
+        redactions=dict(found) if isinstance(found, dict) else {},
+    )
+
+
+def recent(conn: Connection, flt: ContextFilter, *, limit: int, offset: int = 0) -> list[ContextHit]:
+    """Newest contexts first, compact."""
+    query = filtered(_compact(), conn, flt).order_by(contexts.c.created_at.desc(), contexts.c.id)
+    return [_hit(row) for row in conn.execute(query.limit(limit).offset(offset))]
+
+
+def _fts5_match(parsed: SearchQuery) -> str:
+    """The FTS5 MATCH expression: quoted words, quoted phrases and `"word"*` prefixes, ANDed."""
+    parts = [f'"{w}"' for w in parsed.words]
+    parts += ['"' + " ".join(p) + '"' for p in parsed.phrases]
+    parts += [f'"{w}"*' for w in parsed.prefixes]
+    return " AND ".join(parts)
+
+
+def _tsquery(parsed: SearchQuery) -> ColumnElement[Any]:
+    """The PostgreSQL tsquery: plain words, phrases and prefixes combined with `&&`."""
+    parts: list[ColumnElement[Any]] = []
+    if parsed.words:
+        parts.append(func.plainto_tsquery("english", " ".join(parsed.words)))
+    parts += [func.phraseto_tsquery("english", " ".join(p)) for p in parsed.phrases]
+    parts += [func.to_tsquery("english", w + ":*") for w in parsed.prefixes]
+    query = parts[0]
+    for part in parts[1:]:
+        query = query.op("&&")(part)
+    return query
+
+
+def search(
+    conn: Connection, parsed: SearchQuery, flt: ContextFilter, *, limit: int, offset: int = 0
+) -> list[ContextHit]:
+    """Full-text search, best match first (BM25 on SQLite, ts_rank_cd on PostgreSQL), compact."""
+    if parsed.is_empty:
+        return []
+    if conn.dialect.name == "postgresql":
+        return _search_postgresql(conn, parsed, flt, limit=limit, offset=offset)
+    return _search_sqlite(conn, parsed, flt, limit=limit, offset=offset)
+
+
+def _search_postgresql(
+    conn: Connection, parsed: SearchQuery, flt: ContextFilter, *, limit: int, offset: int
+) -> list[ContextHit]:
+    tsquery = _tsquery(parsed)
+    rank = func.ts_rank_cd(_VECTOR, tsquery).label("score")
+    page = (
+        filtered(_compact().add_columns(rank), conn, flt)
+        .where(_VECTOR.op("@@")(tsquery))
+        .order_by(rank.desc(), contexts.c.created_at.desc(), contexts.c.id)
+        .limit(limit)
+        .offset(offset)
+        .subquery("page")
+    )
+    options = f"StartSel={START}, StopSel={STOP}, MaxWords={SNIPPET_WORDS}, MinWords=8, MaxFragments=1"
+    headline = func.ts_headline(
+        "english",
+        select(contexts.c.content).where(contexts.c.id == page.c.id).scalar_subquery(),
+        tsquery,
+        options,
+    )
+    rows = conn.execute(select(page, headline.label("snippet")).order_by(page.c.score.desc()))
+    return [_hit(row, score=float(row.score), snippet=" ".join(row.snippet.split())) for row in rows]
+
+
+def _search_sqlite(
+    conn: Connection, parsed: SearchQuery, flt: ContextFilter, *, limit: int, offset: int
+) -> list[ContextHit]:
+    match = _fts5_match(parsed)
+    fts = (
+        select(_FTS.c.context_id, func.bm25(_FTS_REF).label("score"))
+        .where(_FTS_REF.op("MATCH")(match))
+        .subquery("fts")
+    )
+    query = (
+        filtered(_compact().add_columns(fts.c.score), conn, flt)
+        .join(fts, fts.c.context_id == contexts.c.id)
+        .order_by(fts.c.score, contexts.c.created_at.desc(), contexts.c.id)
+    )
+    rows = list(conn.execute(query.limit(limit).offset(offset)))
+    snippets = _sqlite_snippets(conn, match, [row.id for row in rows])
+    # bm25 is lower-is-better and negative; report a positive score where higher is better.
+    return [_hit(row, score=-float(row.score), snippet=snippets.get(str(row.id))) for row in rows]
+
+
+def _sqlite_snippets(conn: Connection, match: str, ids: Sequence[uuid.UUID]) -> dict[str, str]:
+    """Snippets for the page's contexts only (FTS5 `snippet()` needs its own MATCH query)."""
+    if not ids:
+        return {}
+    snippet = func.snippet(_FTS_REF, 1, START, STOP, "…", SNIPPET_WORDS)
+    rows = conn.execute(
+        select(_FTS.c.context_id, snippet.label("snippet")).where(
+            _FTS_REF.op("MATCH")(match),
+            _FTS.c.context_id.in_(bindparam("ids", [str(i) for i in ids], expanding=True)),
+        )
+    )
+    return {str(row.context_id): " ".join(str(row.snippet).split()) for row in rows}
+
+
+def timeline(
+    conn: Connection, anchor: Context, *, before: int, after: int
+) -> tuple[list[ContextHit], list[ContextHit]]:
+    """Live contexts stored just before and just after `anchor` in its session (or its project when it
+    has none), nearest first before and oldest first after."""
+    same = (
+        contexts.c.session_id == anchor.session_id
+        if anchor.session_id is not None
+        else and_(contexts.c.project_id == anchor.project_id, contexts.c.session_id.is_(None))
+    )
+    base = _compact().where(same, contexts.c.deleted_at.is_(None), contexts.c.id != anchor.id)
+    earlier = or_(
+        contexts.c.created_at < anchor.created_at,
+        and_(contexts.c.created_at == anchor.created_at, contexts.c.id < anchor.id),
+    )
+    later = or_(
+        contexts.c.created_at > anchor.created_at,
+        and_(contexts.c.created_at == anchor.created_at, contexts.c.id > anchor.id),
+    )
+    prior = conn.execute(
+        base.where(earlier).order_by(contexts.c.created_at.desc(), contexts.c.id.desc()).limit(before)
+    )
+    following = conn.execute(base.where(later).order_by(contexts.c.created_at, contexts.c.id).limit(after))
+    return [_hit(row) for row in prior], [_hit(row) for row in following]
