@@ -62,17 +62,42 @@ def db(
     engine_name: str, _databases: dict[str, Database], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Database]:
     """A migrated, empty database (one per engine per test run, emptied before each test)."""
-    if engine_name not in _databases:
+    yield _database(engine_name, _databases, tmp_path_factory)
+
+
+def _database(
+    engine_name: str, databases: dict[str, Database], tmp_path_factory: pytest.TempPathFactory
+) -> Database:
+    if engine_name not in databases:
         if engine_name == "sqlite":
             url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'aidis.db'}"
         else:
             url = create_pg_database()
         engine = build_engine(url)
         upgrade(engine)
-        _databases[engine_name] = Database(engine_name, url, engine)
-    database = _databases[engine_name]
+        databases[engine_name] = Database(engine_name, url, engine)
+    database = databases[engine_name]
     database.reset()
-    yield database
+    return database
+
+
+@pytest.fixture
+def both_apps(
+    _databases: dict[str, Database],
+    tmp_path_factory: pytest.TempPathFactory,
+    clock: FakeClock,
+    tmp_path: Path,
+) -> Iterator[dict[str, AppContext]]:
+    """One app per engine in the same test, to compare what the engines answer."""
+    apps: dict[str, AppContext] = {}
+    for name in ENGINES:
+        require_engine(name)
+        database = _database(name, _databases, tmp_path_factory)
+        settings = Settings(data_dir=tmp_path / name, database_url=database.url)
+        apps[name] = build_app(settings, migrate=False, clock=clock)
+    yield apps
+    for context in apps.values():
+        context.close()
 
 
 @pytest.fixture

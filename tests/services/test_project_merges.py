@@ -83,3 +83,20 @@ def test_bad_merges_change_nothing(
         app.merges.merge(source, target)
     assert info.value.field == field  # type: ignore[attr-defined]
     assert row_counts(db.engine) == before
+
+
+def test_a_topic_key_held_in_both_projects_stays_with_the_target(app: AppContext) -> None:
+    app.projects.create("old")
+    app.projects.create("new")
+    moved = app.contexts.store(Caller("c1"), "old plan", project="old", key="plan")
+    kept = app.contexts.store(Caller("c2"), "new plan", project="new", key="plan")
+    app.merges.merge("old", "new")
+    (moved_full, kept_full) = app.context_reads.get([moved.context.id, kept.context.id])
+    assert moved_full.context.project_name == "new" and moved_full.context.topic_key is None
+    assert moved_full.context.content == "old plan"
+    assert kept_full.context.topic_key == "plan"
+    assert (
+        app.contexts.store(Caller("c2"), "newer plan", project="new", key="plan").context.id
+        == kept.context.id
+    )
+    assert {name: n for name, n in app.integrity.check().counts().items() if n} == {}

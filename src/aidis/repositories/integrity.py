@@ -7,7 +7,14 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, and_, exists, func, or_, select, update
 
-from aidis.db.schema import analytics_events, contexts, projects, session_project_changes, sessions
+from aidis.db.schema import (
+    analytics_events,
+    context_revisions,
+    contexts,
+    projects,
+    session_project_changes,
+    sessions,
+)
 from aidis.enums import ChangeReason, EventType
 from aidis.repositories.importing import counter_expressions
 
@@ -150,3 +157,31 @@ def fix_counters(conn: Connection) -> int:
     expected = counter_expressions()
     mismatch = or_(*(getattr(sessions.c, name) != expression for name, expression in expected.items()))
     return int(conn.execute(update(sessions).where(mismatch).values(**expected)).rowcount)
+
+
+def purged_text_left(conn: Connection) -> tuple[int, list[str]]:
+    """Purged contexts that still hold any text, tags or revision (a purge must leave only a tombstone)."""
+    has_revision = exists().where(context_revisions.c.context_id == contexts.c.id)
+    return _run(
+        conn,
+        select(contexts.c.id).where(
+            contexts.c.purged_at.is_not(None),
+            or_(contexts.c.content != "", contexts.c.topic_key.is_not(None), has_revision),
+        ),
+    )
+
+
+def revision_gaps(conn: Connection) -> tuple[int, list[str]]:
+    """Live or deleted (not purged) contexts at revision n that do not keep revisions 1..n-1."""
+    kept = (
+        select(func.count())
+        .where(
+            context_revisions.c.context_id == contexts.c.id,
+            context_revisions.c.revision < contexts.c.revision,
+        )
+        .scalar_subquery()
+    )
+    return _run(
+        conn,
+        select(contexts.c.id).where(contexts.c.purged_at.is_(None), kept != contexts.c.revision - 1),
+    )

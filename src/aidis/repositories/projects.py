@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, delete, exists, func, insert, select, update
+from sqlalchemy.orm import aliased
 
 from aidis.db.schema import analytics_events, contexts, projects, sessions
 from aidis.records import Project
@@ -108,7 +109,22 @@ def update_project(conn: Connection, project_id: uuid.UUID, now: datetime, **val
 
 
 def move_contexts_and_events(conn: Connection, from_id: uuid.UUID, to_id: uuid.UUID) -> tuple[int, int]:
-    """Point every context and event of one project at another; returns the row counts."""
+    """Point every context and event of one project at another; returns the row counts.
+
+    A topic key held (live) in both projects stays with the target's context: the moved one keeps
+    its text but loses the key, so the target never holds one key twice.
+    """
+    target = aliased(contexts)
+    clash = exists().where(
+        target.c.project_id == to_id,
+        target.c.topic_key == contexts.c.topic_key,
+        target.c.deleted_at.is_(None),
+    )
+    conn.execute(
+        update(contexts)
+        .where(contexts.c.project_id == from_id, contexts.c.topic_key.is_not(None), clash)
+        .values(topic_key=None)
+    )
     moved_contexts = conn.execute(
         update(contexts).where(contexts.c.project_id == from_id).values(project_id=to_id)
     ).rowcount

@@ -117,7 +117,11 @@ def totals(conn: Connection) -> dict[str, int]:
             .where(sessions.c.project_id == SENTINEL_PROJECT_ID)
             .scalar_subquery()
             .label("unassigned_sessions"),
-            select(func.count()).select_from(contexts).scalar_subquery().label("contexts"),
+            select(func.count())
+            .select_from(contexts)
+            .where(contexts.c.deleted_at.is_(None))
+            .scalar_subquery()
+            .label("contexts"),
         )
     ).one()
     return {key: int(value) for key, value in row._mapping.items()}

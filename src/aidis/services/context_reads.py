@@ -67,7 +67,7 @@ class ContextQuery:
     all_projects: bool = False
     types: Sequence[ContextType] = ()
     tags: Sequence[str] = ()
-    session_id: uuid.UUID | None = None
+    session: str | None = None  # a session id or display id
     since: datetime | None = None
     until: datetime | None = None
     deleted: bool = False
@@ -122,6 +122,17 @@ def as_hit(context: Context, session: Session | None = None) -> ContextHit:
     )
 
 
+def _session_id(conn: Connection, ref: str) -> uuid.UUID:
+    """A session's id from its id or display id."""
+    try:
+        found = sessions_repo.get_session(conn, uuid.UUID(ref))
+    except ValueError:
+        found = sessions_repo.get_by_display_id(conn, ref.strip())
+    if found is None:
+        raise NotFound(f"no session {ref!r}", field="session")
+    return found.id
+
+
 class ContextReadService(ServiceBase):
     """Find contexts again: compact listings, whole texts by id, and neighbours in a session."""
 
@@ -135,7 +146,7 @@ class ContextReadService(ServiceBase):
             project_ids=project_ids,
             types=[t.value for t in query.types],
             tags=clean_tags(query.tags),
-            session_id=query.session_id,
+            session_id=_session_id(conn, query.session) if query.session else None,
             since=query.since,
             until=query.until,
             deleted=query.deleted,

@@ -106,6 +106,18 @@ class IntegrityService(ServiceBase):
                 repo.duplicate_open,
                 False,
             ),
+            (
+                "purged_text_left",
+                "purged contexts that still hold text or revisions",
+                repo.purged_text_left,
+                False,
+            ),
+            (
+                "revision_gap",
+                "contexts whose revision number disagrees with their kept revisions",
+                repo.revision_gaps,
+                False,
+            ),
         ]
 
     def check(self) -> IntegrityReport:

@@ -20,7 +20,7 @@ from aidis.hooks.spool import SPOOL_NAME
 from aidis.mcp.identity import HttpConnection
 from aidis.mcp.server import build_mcp_server
 from aidis.services.maintenance import close_stranded, reap_forever, replay_spool_forever
-from aidis.web import api, hooks_api, login, project_forms, views
+from aidis.web import api, context_pages, contexts_api, hooks_api, login, project_forms, views
 from aidis.web.browser_guard import BrowserGuard
 from aidis.web.errors import install_error_handlers
 from aidis.web.health import healthz, metrics, readyz
@@ -84,9 +84,11 @@ def create_web_app(app: AppContext, *, run_maintenance: bool = True) -> FastAPI:
         allowed_origins=settings.allowed_origins,
     )
     web.include_router(api.router)
+    web.include_router(contexts_api.router)
     web.include_router(login.router)
     web.include_router(hooks_api.router)
     web.include_router(project_forms.router)
+    web.include_router(context_pages.router)
     web.include_router(views.router)
     web.add_route("/healthz", healthz, include_in_schema=False)
     web.add_route("/readyz", readyz, include_in_schema=False)

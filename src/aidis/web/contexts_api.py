@@ -1,0 +1,145 @@
+"""JSON API for memory under /api/v1/contexts: compact search and listing, one context in full (with
+revisions), update, delete (or purge) and restore. Thin: each handler calls one service; people act
+here, so edits are recorded with actor `user` and may touch any project."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from aidis.enums import ContextType
+from aidis.schemas import ContextHitOut, ContextOut, ContextRevisionOut
+from aidis.services.context_edits import EditedContext
+from aidis.services.context_reads import ContextQuery, as_hit
+from aidis.web.api import ERRORS, App, no_nul_input, only_query
+
+router = APIRouter(
+    prefix="/api/v1", responses=ERRORS, dependencies=[Depends(no_nul_input)], tags=["contexts"]
+)
+
+LIST_QUERY = (
+    "q",
+    "project",
+    "all_projects",
+    "type",
+    "tag",
+    "session",
+    "since",
+    "until",
+    "deleted",
+    "limit",
+    "offset",
+)
+
+
+class ContextPage(BaseModel):
+    scope: str
+    items: list[ContextHitOut]
+    next_offset: int | None
+
+
+@router.get("/contexts", dependencies=[only_query(*LIST_QUERY)])
+def list_contexts(
+    app: App,
+    q: Annotated[str | None, Query(max_length=500, description='Words, "a phrase", prefix*')] = None,
+    project: Annotated[str | None, Query(max_length=200)] = None,
+    all_projects: bool = False,
+    type: Annotated[list[ContextType] | None, Query(max_length=10)] = None,
+    tag: Annotated[list[str] | None, Query(max_length=20)] = None,
+    session: Annotated[str | None, Query(max_length=64)] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    deleted: bool = False,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> ContextPage:
+    """Search (with `q`, best match first) or list (newest first) contexts, compact: title, snippet, size.
+
+    Without `project` or `all_projects`, the Unassigned project is shown."""
+    query = ContextQuery(
+        project=project,
+        all_projects=all_projects,
+        types=type or [],
+        tags=tag or [],
+        session=session,
+        since=since,
+        until=until,
+        deleted=deleted,
+    )
+    reads = app.context_reads
+    page = (
+        reads.search(None, q, query, limit=limit, offset=offset)
+        if q is not None
+        else reads.recent(None, query, limit=limit, offset=offset)
+    )
+    return ContextPage(
+        scope=page.scope,
+        items=[ContextHitOut.of(hit) for hit in page.items],
+        next_offset=offset + len(page.items) if page.has_more else None,
+    )
+
+
+class FullContext(BaseModel):
+    context: ContextOut
+    revisions: list[ContextRevisionOut]
+
+
+@router.get("/contexts/{context_id}", dependencies=[only_query("revisions")])
+def get_context(app: App, context_id: uuid.UUID, revisions: bool = False) -> FullContext:
+    """One context with its whole text and, with `revisions=true`, its earlier versions."""
+    (found,) = app.context_reads.get([context_id], with_revisions=revisions)
+    return FullContext(
+        context=ContextOut.of(found.context), revisions=[ContextRevisionOut.of(r) for r in found.revisions]
+    )
+
+
+class ContextUpdateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    content: str | None = Field(default=None, min_length=1, max_length=100_000)
+    type: ContextType | None = None
+    tags: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(default=None, max_length=20)
+
+
+class ContextDeleteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    purge: bool = Field(default=False, description="Erase the text and revisions for good")
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class EditOut(BaseModel):
+    context: ContextHitOut
+    action: str
+    redactions: dict[str, int]
+
+
+def _edit_out(edited: EditedContext) -> EditOut:
+    return EditOut(
+        context=ContextHitOut.of(as_hit(edited.context)), action=edited.action, redactions=edited.redactions
+    )
+
+
+@router.patch("/contexts/{context_id}", dependencies=[only_query()])
+def update_context(app: App, context_id: uuid.UUID, body: ContextUpdateIn) -> EditOut:
+    """Change a context's content, type or tags; the previous version is kept as a revision."""
+    edited = app.context_edits.update(
+        None, context_id, content=body.content, context_type=body.type, tags=body.tags
+    )
+    return _edit_out(edited)
+
+
+@router.post("/contexts/{context_id}/delete", dependencies=[only_query()])
+def delete_context(app: App, context_id: uuid.UUID, body: ContextDeleteIn) -> EditOut:
+    """Hide a context (restorable), or with `purge` erase its text for good (a tombstone event stays)."""
+    return _edit_out(app.context_edits.delete(None, context_id, purge=body.purge, reason=body.reason))
+
+
+@router.post("/contexts/{context_id}/restore", dependencies=[only_query()])
+def restore_context(app: App, context_id: uuid.UUID) -> EditOut:
+    """Bring back a deleted (not purged) context."""
+    return _edit_out(app.context_edits.restore(None, context_id))

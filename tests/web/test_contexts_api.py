@@ -1,0 +1,90 @@
+"""The contexts API over HTTP: compact search and listing, one context in full, edits by a person,
+and bad input that names the field and changes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from aidis.app import AppContext
+from aidis.services.caller import Caller
+from aidis.web.app import create_web_app
+from tests.support import Database, row_counts
+
+JSON = {"content-type": "application/json"}
+
+
+@pytest.fixture
+async def http(app: AppContext) -> AsyncIterator[httpx.AsyncClient]:
+    web = create_web_app(app, run_maintenance=False)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=web), base_url="http://127.0.0.1:8765"
+    ) as client:
+        yield client
+
+
+async def test_search_is_compact_and_get_returns_the_whole_text(
+    app: AppContext, http: httpx.AsyncClient
+) -> None:
+    app.projects.create("alpha")
+    long_text = "Caching plan\n" + "background words. " * 3000 + "the cache is invalidated on deploy."
+    stored = app.contexts.store(Caller("c1"), long_text, project="alpha", tags=["cache"])
+    found = await http.get("/api/v1/contexts", params={"q": "invalidated", "all_projects": "true"})
+    assert found.status_code == 200, found.text
+    (hit,) = found.json()["items"]
+    assert hit["id"] == str(stored.context.id) and hit["title"] == "Caching plan"
+    assert "**invalidated**" in hit["snippet"] and "content" not in hit
+    assert hit["tokens"] == (len(long_text) + 3) // 4
+    assert len(found.text) < 1500
+    full = await http.get(f"/api/v1/contexts/{hit['id']}")
+    assert full.json()["context"]["content"] == long_text
+
+
+async def test_a_person_edits_deletes_and_restores_through_the_api(
+    app: AppContext, http: httpx.AsyncClient
+) -> None:
+    stored = app.contexts.store(Caller("c1"), "first wording")
+    path = f"/api/v1/contexts/{stored.context.id}"
+    edited = await http.patch(path, json={"content": "second wording", "tags": ["fixed"]})
+    assert edited.status_code == 200 and edited.json()["action"] == "updated"
+    history = (await http.get(path, params={"revisions": "true"})).json()
+    assert [r["content"] for r in history["revisions"]] == ["first wording"]
+    deleted = await http.post(f"{path}/delete", json={"reason": "obsolete"})
+    assert deleted.json()["action"] == "deleted"
+    assert (await http.get("/api/v1/contexts")).json()["items"] == []
+    listed = (await http.get("/api/v1/contexts", params={"deleted": "true"})).json()["items"]
+    assert [h["id"] for h in listed] == [str(stored.context.id)]
+    restored = await http.post(f"{path}/restore", content="{}", headers=JSON)
+    assert restored.json()["action"] == "restored"
+    assert {n: v for n, v in app.integrity.check().counts().items() if v} == {}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    [
+        ("get", "/api/v1/contexts?q=%22%28%29", None, "query"),
+        ("get", "/api/v1/contexts?bogus=1", None, "bogus"),
+        ("get", "/api/v1/contexts?type=poem", None, "type"),
+        ("get", "/api/v1/contexts?since=yesterday", None, "since"),
+        ("patch", "/api/v1/contexts/{id}", {"content": ""}, "content"),
+        ("patch", "/api/v1/contexts/{id}", {"colour": "red"}, "colour"),
+        ("patch", "/api/v1/contexts/{id}", {}, "content"),
+        ("post", "/api/v1/contexts/{id}/delete", {"reason": "x" * 501}, "reason"),
+        ("get", "/api/v1/contexts/not-a-uuid", None, "context_id"),
+    ],
+)
+async def test_bad_input_names_the_field_and_changes_nothing(
+    app: AppContext, db: Database, http: httpx.AsyncClient, method: str, path: str, body: object, field: str
+) -> None:
+    stored = app.contexts.store(Caller("c1"), "keep me as I am")
+    before = row_counts(db.engine)
+    url = path.replace("{id}", str(stored.context.id))
+    response = await getattr(http, method)(url, **({"json": body} if body is not None else {}))
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["field"] == field or field in str(error.get("errors")), error
+    assert row_counts(db.engine) == before
+    (full,) = app.context_reads.get([stored.context.id])
+    assert full.context.content == "keep me as I am" and full.context.revision == 1
