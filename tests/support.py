@@ -88,6 +88,7 @@ class Database:
         with self.engine.begin() as conn:
             for table in (
                 "hook_events",
+                "legacy_imports",
                 "analytics_events",
                 "session_project_changes",
                 "context_revisions",

@@ -19,6 +19,8 @@ from aidis.services.base import Clock
 from aidis.services.context_edits import ContextEditService
 from aidis.services.context_reads import ContextReadService
 from aidis.services.contexts import ContextService
+from aidis.services.export_imports import ExportImporter
+from aidis.services.exports import ExportService
 from aidis.services.hooks import HookService
 from aidis.services.importing import LegacyImporter
 from aidis.services.integrity import IntegrityService
@@ -26,6 +28,7 @@ from aidis.services.project_merges import ProjectMergeService
 from aidis.services.project_workspaces import ProjectWorkspaceService
 from aidis.services.projects import ProjectService
 from aidis.services.redaction import Redactor
+from aidis.services.retention import RetentionService
 from aidis.services.schema import SchemaService
 from aidis.services.session_context import SessionContextService
 from aidis.services.session_summaries import SessionSummaryService
@@ -50,6 +53,9 @@ class AppContext:
     contexts: ContextService
     context_reads: ContextReadService
     context_edits: ContextEditService
+    exports: ExportService
+    export_importer: ExportImporter
+    retention: RetentionService
     backfill: BackfillService
     integrity: IntegrityService
     importer: LegacyImporter
@@ -124,6 +130,9 @@ def build_app(
         ),
         context_reads=ContextReadService(engine, clock, telemetry),
         context_edits=ContextEditService(engine, clock, sessions),
+        exports=ExportService(engine, clock, telemetry),
+        export_importer=ExportImporter(engine, clock, telemetry),
+        retention=RetentionService(engine, clock, telemetry),
         backfill=BackfillService(engine, clock, telemetry),
         integrity=IntegrityService(engine, clock, sessions, idle_timeout),
         importer=LegacyImporter(engine, clock, idle_timeout),

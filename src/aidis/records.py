@@ -218,3 +218,24 @@ class Workspace:
     kind: WorkspaceKind
     identity: str
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SessionFilter:
+    """Filters shared by every session listing."""
+
+    project_id: uuid.UUID | None = None
+    status: str | None = None
+    unassigned: bool = False
+    agent_type: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """Where the previous page ended: the sort key and id of its last row."""
+
+    key: datetime
+    id: uuid.UUID

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from aidis.app import AppContext
 from aidis.db.schema import hook_events
-from aidis.repositories.sessions import SessionFilter
+from aidis.records import SessionFilter
 from tests.agents.model_standin import NOTE, running_standin
 from tests.gitrepos import make_repo, require_git
 from tests.mcp.transports import aidis_executable, wait_until

@@ -84,7 +84,7 @@ def test_a_session_through_real_hook_processes(
 
 
 def app_filter() -> Any:
-    from aidis.repositories.sessions import SessionFilter
+    from aidis.records import SessionFilter
 
     return SessionFilter()
 

@@ -25,7 +25,9 @@ async def test_store_answers_compactly_even_for_a_large_note(connect: ClientFact
 
 async def test_search_hits_are_compact_and_context_get_returns_whole_texts(connect: ClientFactory) -> None:
     async with connect() as client:
-        a = await call(client, "context_store", {"content": "Retries\nWe retry idempotent calls three times."})
+        a = await call(
+            client, "context_store", {"content": "Retries\nWe retry idempotent calls three times."}
+        )
         await call(client, "context_store", {"content": "Fonts\nThe dashboard uses the system font."})
         found = await call(client, "context_search", {"query": "retrying"})
         (hit,) = found["items"]
@@ -46,7 +48,9 @@ async def test_a_key_upserts_and_revisions_are_viewable(connect: ClientFactory) 
     assert [r["content"] for r in item["revisions"]] == ["auth: cookies"]
 
 
-async def test_timeline_shows_neighbours_in_the_same_session(connect: ClientFactory, clock: FakeClock) -> None:
+async def test_timeline_shows_neighbours_in_the_same_session(
+    connect: ClientFactory, clock: FakeClock
+) -> None:
     ids = []
     async with connect() as client:
         for i in range(5):
@@ -58,7 +62,9 @@ async def test_timeline_shows_neighbours_in_the_same_session(connect: ClientFact
     assert line["context"]["id"] == ids[2]
 
 
-async def test_update_delete_restore_and_purge_through_the_tools(app: AppContext, connect: ClientFactory) -> None:
+async def test_update_delete_restore_and_purge_through_the_tools(
+    app: AppContext, connect: ClientFactory
+) -> None:
     async with connect() as client:
         stored = await call(client, "context_store", {"content": "use port 8000"})
         cid = stored["context"]["id"]
@@ -89,7 +95,9 @@ async def test_another_projects_context_is_out_of_reach_unless_named(
         error = await call_error(b, "context_delete", {"id": theirs["context"]["id"]})
         assert "not in project 'beta'" in error and "(field: id)" in error
         assert row_counts(db.engine) == before
-        named = await call(b, "context_update", {"id": theirs["context"]["id"], "tags": ["x"], "project": "alpha"})
+        named = await call(
+            b, "context_update", {"id": theirs["context"]["id"], "tags": ["x"], "project": "alpha"}
+        )
     assert named["action"] == "updated"
 
 
@@ -97,7 +105,7 @@ async def test_another_projects_context_is_out_of_reach_unless_named(
 @given(
     query=st.one_of(
         st.text(min_size=1, max_size=120).filter(lambda s: "\x00" not in s),
-        st.sampled_from(['"unbalanced', "NEAR(a b)", "a* OR (b", '"" ""', "*", "x" * 500, "ß💥 \"ü\"*"]),
+        st.sampled_from(['"unbalanced', "NEAR(a b)", "a* OR (b", '"" ""', "*", "x" * 500, 'ß💥 "ü"*']),
     )
 )
 async def test_any_query_through_the_tool_is_a_result_or_a_clear_validation_error(

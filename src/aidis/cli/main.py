@@ -12,7 +12,10 @@ from rich.console import Console
 from aidis import __version__
 from aidis.cli.common import build, err, fail
 from aidis.cli.common import settings as settings_from_env
+from aidis.cli.exchange import export_command, import_export_command, prune_command
+from aidis.cli.memory import contexts_cli, search_command
 from aidis.cli.projects import projects_cli
+from aidis.cli.sessions import sessions_cli
 from aidis.cli.setup import setup as setup_command
 from aidis.config import Settings
 from aidis.errors import AidisError
@@ -27,6 +30,12 @@ cli = typer.Typer(
 db_cli = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(projects_cli, name="projects")
+cli.add_typer(contexts_cli, name="contexts")
+cli.add_typer(sessions_cli, name="sessions")
+cli.command("search")(search_command)
+cli.command("export")(export_command)
+cli.command("import-export")(import_export_command)
+cli.command("prune")(prune_command)
 cli.command("setup")(setup_command)
 
 

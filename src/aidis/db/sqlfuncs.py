@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     Column,
     ColumnElement,
     Connection,
@@ -54,7 +55,7 @@ def insert_ignoring_duplicates(conn: Connection, table: Table, values: dict[str,
 def json_array_contains(dialect: str, column: Column[Any], value: str) -> ColumnElement[bool]:
     """True when the JSON array in `column` holds the string `value`."""
     if dialect == "postgresql":
-        return column.op("@>")(cast(literal([value], JSONB()), JSONB()))
+        return column.op("@>", return_type=Boolean())(cast(literal([value], JSONB()), JSONB()))
     each = func.json_each(column).table_valued("value")
     return exists(select(1).select_from(each).where(each.c.value == value))
 

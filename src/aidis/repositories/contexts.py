@@ -129,6 +129,12 @@ def recent_full(conn: Connection, flt: ContextFilter, *, limit: int) -> list[Con
     return [_to_context(row) for row in conn.execute(query.limit(limit))]
 
 
+def ids_matching(conn: Connection, flt: ContextFilter) -> list[uuid.UUID]:
+    """Ids of every context a filter matches, oldest first."""
+    query = filtered(select(contexts.c.id), conn, flt).order_by(contexts.c.created_at)
+    return list(conn.execute(query).scalars())
+
+
 def adjust_context_count(conn: Connection, session_id: uuid.UUID, delta: int) -> None:
     """Move a session's live-context counter when one of its contexts is deleted or restored."""
     conn.execute(

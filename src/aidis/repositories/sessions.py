@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from aidis.db.schema import projects, session_counters, sessions
 from aidis.enums import SENTINEL_DISPLAY_NAME, SENTINEL_PROJECT_ID, SessionStatus
-from aidis.records import Session
+from aidis.records import Cursor, Session, SessionFilter
 
 _COLUMNS = (*sessions.c, projects.c.name.label("project_name"))
 
@@ -303,19 +302,6 @@ def open_session_ids_idle_since(conn: Connection, cutoff: datetime, *, limit: in
     )
 
 
-@dataclass(frozen=True, slots=True)
-class SessionFilter:
-    """Filters shared by every session listing."""
-
-    project_id: uuid.UUID | None = None
-    status: str | None = None
-    unassigned: bool = False
-    agent_type: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    text: str | None = None
-
-
 def _apply_filter(query: Select[Any], flt: SessionFilter) -> Select[Any]:
     conditions = []
     if flt.project_id is not None:
@@ -348,14 +334,6 @@ SORTS = {
     "-last_activity_at": (sessions.c.last_activity_at, True),
     "last_activity_at": (sessions.c.last_activity_at, False),
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Cursor:
-    """Where the previous page ended: the sort key and id of its last row."""
-
-    key: datetime
-    id: uuid.UUID
 
 
 def list_sessions(

@@ -196,6 +196,12 @@ class ContextReadService(ServiceBase):
             hit = search_repo.recent(conn, ContextFilter(ids=[anchor.id], deleted=None), limit=1)
         return Timeline(hit[0], prior, following)
 
+    def deleted_ids(self, *, project: str | None = None) -> list[uuid.UUID]:
+        """Ids of every deleted (not yet purged) context, in one project or all."""
+        with self.reading() as conn:
+            project_ids, _ = scope_of(conn, None, project, project is None)
+            return repo.ids_matching(conn, ContextFilter(project_ids=project_ids, deleted=True))
+
     def for_session(self, session_id: uuid.UUID, *, limit: int = 200) -> list[Context]:
         """The live contexts a session stored, newest first, whole (for the session's page)."""
         with self.reading() as conn:

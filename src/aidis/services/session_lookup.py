@@ -14,13 +14,12 @@ from opentelemetry.trace import Span
 from sqlalchemy import Connection
 
 from aidis.errors import InvalidInput, NotFound
-from aidis.records import Event, Project, ProjectChange, Session
+from aidis.records import Cursor, Event, Project, ProjectChange, Session, SessionFilter
 from aidis.repositories import changes as changes_repo
 from aidis.repositories import connections as connections_repo
 from aidis.repositories import events as events_repo
 from aidis.repositories import projects as projects_repo
 from aidis.repositories import sessions as repo
-from aidis.repositories.sessions import Cursor, SessionFilter
 from aidis.services.base import ServiceBase
 
 

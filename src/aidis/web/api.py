@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from aidis.app import AppContext
 from aidis.enums import SENTINEL_DISPLAY_NAME, SENTINEL_PROJECT_ID, Actor, SessionStatus
 from aidis.errors import InvalidInput
-from aidis.repositories.sessions import Cursor, SessionFilter
+from aidis.records import Cursor, SessionFilter
 from aidis.schemas import ChangeOut, ContextOut, ProjectOut, SessionOut, StatsOut
 from aidis.textrules import refuse_nul
 

@@ -15,7 +15,7 @@ from starlette.responses import Response
 from aidis.app import AppContext
 from aidis.enums import Actor, SessionStatus
 from aidis.errors import AidisError, InvalidInput
-from aidis.repositories.sessions import SessionFilter
+from aidis.records import SessionFilter
 from aidis.schemas import ContextOut, SessionOut
 from aidis.web.api import decode_cursor, encode_cursor, no_nul_input, session_filter
 from aidis.web.charts import stack_by_project, stacked_bars_svg

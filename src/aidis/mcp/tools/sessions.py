@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from aidis.enums import SessionStatus, WorkspaceSource
 from aidis.mcp.toolkit import ToolEnv, ToolInput, ToolSpec
 from aidis.mcp.tools.common import Limit, Offset, ProjectRef, count_read, session_out
-from aidis.repositories.sessions import SessionFilter
+from aidis.records import SessionFilter
 from aidis.schemas import SessionOut
 from aidis.services.caller import ToolCall, WorkspaceHint
 from aidis.services.session_summaries import Summary

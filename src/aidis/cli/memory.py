@@ -1,0 +1,179 @@
+"""`aidis search` and `aidis contexts …`: look at, correct and forget memory from a shell.
+
+The same services and the same compact-first shape as the MCP tools: a search prints hits (title,
+snippet, size), `contexts show` prints one context whole. Rich tables by default, `--json` for
+scripts. Changes made here are recorded as the user's.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from aidis.cli.common import fail, quiet_app
+from aidis.enums import ContextType
+from aidis.schemas import ContextHitOut, ContextOut, ContextRevisionOut, render_snippet
+from aidis.services.context_reads import ContextQuery
+
+contexts_cli = typer.Typer(help="Stored memory: show, delete, restore, purge.", no_args_is_help=True)
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")]
+ProjectOpt = Annotated[
+    str | None, typer.Option("--project", "-p", help="Project name or id (default: every project)")
+]
+
+
+def _uuid(value: str, field: str = "id") -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise fail(f"{field}: {value!r} is not a context id (a UUID)") from None
+
+
+def hits_table(title: str, hits: list[ContextHitOut]) -> Table:
+    """Compact hits as a Rich table, matched words in bold."""
+    table = Table(title=title)
+    for column in ("id", "type", "project", "session", "title / snippet", "tokens"):
+        table.add_column(column, justify="right" if column == "tokens" else "left", overflow="fold")
+    for hit in hits:
+        snippet = render_snippet(escape(hit.snippet), "[bold]", "[/bold]")
+        table.add_row(
+            hit.id[:8],
+            hit.type,
+            hit.project,
+            hit.session or "–",
+            f"{escape(hit.title)}\n{snippet}",
+            str(hit.tokens),
+        )
+    return table
+
+
+def search_command(
+    query: Annotated[str, typer.Argument(help='Words (all must match), "a phrase", prefix*')],
+    project: ProjectOpt = None,
+    context_type: Annotated[
+        list[ContextType] | None, typer.Option("--type", help="Only this type (repeatable)")
+    ] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="Only with this tag (repeatable)")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100)] = 20,
+    as_json: JsonFlag = False,
+) -> None:
+    """Full-text search of stored contexts, best match first (every project unless --project)."""
+    scope = ContextQuery(
+        project=project, all_projects=project is None, types=context_type or [], tags=tag or []
+    )
+    with quiet_app() as app:
+        page = app.context_reads.search(None, query, scope, limit=limit)
+    hits = [
+        ContextHitOut.of(hit, marks=("", "")) if as_json else ContextHitOut.of(hit, marks=("\x02", "\x03"))
+        for hit in page.items
+    ]
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "scope": page.scope,
+                    "items": [h.model_dump(mode="json") for h in hits],
+                    "more": page.has_more,
+                },
+                indent=2,
+            )
+        )
+        return
+    Console().print(
+        hits_table(
+            f"{len(hits)} hit(s) in {page.scope}" + (" (more: raise --limit)" if page.has_more else ""), hits
+        )
+    )
+    if hits:
+        Console().print("[dim]whole text: aidis contexts show ID[/dim]")
+
+
+@contexts_cli.command("show")
+def show_context(
+    context_id: Annotated[str, typer.Argument(help="The context's id")],
+    revisions: Annotated[bool, typer.Option(help="Also print earlier revisions")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """One context with its whole text (and, with --revisions, its earlier versions)."""
+    with quiet_app() as app:
+        (found,) = app.context_reads.get([_uuid(context_id)], with_revisions=revisions)
+    context = ContextOut.of(found.context)
+    kept = [ContextRevisionOut.of(r) for r in found.revisions]
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "context": context.model_dump(mode="json"),
+                    "revisions": [r.model_dump(mode="json") for r in kept],
+                },
+                indent=2,
+            )
+        )
+        return
+    console = Console()
+    state = " (purged)" if context.purged_at else " (deleted)" if context.deleted_at else ""
+    console.print(
+        f"[bold]{context.context_type}[/bold] in {escape(context.project_name)}{state} · {context.created_at:%Y-%m-%d %H:%M} UTC · revision {context.revision} · {context.tokens} tokens"
+    )
+    if context.tags:
+        console.print("tags: " + escape(", ".join(context.tags)))
+    if context.redactions:
+        console.print(
+            "redacted before storing: " + ", ".join(f"{n} {k}" for k, n in context.redactions.items())
+        )
+    console.print(escape(context.content), highlight=False)
+    for revision in kept:
+        console.print(
+            f"\n[dim]revision {revision.revision} · replaced {revision.replaced_at:%Y-%m-%d %H:%M}[/dim]"
+        )
+        console.print(escape(revision.content), highlight=False)
+
+
+@contexts_cli.command("delete")
+def delete_context(
+    context_id: Annotated[str, typer.Argument(help="The context's id")],
+    reason: Annotated[str | None, typer.Option(help="Why (kept in the record)")] = None,
+) -> None:
+    """Hide a context from search and counts (restorable with `aidis contexts restore`)."""
+    with quiet_app() as app:
+        edited = app.context_edits.delete(None, _uuid(context_id), reason=reason)
+    typer.echo(f"{edited.action}: {edited.context.id}")
+
+
+@contexts_cli.command("restore")
+def restore_context(context_id: Annotated[str, typer.Argument(help="The context's id")]) -> None:
+    """Bring back a deleted (not purged) context."""
+    with quiet_app() as app:
+        edited = app.context_edits.restore(None, _uuid(context_id))
+    typer.echo(f"{edited.action}: {edited.context.id}")
+
+
+@contexts_cli.command("purge")
+def purge_contexts(
+    context_ids: Annotated[list[str] | None, typer.Argument(help="Contexts to erase")] = None,
+    all_deleted: Annotated[bool, typer.Option("--all-deleted", help="Erase every deleted context")] = False,
+    project: ProjectOpt = None,
+    reason: Annotated[str | None, typer.Option(help="Why (kept in the tombstone event)")] = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation")] = False,
+) -> None:
+    """Erase contexts' text and revisions for good, leaving a tombstone event (who, when, why)."""
+    if bool(context_ids) == all_deleted:
+        raise fail("give context ids, or --all-deleted (not both)")
+    with quiet_app() as app:
+        ids = [_uuid(c) for c in context_ids or []]
+        if all_deleted:
+            ids = app.context_reads.deleted_ids(project=project)
+        if not ids:
+            typer.echo("nothing to purge")
+            return
+        if not yes and not typer.confirm(f"Erase {len(ids)} context(s) for good?", default=False):
+            raise fail("not confirmed; nothing was changed")
+        done = [app.context_edits.delete(None, i, purge=True, reason=reason) for i in ids]
+    purged = sum(1 for e in done if e.action == "purged")
+    typer.echo(f"purged {purged} context(s); {len(done) - purged} were already purged")

@@ -1,0 +1,111 @@
+"""Memory from a shell: `aidis search`, `aidis contexts …`, `aidis sessions …`, `aidis export`,
+`aidis import-export` and `aidis prune`, in-process against a real database (both engines)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from aidis.app import AppContext
+from aidis.cli.main import cli
+from aidis.services.caller import Caller
+from tests.support import Database, FakeClock, row_counts
+
+runner = CliRunner()
+
+
+def _env(url: str) -> dict[str, str]:
+    return {"AIDIS_DATABASE_URL": url, "AIDIS_LOG_LEVEL": "WARNING", "COLUMNS": "200"}
+
+
+def _seed(app: AppContext) -> tuple[str, str]:
+    app.projects.create("alpha")
+    stored = app.contexts.store(
+        Caller("c1"), "Retry policy\nWe retry idempotent calls three times.", project="alpha"
+    )
+    app.contexts.store(Caller("c1"), "Fonts: the dashboard uses the system font.")
+    session = app.sessions.status("c1")
+    assert session is not None
+    return str(stored.context.id), session.display_id
+
+
+def test_search_prints_compact_hits_as_a_table_or_json(app: AppContext, db: Database) -> None:
+    context_id, _ = _seed(app)
+    table = runner.invoke(cli, ["search", "retrying"], env=_env(db.url))
+    assert table.exit_code == 0, table.output
+    assert "Retry policy" in table.output and context_id[:8] in table.output
+    as_json = runner.invoke(cli, ["search", "retrying", "--json"], env=_env(db.url))
+    body = json.loads(as_json.output)
+    assert [item["id"] for item in body["items"]] == [context_id] and "content" not in body["items"][0]
+    bad = runner.invoke(cli, ["search", "((*"], env=_env(db.url))
+    assert bad.exit_code == 2 and "query" in bad.output and "Traceback" not in bad.output
+
+
+def test_contexts_show_delete_restore_and_purge(app: AppContext, db: Database) -> None:
+    context_id, _ = _seed(app)
+    shown = runner.invoke(cli, ["contexts", "show", context_id], env=_env(db.url))
+    assert shown.exit_code == 0 and "three times" in shown.output
+    assert (
+        runner.invoke(cli, ["contexts", "delete", context_id, "--reason", "old"], env=_env(db.url)).exit_code
+        == 0
+    )
+    assert runner.invoke(cli, ["contexts", "restore", context_id], env=_env(db.url)).exit_code == 0
+    runner.invoke(cli, ["contexts", "delete", context_id], env=_env(db.url))
+    purged = runner.invoke(
+        cli, ["contexts", "purge", "--all-deleted", "--yes", "--reason", "cleanup"], env=_env(db.url)
+    )
+    assert purged.exit_code == 0 and "purged 1" in purged.output
+    after = json.loads(
+        runner.invoke(cli, ["contexts", "show", context_id, "--json"], env=_env(db.url)).output
+    )
+    assert after["context"]["content"] == "" and after["context"]["purged_at"] is not None
+    missing = runner.invoke(cli, ["contexts", "show", "not-an-id"], env=_env(db.url))
+    assert missing.exit_code == 2 and "not a context id" in missing.output
+
+
+def test_sessions_list_and_show(app: AppContext, db: Database) -> None:
+    _, display_id = _seed(app)
+    listed = json.loads(runner.invoke(cli, ["sessions", "list", "--json"], env=_env(db.url)).output)
+    assert [s["display_id"] for s in listed["items"]] == [display_id]
+    unassigned = json.loads(
+        runner.invoke(cli, ["sessions", "list", "--unassigned", "--json"], env=_env(db.url)).output
+    )
+    in_alpha = json.loads(
+        runner.invoke(cli, ["sessions", "list", "-p", "alpha", "--json"], env=_env(db.url)).output
+    )
+    assert unassigned["total"] == 0 and in_alpha["total"] == 1  # storing in alpha assigned the session
+    shown = runner.invoke(cli, ["sessions", "show", display_id], env=_env(db.url))
+    assert shown.exit_code == 0 and "context_stored" in shown.output and "Retry policy" in shown.output
+    body = json.loads(runner.invoke(cli, ["sessions", "show", display_id, "--json"], env=_env(db.url)).output)
+    assert len(body["contexts"]) == 2 and body["changes"]
+    unknown = runner.invoke(cli, ["sessions", "show", "SES-1999-00001"], env=_env(db.url))
+    assert unknown.exit_code == 2 and "Traceback" not in unknown.output
+
+
+def test_export_then_import_export_into_the_same_database_changes_nothing(
+    app: AppContext, db: Database, tmp_path: Path
+) -> None:
+    _seed(app)
+    out = tmp_path / "memory.jsonl"
+    exported = runner.invoke(cli, ["export", "-o", str(out)], env=_env(db.url))
+    assert exported.exit_code == 0, exported.output
+    before = row_counts(db.engine)
+    loaded = runner.invoke(cli, ["import-export", str(out), "--json"], env=_env(db.url))
+    assert loaded.exit_code == 0, loaded.output
+    assert sum(json.loads(loaded.output)["inserted"].values()) == 0
+    assert row_counts(db.engine) == before
+    folder = tmp_path / "md"
+    markdown = runner.invoke(cli, ["export", "--format", "markdown", "-o", str(folder)], env=_env(db.url))
+    assert markdown.exit_code == 0 and (folder / "alpha" / "README.md").exists()
+
+
+def test_prune_dry_run_and_a_bad_age(app: AppContext, db: Database, clock: FakeClock) -> None:
+    _seed(app)
+    app.sessions.end_for_connection("c1")
+    clock.advance(days=40)
+    dry = runner.invoke(cli, ["prune", "--older-than", "30d", "--dry-run"], env=_env(db.url))
+    assert dry.exit_code == 0 and "would delete 2 contexts" in dry.output
+    bad = runner.invoke(cli, ["prune", "--older-than", "soon"], env=_env(db.url))
+    assert bad.exit_code == 2 and "180d" in bad.output
