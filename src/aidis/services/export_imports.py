@@ -241,7 +241,9 @@ class ExportImporter(ServiceBase):
             conn, [r["id"] for r in loose.values() if isinstance(r.get("id"), int)]
         )
         for key, r in loose.items():  # exported from this very database: already here
-            if native.get(r.get("id")) == (r["occurred_at"], r["event_type"], r["actor"], r["project_id"]):
+            number = r.get("id")
+            mine = native.get(number) if isinstance(number, int) else None
+            if mine == (r["occurred_at"], r["event_type"], r["actor"], r["project_id"]):
                 seen.add(key)
         new = [r for r in rows if r.get("session_id") in state.loaded_sessions]
         new += [r for key, r in loose.items() if key not in seen]
