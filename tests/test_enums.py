@@ -33,12 +33,18 @@ def test_the_latest_change_reason_constraint_matches_the_enum() -> None:
     assert tuple(_migration().CHANGE_REASON) == tuple(_migration("0004_project_workspaces").REASONS_BEFORE)
 
 
+def test_the_latest_event_type_constraint_matches_the_enum() -> None:
+    # 0006 widened the event types (context edits, pruning); its list is the one in force.
+    latest = _migration("0006_memory_edits")
+    assert tuple(latest.EVENTS_AFTER) == tuple(enums.values(enums.EventType))
+    assert tuple(_migration().EVENT_TYPE) == tuple(latest.EVENTS_BEFORE)
+
+
 @pytest.mark.parametrize(
     ("frozen", "enum_cls"),
     [
         ("SESSION_STATUS", enums.SessionStatus),
         ("END_REASON", enums.EndReason),
-        ("EVENT_TYPE", enums.EventType),
         ("EVENT_STATUS", enums.EventStatus),
         ("ACTOR", enums.Actor),
         ("PROJECT_STATUS", enums.ProjectStatus),

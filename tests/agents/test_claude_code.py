@@ -136,7 +136,7 @@ def test_claude_code_sessions_land_in_one_aidis_session_each_with_exact_tokens_a
         + int(usage["cache_read_input_tokens"])
     )
     assert (session.input_tokens, session.output_tokens) == (expected_in, int(usage["output_tokens"]))
-    assert [c.content for c in app.contexts.for_session(session.id)] == [NOTE]
+    assert [c.content for c in app.context_reads.for_session(session.id)] == [NOTE]
     # the second session started with the first one's memory in the model's context
     sent = json.dumps(second_requests)
     assert NOTE in sent and session.display_id in sent

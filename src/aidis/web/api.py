@@ -50,6 +50,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (403, "Forbidden"),
         (404, "Not found"),
         (409, "Conflicts with the current state"),
+        (415, "A request body that is not application/json"),
         (422, "Invalid input; `field` names it"),
         (503, "Database unavailable"),
     )

@@ -1,0 +1,120 @@
+"""Where a tool call's time goes: py-spy samples a real `aidis mcp` (stdio) while the official SDK
+client makes N calls of each tool, then busy samples are attributed to layers by the innermost frame
+that belongs to a known package.
+
+    python -m venv /tmp/spy && /tmp/spy/bin/pip install py-spy
+    .venv/bin/python benchmarks/profile_calls.py --py-spy /tmp/spy/bin/py-spy --calls 2000 --engine sqlite
+
+py-spy is not a dependency of AIDIS (it is a profiler binary); the script refuses to run without it.
+PostgreSQL runs create a throw-away database and drop it afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+import psycopg
+from mcp.client.stdio import StdioServerParameters
+
+from mcp import Client
+
+LAYERS = [  # (layer, path fragments), first match from the innermost frame outwards wins
+    ("SQLAlchemy (compile, execute, result)", ("sqlalchemy/",)),
+    ("database driver (sqlite3 / psycopg)", ("psycopg/", "sqlite3/", "psycopg_pool/")),
+    ("pydantic (validate in/out)", ("pydantic/", "pydantic_core/")),
+    ("telemetry (OpenTelemetry, metrics)", ("opentelemetry/", "prometheus_client/", "aidis/telemetry")),
+    ("MCP SDK (framing, dispatch)", ("site-packages/mcp/", "site-packages/mcp_types/")),
+    ("thread hop (anyio worker threads)", ("anyio/", "concurrent/futures", "threading.py", "queue.py")),
+    ("asyncio event loop, stdio", ("asyncio/", "selectors.py", "json/")),
+    ("AIDIS services and tools", ("aidis/",)),
+]
+
+
+def layer_of(stack: str) -> str:
+    """The layer a sampled stack (outermost;…;innermost) spends its time in."""
+    frames = stack.split(";")
+    for frame in reversed(frames):
+        for name, fragments in LAYERS:
+            if any(fragment in frame for fragment in fragments):
+                return name
+    return "other (interpreter, imports)"
+
+
+async def drive(command: list[str], env: dict[str, str], calls: int) -> None:
+    """Make `calls` calls of each measured tool through one stdio connection."""
+    params = StdioServerParameters(command=command[0], args=command[1:], env=env)
+    async with Client(params) as client:
+        await client.call_tool("project_create", {"name": "profiled", "switch": True})
+        for i in range(calls):
+            await client.call_tool(
+                "context_store", {"content": f"profiling note {i} about caching and retries"}
+            )
+        for _ in range(calls):
+            await client.call_tool("session_status", {})
+        for i in range(calls):
+            await client.call_tool("context_search", {"query": f"caching note {i % 50}"})
+
+
+def main() -> None:
+    """Profile and print the breakdown."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--py-spy", required=True, help="path of the py-spy binary")
+    parser.add_argument("--calls", type=int, default=2000)
+    parser.add_argument("--engine", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="aidis-profile-"))
+    raw = work / "samples.txt"
+    database = None
+    if args.engine == "sqlite":
+        url = f"sqlite:///{work / 'aidis.db'}"
+    else:
+        database = f"aidis_profile_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(args.admin_url, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{database}"')
+        url = args.admin_url.rsplit("/", 1)[0] + f"/{database}"
+    aidis = str(Path(sys.executable).with_name("aidis"))
+    env = {
+        "AIDIS_DATABASE_URL": url,
+        "AIDIS_DATA_DIR": str(work),
+        "AIDIS_LOG_LEVEL": "WARNING",
+        "PATH": "/usr/bin:/bin",
+    }
+    command = [
+        args.py_spy,
+        "record",
+        "--format",
+        "raw",
+        "--rate",
+        "500",
+        "--output",
+        str(raw),
+        "--",
+        aidis,
+        "mcp",
+    ]
+    try:
+        asyncio.run(drive(command, env, args.calls))
+    finally:
+        if database is not None:
+            with psycopg.connect(args.admin_url, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    totals: collections.Counter[str] = collections.Counter()
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if stack and count.isdigit():
+            totals[layer_of(stack)] += int(count)
+    busy = sum(totals.values()) or 1
+    print(f"{args.engine}: {busy} busy samples over {3 * args.calls} calls (500 Hz)")
+    for name, count in totals.most_common():
+        print(f"  {100 * count / busy:5.1f} %  {name}")
+
+
+if __name__ == "__main__":
+    main()
