@@ -36,9 +36,14 @@ LAYERS = [  # (layer, path fragments), first match from the innermost frame outw
 ]
 
 
-def layer_of(stack: str) -> str:
-    """The layer a sampled stack (outermost;…;innermost) spends its time in."""
+IDLE = ("Condition.wait", "EpollSelector.select", "Queue.get")
+
+
+def layer_of(stack: str) -> str | None:
+    """The layer a sampled stack (outermost;…;innermost) spends its time in; None when it waits."""
     frames = stack.split(";")
+    if any(frames[-1].startswith(idle) for idle in IDLE):
+        return None
     for frame in reversed(frames):
         for name, fragments in LAYERS:
             if any(fragment in frame for fragment in fragments):
@@ -101,6 +106,8 @@ def main() -> None:
     ]
     try:
         asyncio.run(drive(command, env, args.calls))
+    except* Exception as group:  # py-spy's own closing line lands on the server's stdout after the last call
+        print(f"(client closed with {len(group.exceptions)} error(s) after the calls: py-spy's exit message)")
     finally:
         if database is not None:
             with psycopg.connect(args.admin_url, autocommit=True) as admin:
@@ -108,8 +115,9 @@ def main() -> None:
     totals: collections.Counter[str] = collections.Counter()
     for line in raw.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
-        if stack and count.isdigit():
-            totals[layer_of(stack)] += int(count)
+        layer = layer_of(stack) if stack and count.isdigit() else None
+        if layer is not None:
+            totals[layer] += int(count)
     busy = sum(totals.values()) or 1
     print(f"{args.engine}: {busy} busy samples over {3 * args.calls} calls (500 Hz)")
     for name, count in totals.most_common():

@@ -197,6 +197,8 @@ def install_commit_hooks(engine: Engine) -> None:
 
     @event.listens_for(engine, "rollback")
     def _on_rollback(conn: Connection) -> None:
+        if conn.invalidated:  # the DBAPI connection (and its info, callbacks included) is being discarded
+            return
         conn.info.pop(_AFTER_COMMIT, None)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,12 +11,14 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.engine.url import URL
+from sqlalchemy.exc import DisconnectionError
 
 from aidis.errors import InvalidInput
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Execution option marking a connection that only reads: SQLite then takes no write lock up front.
 READ_ONLY_OPTION = "aidis_read_only"
+PING_AFTER_IDLE_SECONDS = 1.0
 
 
 def normalise_url(raw: str) -> URL:
@@ -82,7 +85,34 @@ def build_engine(
         )
         _configure_sqlite(engine, sqlite_busy_timeout_ms)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, echo=echo, pool_size=10, max_overflow=20)
+    _ping_after_idle(engine)
+    return engine
+
+
+def _ping_after_idle(engine: Engine) -> None:
+    """Check a pooled connection with a round trip only when it sat idle for a while.
+
+    `pool_pre_ping` pings on every checkout: one extra round trip per call on a busy server. A
+    connection used less than PING_AFTER_IDLE_SECONDS ago is alive (and if the server went away
+    meanwhile, the failed statement invalidates the whole pool, so the next call reconnects).
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info["aidis_checked_in"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        last = record.info.get("aidis_checked_in")
+        if last is None or time.monotonic() - last < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:  # the pool retries with a new connection
+            raise DisconnectionError(f"stale pooled connection: {exc}") from exc
+        if not alive:
+            raise DisconnectionError("stale pooled connection")
 
 
 @contextmanager

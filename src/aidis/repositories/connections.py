@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, select, update
+from sqlalchemy import Connection, Row, bindparam, select, update
 
 from aidis.db.schema import connections
 from aidis.db.sqlfuncs import insert_ignoring_duplicates
@@ -30,13 +30,18 @@ def get_connection(conn: Connection, connection_id: str) -> ConnectionState | No
     return _to_state(row) if row else None
 
 
+_TOUCH = (
+    update(connections)
+    .where(connections.c.id == bindparam("connection_id"))
+    .values(last_seen_at=bindparam("now", type_=connections.c.last_seen_at.type))
+)
+
+
 def upsert_connection(
     conn: Connection, *, connection_id: str, transport: str, agent_type: str, now: datetime
 ) -> None:
     """Create the connection row if missing, else refresh its last-seen time."""
-    changed = conn.execute(
-        update(connections).where(connections.c.id == connection_id).values(last_seen_at=now)
-    ).rowcount
+    changed = conn.execute(_TOUCH, {"connection_id": connection_id, "now": now}).rowcount
     if not changed:
         insert_ignoring_duplicates(
             conn,

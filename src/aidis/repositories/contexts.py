@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, Select, bindparam, delete, func, insert, select, update
 
 from aidis.db.schema import context_revisions, contexts, projects, sessions
 from aidis.db.sqlfuncs import json_array_contains
@@ -59,20 +59,24 @@ def insert_context(
 ) -> None:
     """Insert one context (the search index is kept up to date by the database)."""
     conn.execute(
-        insert(contexts).values(
-            id=context_id,
-            project_id=project_id,
-            session_id=session_id,
-            context_type=context_type,
-            content=content,
-            tags=list(tags),
-            created_at=now,
-            metadata=metadata,
-            content_hash=content_hash,
-            topic_key=topic_key,
-            last_seen_at=now,
-        )
+        _INSERT,
+        {
+            "id": context_id,
+            "project_id": project_id,
+            "session_id": session_id,
+            "context_type": context_type,
+            "content": content,
+            "tags": list(tags),
+            "created_at": now,
+            "metadata": metadata,
+            "content_hash": content_hash,
+            "topic_key": topic_key,
+            "last_seen_at": now,
+        },
     )
+
+
+_INSERT = insert(contexts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,9 +94,13 @@ class ContextFilter:
 
 
 def base_query() -> Select[Any]:
+    """Contexts with their project's name."""
     return select(*contexts.c, projects.c.name.label("project_name")).join(
         projects, projects.c.id == contexts.c.project_id
     )
+
+
+_BY_ID = base_query().where(contexts.c.id == bindparam("context_id", type_=contexts.c.id.type))
 
 
 def filtered(query: Select[Any], conn: Connection, flt: ContextFilter) -> Select[Any]:
@@ -119,7 +127,7 @@ def filtered(query: Select[Any], conn: Connection, flt: ContextFilter) -> Select
 
 def get_context(conn: Connection, context_id: uuid.UUID) -> Context | None:
     """One context by id."""
-    row = conn.execute(base_query().where(contexts.c.id == context_id)).first()
+    row = conn.execute(_BY_ID, {"context_id": context_id}).first()
     return _to_context(row) if row else None
 
 
@@ -184,21 +192,33 @@ def find_by_key(conn: Connection, project_id: uuid.UUID, topic_key: str) -> Cont
     return _to_context(row) if row else None
 
 
+_DUPLICATE = (
+    base_query()
+    .where(
+        contexts.c.project_id == bindparam("project_id", type_=contexts.c.project_id.type),
+        contexts.c.content_hash == bindparam("content_hash"),
+        contexts.c.context_type == bindparam("context_type"),
+        contexts.c.deleted_at.is_(None),
+        func.coalesce(contexts.c.last_seen_at, contexts.c.created_at)
+        >= bindparam("since", type_=contexts.c.created_at.type),
+    )
+    .order_by(contexts.c.created_at.desc())
+    .limit(1)
+)
+
+
 def find_duplicate(
     conn: Connection, *, project_id: uuid.UUID, context_type: str, content_hash: str, since: datetime
 ) -> Context | None:
     """A live context of the project with the same normalized content and type, seen since `since`."""
     row = conn.execute(
-        base_query()
-        .where(
-            contexts.c.project_id == project_id,
-            contexts.c.content_hash == content_hash,
-            contexts.c.context_type == context_type,
-            contexts.c.deleted_at.is_(None),
-            func.coalesce(contexts.c.last_seen_at, contexts.c.created_at) >= since,
-        )
-        .order_by(contexts.c.created_at.desc())
-        .limit(1)
+        _DUPLICATE,
+        {
+            "project_id": project_id,
+            "content_hash": content_hash,
+            "context_type": context_type,
+            "since": since,
+        },
     ).first()
     return _to_context(row) if row else None
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, exists, func, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.orm import aliased
 
 from aidis.db.schema import analytics_events, contexts, projects, sessions
@@ -52,15 +52,19 @@ def insert_project(
     return found
 
 
+_BY_ID = select(projects).where(projects.c.id == bindparam("project_id", type_=projects.c.id.type))
+_BY_NAME = select(projects).where(projects.c.name == bindparam("name"))
+
+
 def get_by_id(conn: Connection, project_id: uuid.UUID) -> Project | None:
     """The project with this id, or None."""
-    row = conn.execute(select(projects).where(projects.c.id == project_id)).first()
+    row = conn.execute(_BY_ID, {"project_id": project_id}).first()
     return _to_project(row) if row else None
 
 
 def get_by_name(conn: Connection, name: str) -> Project | None:
     """The project with exactly this name, or None."""
-    row = conn.execute(select(projects).where(projects.c.name == name)).first()
+    row = conn.execute(_BY_NAME, {"name": name}).first()
     return _to_project(row) if row else None
 
 

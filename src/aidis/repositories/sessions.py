@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, and_, case, func, insert, or_, select, update
+from sqlalchemy import Connection, Row, Select, and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from aidis.db.schema import projects, session_counters, sessions
@@ -21,12 +21,12 @@ def _base() -> Select[Any]:
     return select(*_COLUMNS).join(projects, projects.c.id == sessions.c.project_id)
 
 
-def _to_session(row: Row[Any]) -> Session:
+def _to_session(row: Row[Any], project_name: str | None = None) -> Session:
     return Session(
         id=row.id,
         display_id=row.display_id,
         project_id=row.project_id,
-        project_name=row.project_name,
+        project_name=project_name if project_name is not None else row.project_name,
         connection_id=row.connection_id,
         agent_type=row.agent_type,
         title=row.title,
@@ -96,9 +96,17 @@ def insert_session(
     )
 
 
+# Hot-path statements are built once: SQLAlchemy then only binds values (no construction, no cache-key walk).
+_BY_ID = _base().where(sessions.c.id == bindparam("session_id", type_=sessions.c.id.type))
+_OPEN = _base().where(sessions.c.connection_id == bindparam("connection_id"), sessions.c.status == "active")
+_OPEN_LOCKED = _OPEN.with_for_update(
+    of=sessions
+)  # SQLite leaves FOR UPDATE out (it locks on BEGIN IMMEDIATE)
+
+
 def get_session(conn: Connection, session_id: uuid.UUID) -> Session | None:
     """The session with this id, or None."""
-    row = conn.execute(_base().where(sessions.c.id == session_id)).first()
+    row = conn.execute(_BY_ID, {"session_id": session_id}).first()
     return _to_session(row) if row else None
 
 
@@ -109,11 +117,8 @@ def get_by_display_id(conn: Connection, display_id: str) -> Session | None:
 
 
 def get_open_for_connection(conn: Connection, connection_id: str, *, lock: bool = False) -> Session | None:
-    """The active session of a connection, if any."""
-    query = _base().where(sessions.c.connection_id == connection_id, sessions.c.status == "active")
-    if lock and conn.dialect.name == "postgresql":
-        query = query.with_for_update(of=sessions)
-    row = conn.execute(query).first()
+    """The active session of a connection, if any (locked until the transaction ends with `lock`)."""
+    row = conn.execute(_OPEN_LOCKED if lock else _OPEN, {"connection_id": connection_id}).first()
     return _to_session(row) if row else None
 
 
@@ -262,6 +267,29 @@ def end_many_at_last_activity(
     return list(result.scalars())
 
 
+_ADD_ACTIVITY = (
+    update(sessions)
+    .where(sessions.c.id == bindparam("sid", type_=sessions.c.id.type))
+    .values(
+        last_activity_at=case(
+            (
+                sessions.c.last_activity_at > bindparam("now", type_=sessions.c.last_activity_at.type),
+                sessions.c.last_activity_at,
+            ),
+            else_=bindparam("now", type_=sessions.c.last_activity_at.type),
+        ),
+        input_tokens=sessions.c.input_tokens + bindparam("input_tokens", type_=sessions.c.input_tokens.type),
+        output_tokens=sessions.c.output_tokens
+        + bindparam("output_tokens", type_=sessions.c.output_tokens.type),
+        context_count=sessions.c.context_count + bindparam("contexts", type_=sessions.c.context_count.type),
+        event_count=sessions.c.event_count + bindparam("events", type_=sessions.c.event_count.type),
+        tool_call_count=sessions.c.tool_call_count
+        + bindparam("tool_calls", type_=sessions.c.tool_call_count.type),
+    )
+    .returning(*sessions.c)
+)
+
+
 def add_activity(
     conn: Connection,
     session_id: uuid.UUID,
@@ -272,22 +300,30 @@ def add_activity(
     contexts: int = 0,
     events: int = 0,
     tool_calls: int = 0,
-) -> None:
-    """Bump a session's activity time and counters, in the caller's transaction."""
-    conn.execute(
-        update(sessions)
-        .where(sessions.c.id == session_id)
-        .values(
-            last_activity_at=case(
-                (sessions.c.last_activity_at > now, sessions.c.last_activity_at), else_=now
-            ),
-            input_tokens=sessions.c.input_tokens + input_tokens,
-            output_tokens=sessions.c.output_tokens + output_tokens,
-            context_count=sessions.c.context_count + contexts,
-            event_count=sessions.c.event_count + events,
-            tool_call_count=sessions.c.tool_call_count + tool_calls,
-        )
-    )
+    project_name: str | None = None,
+) -> Session | None:
+    """Bump a session's activity time and counters, in the caller's transaction; the session after it.
+
+    With the project's name known (the caller read the session in this transaction), the updated
+    row comes back from the UPDATE itself; otherwise it is read again.
+    """
+    row = conn.execute(
+        _ADD_ACTIVITY,
+        {
+            "sid": session_id,
+            "now": now,
+            "input_tokens": input_tokens,
+            "output_tokens": output_tokens,
+            "contexts": contexts,
+            "events": events,
+            "tool_calls": tool_calls,
+        },
+    ).first()
+    if row is None:
+        return None
+    if project_name is None:
+        return get_session(conn, session_id)
+    return _to_session(row, project_name)
 
 
 def open_session_ids_idle_since(conn: Connection, cutoff: datetime, *, limit: int) -> list[uuid.UUID]:

@@ -147,7 +147,23 @@ class ContextService(ServiceBase):
                 output_tokens=estimate_tokens(120),
                 payload={"context_type": context_type.value, "project_id": str(project_id)},
             )
-            stored = repo.get_context(conn, context_id)
+            if existing is None:  # what was just inserted, without reading it back
+                stored: Context | None = Context(
+                    id=context_id,
+                    project_id=project_id,
+                    project_name=target.name if target is not None else session.project_name,
+                    session_id=session.id,
+                    context_type=context_type.value,
+                    content=content,
+                    tags=cleaned_tags,
+                    created_at=now,
+                    metadata=metadata,
+                    topic_key=topic_key,
+                    last_seen_at=now,
+                    content_hash=digest,
+                )
+            else:
+                stored = repo.get_context(conn, context_id)
             assert stored is not None
             return StoredContext(stored, session, dict(found), outcome)
 

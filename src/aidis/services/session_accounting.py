@@ -60,14 +60,18 @@ class SessionAccounting(ServiceBase):
         tool_name: str | None = None,
         contexts: int = 0,
         events: int = 0,
+        project_name: str | None = None,
     ) -> Session:
-        """Record activity, tokens and counted work inside the caller's transaction."""
+        """Record activity, tokens and counted work inside the caller's transaction.
+
+        `project_name`: the session's project name, when the caller read the session in this
+        transaction (saves reading it back)."""
         if input_tokens < 0 or output_tokens < 0:
             raise InvalidInput(
                 "token counts must not be negative",
                 field="input_tokens" if input_tokens < 0 else "output_tokens",
             )
-        repo.add_activity(
+        session = repo.add_activity(
             conn,
             session_id,
             now=now,
@@ -76,8 +80,8 @@ class SessionAccounting(ServiceBase):
             contexts=contexts,
             events=events,
             tool_calls=1 if tool_name else 0,
+            project_name=project_name,
         )
-        session = repo.get_session(conn, session_id)
         if session is None:
             raise NotFound(f"no session {session_id}", field="session_id")
         return session
@@ -118,6 +122,7 @@ class SessionAccounting(ServiceBase):
             tool_name=tool,
             contexts=contexts,
             events=1,
+            project_name=session.project_name,
         )
 
     def count_call_in(

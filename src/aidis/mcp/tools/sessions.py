@@ -103,7 +103,8 @@ async def session_status(env: ToolEnv, args: NoArgs) -> SessionStatusOut:
         input_chars=env.input_chars,
         output_chars=STATUS_CHARS,
     )
-    hint = await env.run(env.app.sessions.attribution_hint, env.caller, session)
+    needs_hint = session is None or session.is_unassigned  # an assigned session needs no hint (no read)
+    hint = await env.run(env.app.sessions.attribution_hint, env.caller, session) if needs_hint else None
     if session is not None:
         message = f"session {session.display_id} in project {session.project_display_name}"
         message = f"{message}. {hint}" if hint else message
