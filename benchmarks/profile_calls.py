@@ -31,7 +31,7 @@ LAYERS = [  # (layer, path fragments), first match from the innermost frame outw
     ("telemetry (OpenTelemetry, metrics)", ("opentelemetry/", "prometheus_client/", "aidis/telemetry")),
     ("MCP SDK (framing, dispatch)", ("site-packages/mcp/", "site-packages/mcp_types/")),
     ("thread hop (anyio worker threads)", ("anyio/", "concurrent/futures", "threading.py", "queue.py")),
-    ("asyncio event loop, stdio", ("asyncio/", "selectors.py", "json/")),
+    ("asyncio event loop, stdio", ("asyncio/", "selectors.py", "json/", "_asyncio.py:1124")),
     ("AIDIS services and tools", ("aidis/",)),
 ]
 
@@ -51,19 +51,22 @@ def layer_of(stack: str) -> str | None:
     return "other (interpreter, imports)"
 
 
-async def drive(command: list[str], env: dict[str, str], calls: int) -> None:
+TOOLS = {
+    "context_store": lambda i: {"content": f"profiling note {i} about caching and retries"},
+    "session_status": lambda i: {},
+    "context_search": lambda i: {"query": f"caching note {i % 50}"},
+    "session_new": lambda i: {"title": f"profiled {i}"},
+}
+
+
+async def drive(command: list[str], env: dict[str, str], calls: int, tools: list[str]) -> None:
     """Make `calls` calls of each measured tool through one stdio connection."""
     params = StdioServerParameters(command=command[0], args=command[1:], env=env)
     async with Client(params) as client:
         await client.call_tool("project_create", {"name": "profiled", "switch": True})
-        for i in range(calls):
-            await client.call_tool(
-                "context_store", {"content": f"profiling note {i} about caching and retries"}
-            )
-        for _ in range(calls):
-            await client.call_tool("session_status", {})
-        for i in range(calls):
-            await client.call_tool("context_search", {"query": f"caching note {i % 50}"})
+        for tool in tools:
+            for i in range(calls):
+                await client.call_tool(tool, TOOLS[tool](i))
 
 
 def main() -> None:
@@ -72,6 +75,9 @@ def main() -> None:
     parser.add_argument("--py-spy", required=True, help="path of the py-spy binary")
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--engine", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument(
+        "--tool", action="append", choices=sorted(TOOLS), help="default: store, status, search"
+    )
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="aidis-profile-"))
@@ -105,7 +111,11 @@ def main() -> None:
         "mcp",
     ]
     try:
-        asyncio.run(drive(command, env, args.calls))
+        asyncio.run(
+            drive(
+                command, env, args.calls, args.tool or ["context_store", "session_status", "context_search"]
+            )
+        )
     except* Exception as group:  # py-spy's own closing line lands on the server's stdout after the last call
         print(f"(client closed with {len(group.exceptions)} error(s) after the calls: py-spy's exit message)")
     finally:
@@ -119,7 +129,9 @@ def main() -> None:
         if layer is not None:
             totals[layer] += int(count)
     busy = sum(totals.values()) or 1
-    print(f"{args.engine}: {busy} busy samples over {3 * args.calls} calls (500 Hz)")
+    print(
+        f"{args.engine}: {busy} busy samples over {args.calls} calls of each of {args.tool or 'store, status, search'}"
+    )
     for name, count in totals.most_common():
         print(f"  {100 * count / busy:5.1f} %  {name}")
 

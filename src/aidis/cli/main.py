@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-import anyio
 import typer
 from rich.console import Console
 
 from aidis import __version__
+from aidis.cli.bench import bench_command
 from aidis.cli.common import build, err, fail
 from aidis.cli.common import settings as settings_from_env
 from aidis.cli.exchange import export_command, import_export_command, prune_command
@@ -36,6 +36,7 @@ cli.command("search")(search_command)
 cli.command("export")(export_command)
 cli.command("import-export")(import_export_command)
 cli.command("prune")(prune_command)
+cli.command("bench")(bench_command)
 cli.command("setup")(setup_command)
 
 
@@ -276,95 +277,6 @@ def check(
         typer.echo("clean" if report.clean else "VIOLATIONS FOUND")
     if not report.clean:
         raise typer.Exit(code=1)
-
-
-@cli.command()
-def bench(
-    quick: Annotated[bool, typer.Option(help="A seconds-long run of every step (small sizes)")] = False,
-    engine: Annotated[list[str] | None, typer.Option(help="sqlite and/or postgresql (default both)")] = None,
-    calls: Annotated[int | None, typer.Option(min=5, help="Timed calls per tool")] = None,
-    contexts: Annotated[list[int] | None, typer.Option(help="Context counts to search at")] = None,
-    concurrency: Annotated[list[int] | None, typer.Option(help="Concurrent HTTP connections")] = None,
-    duration: Annotated[float | None, typer.Option(min=0.1, help="Seconds per throughput run")] = None,
-    postgres_admin_url: Annotated[str, typer.Option(help="Where to create the PostgreSQL bench database")] = (
-        "postgresql://postgres@127.0.0.1:5432/postgres"
-    ),
-    json_out: Annotated[
-        Path | None, typer.Option("--json", help="Also write the results as JSON here")
-    ] = None,
-) -> None:
-    """Latency (p50/p95/p99), throughput and peak RSS of real AIDIS servers over stdio and HTTP."""
-    import json
-
-    from rich.table import Table
-
-    from aidis.bench.runner import BenchConfig, run_bench
-
-    engines = engine or ["sqlite", "postgresql"]
-    for name in engines:
-        if name not in ("sqlite", "postgresql"):
-            raise fail(f"unknown engine {name!r}; use sqlite or postgresql")
-    config = BenchConfig.quick(engines, postgres_admin_url) if quick else BenchConfig(engines=engines)
-    config.postgres_admin_url = postgres_admin_url
-    for key, value in (
-        ("calls", calls),
-        ("context_sizes", contexts),
-        ("concurrency", concurrency),
-        ("duration", duration),
-    ):
-        if value:
-            setattr(config, key, value)
-    configure_logging("WARNING", json_logs=False)
-    report = anyio.run(run_bench, config, lambda step: err.print(f"[dim]… {step}[/dim]"))
-    latency = Table(title="Latency (official MCP SDK client; ratio = p50 / no-op p50 on the same transport)")
-    for column in (
-        "engine",
-        "transport",
-        "tool",
-        "contexts",
-        "p50 ms",
-        "p95 ms",
-        "p99 ms",
-        "calls/s",
-        "× floor",
-    ):
-        latency.add_column(column, justify="left" if column in ("engine", "transport", "tool") else "right")
-    for row in report.latency:
-        latency.add_row(
-            row.engine,
-            row.transport,
-            row.tool,
-            str(row.contexts or ""),
-            f"{row.p50_ms:.2f}",
-            f"{row.p95_ms:.2f}",
-            f"{row.p99_ms:.2f}",
-            f"{row.calls_per_s:.0f}",
-            str(row.ratio_to_floor or ""),
-        )
-    throughput = Table(
-        title="Throughput: concurrent HTTP MCP connections (context_store / session_status mix)"
-    )
-    for column in ("engine", "connections", "calls", "errors", "seconds", "calls/s"):
-        throughput.add_column(column, justify="left" if column == "engine" else "right")
-    for t in report.throughput:
-        throughput.add_row(
-            t.engine, str(t.connections), str(t.calls), str(t.errors), str(t.seconds), str(t.calls_per_s)
-        )
-    out = Console()
-    out.print(latency)
-    out.print(throughput)
-    for name, mb in report.peak_rss_mb.items():
-        out.print(f"peak RSS {name}: {mb} MiB (target < 150)")
-    for name, ms in report.startup_ms.items():
-        out.print(f"start-up, process start → initialize answered: {name} {ms} ms")
-    out.print(f"tools/list: {report.tools_list_chars} characters (target < 20,000)")
-    out.print(
-        "targets: context_store and session_status p50 ≤ 1.5× floor over stdio; context_search p50 < 5 ms "
-        "at 100k; ≥ 500 calls/s with 32 HTTP connections on PostgreSQL"
-    )
-    typer.echo(json.dumps(report.to_dict()))
-    if json_out is not None:
-        json_out.write_text(json.dumps(report.to_dict(), indent=2))
 
 
 @db_cli.command("upgrade")

@@ -7,21 +7,23 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, and_, bindparam, case, func, insert, or_, select, update
+from sqlalchemy import Connection, Row, Select, and_, bindparam, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from aidis.db.schema import projects, session_counters, sessions
 from aidis.enums import SENTINEL_DISPLAY_NAME, SENTINEL_PROJECT_ID, SessionStatus
-from aidis.records import Cursor, Session, SessionFilter
+from aidis.records import Session
 
 _COLUMNS = (*sessions.c, projects.c.name.label("project_name"))
 
 
-def _base() -> Select[Any]:
+def session_query() -> Select[Any]:
+    """Sessions with their project's name."""
     return select(*_COLUMNS).join(projects, projects.c.id == sessions.c.project_id)
 
 
-def _to_session(row: Row[Any], project_name: str | None = None) -> Session:
+def to_session(row: Row[Any], project_name: str | None = None) -> Session:
+    """A session record from a row (with `project_name` when the row has none)."""
     return Session(
         id=row.id,
         display_id=row.display_id,
@@ -97,8 +99,10 @@ def insert_session(
 
 
 # Hot-path statements are built once: SQLAlchemy then only binds values (no construction, no cache-key walk).
-_BY_ID = _base().where(sessions.c.id == bindparam("session_id", type_=sessions.c.id.type))
-_OPEN = _base().where(sessions.c.connection_id == bindparam("connection_id"), sessions.c.status == "active")
+_BY_ID = session_query().where(sessions.c.id == bindparam("session_id", type_=sessions.c.id.type))
+_OPEN = session_query().where(
+    sessions.c.connection_id == bindparam("connection_id"), sessions.c.status == "active"
+)
 _OPEN_LOCKED = _OPEN.with_for_update(
     of=sessions
 )  # SQLite leaves FOR UPDATE out (it locks on BEGIN IMMEDIATE)
@@ -107,19 +111,19 @@ _OPEN_LOCKED = _OPEN.with_for_update(
 def get_session(conn: Connection, session_id: uuid.UUID) -> Session | None:
     """The session with this id, or None."""
     row = conn.execute(_BY_ID, {"session_id": session_id}).first()
-    return _to_session(row) if row else None
+    return to_session(row) if row else None
 
 
 def get_by_display_id(conn: Connection, display_id: str) -> Session | None:
     """The session with this display id (e.g. SES-2026-00001), or None."""
-    row = conn.execute(_base().where(sessions.c.display_id == display_id)).first()
-    return _to_session(row) if row else None
+    row = conn.execute(session_query().where(sessions.c.display_id == display_id)).first()
+    return to_session(row) if row else None
 
 
 def get_open_for_connection(conn: Connection, connection_id: str, *, lock: bool = False) -> Session | None:
     """The active session of a connection, if any (locked until the transaction ends with `lock`)."""
     row = conn.execute(_OPEN_LOCKED if lock else _OPEN, {"connection_id": connection_id}).first()
-    return _to_session(row) if row else None
+    return to_session(row) if row else None
 
 
 def set_metadata(conn: Connection, session_id: uuid.UUID, metadata: dict[str, Any]) -> None:
@@ -158,45 +162,48 @@ def reopen(conn: Connection, session_id: uuid.UUID, *, now: datetime) -> bool:
 def latest_for_connection(conn: Connection, connection_id: str) -> Session | None:
     """The most recently started session of a connection, open or not."""
     row = conn.execute(
-        _base()
+        session_query()
         .where(sessions.c.connection_id == connection_id)
         .order_by(sessions.c.started_at.desc())
         .limit(1)
     ).first()
-    return _to_session(row) if row is not None else None
+    return to_session(row) if row is not None else None
 
 
 def recent_in_project(conn: Connection, project_id: uuid.UUID, *, limit: int) -> list[Session]:
     """A project's most recently started sessions."""
     rows = conn.execute(
-        _base().where(sessions.c.project_id == project_id).order_by(sessions.c.started_at.desc()).limit(limit)
+        session_query()
+        .where(sessions.c.project_id == project_id)
+        .order_by(sessions.c.started_at.desc())
+        .limit(limit)
     )
-    return [_to_session(row) for row in rows]
+    return [to_session(row) for row in rows]
 
 
 def open_by_prefix_in_project(
     conn: Connection, prefix: str, project_id: uuid.UUID, *, exclude_connection: str | None
 ) -> list[Session]:
     """Open sessions of connections named `prefix…` in a project, newest first (a few)."""
-    query = _base().where(
+    query = session_query().where(
         sessions.c.status == "active",
         sessions.c.project_id == project_id,
         sessions.c.connection_id.startswith(prefix, autoescape=True),
     )
     if exclude_connection is not None:
         query = query.where(sessions.c.connection_id != exclude_connection)
-    return [_to_session(row) for row in conn.execute(query.order_by(sessions.c.started_at.desc()).limit(10))]
+    return [to_session(row) for row in conn.execute(query.order_by(sessions.c.started_at.desc()).limit(10))]
 
 
 def recently_ended_by_prefix(conn: Connection, prefix: str, *, since: datetime) -> list[Session]:
     """Sessions of connections named `prefix…` that ended since `since`, newest first."""
     rows = conn.execute(
-        _base()
+        session_query()
         .where(sessions.c.connection_id.startswith(prefix, autoescape=True), sessions.c.ended_at >= since)
         .order_by(sessions.c.ended_at.desc())
         .limit(20)
     )
-    return [_to_session(row) for row in rows]
+    return [to_session(row) for row in rows]
 
 
 def moved_activity(now: datetime) -> Any:
@@ -323,7 +330,7 @@ def add_activity(
         return None
     if project_name is None:
         return get_session(conn, session_id)
-    return _to_session(row, project_name)
+    return to_session(row, project_name)
 
 
 def open_session_ids_idle_since(conn: Connection, cutoff: datetime, *, limit: int) -> list[uuid.UUID]:
@@ -336,68 +343,6 @@ def open_session_ids_idle_since(conn: Connection, cutoff: datetime, *, limit: in
             .limit(limit)
         ).scalars()
     )
-
-
-def _apply_filter(query: Select[Any], flt: SessionFilter) -> Select[Any]:
-    conditions = []
-    if flt.project_id is not None:
-        conditions.append(sessions.c.project_id == flt.project_id)
-    if flt.unassigned:
-        conditions.append(sessions.c.project_id == SENTINEL_PROJECT_ID)
-    if flt.status is not None:
-        conditions.append(sessions.c.status == flt.status)
-    if flt.agent_type is not None:
-        conditions.append(sessions.c.agent_type == flt.agent_type)
-    if flt.since is not None:
-        conditions.append(sessions.c.started_at >= flt.since)
-    if flt.until is not None:
-        conditions.append(sessions.c.started_at < flt.until)
-    if flt.text:
-        pattern = f"%{flt.text.lower()}%"
-        conditions.append(
-            or_(
-                func.lower(sessions.c.title).like(pattern),
-                func.lower(sessions.c.goal).like(pattern),
-                func.lower(sessions.c.display_id).like(pattern),
-            )
-        )
-    return query.where(and_(*conditions)) if conditions else query
-
-
-SORTS = {
-    "-started_at": (sessions.c.started_at, True),
-    "started_at": (sessions.c.started_at, False),
-    "-last_activity_at": (sessions.c.last_activity_at, True),
-    "last_activity_at": (sessions.c.last_activity_at, False),
-}
-
-
-def list_sessions(
-    conn: Connection,
-    flt: SessionFilter,
-    *,
-    limit: int,
-    offset: int = 0,
-    sort: str = "-started_at",
-    after: Cursor | None = None,
-) -> list[Session]:
-    """Sessions matching `flt` in `sort` order; page by `after` (keyset, fast) or `offset`."""
-    column, descending = SORTS[sort]
-    query = _apply_filter(_base(), flt)
-    if after is not None:
-        if descending:
-            query = query.where(or_(column < after.key, and_(column == after.key, sessions.c.id > after.id)))
-        else:
-            query = query.where(or_(column > after.key, and_(column == after.key, sessions.c.id > after.id)))
-    order = column.desc() if descending else column.asc()
-    rows = conn.execute(query.order_by(order, sessions.c.id).limit(limit).offset(offset))
-    return [_to_session(row) for row in rows]
-
-
-def count_sessions(conn: Connection, flt: SessionFilter) -> int:
-    """How many sessions match `flt`."""
-    query = _apply_filter(select(func.count()).select_from(sessions), flt)
-    return int(conn.execute(query).scalar_one())
 
 
 def ids_in_project(conn: Connection, project_id: uuid.UUID) -> list[uuid.UUID]:

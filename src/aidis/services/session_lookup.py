@@ -19,6 +19,7 @@ from aidis.repositories import changes as changes_repo
 from aidis.repositories import connections as connections_repo
 from aidis.repositories import events as events_repo
 from aidis.repositories import projects as projects_repo
+from aidis.repositories import session_listing as listing
 from aidis.repositories import sessions as repo
 from aidis.services.base import ServiceBase
 
@@ -106,9 +107,9 @@ class SessionLookup(ServiceBase):
             raise InvalidInput("limit must be between 1 and 500", field="limit")
         if offset < 0:
             raise InvalidInput("offset must not be negative", field="offset")
-        if sort not in repo.SORTS:
-            raise InvalidInput(f"sort must be one of {', '.join(repo.SORTS)}", field="sort")
+        if sort not in listing.SORTS:
+            raise InvalidInput(f"sort must be one of {', '.join(listing.SORTS)}", field="sort")
         with self.reading() as conn:
-            items = repo.list_sessions(conn, flt, limit=limit, offset=offset, sort=sort, after=after)
-            total = repo.count_sessions(conn, flt) if with_total else None
+            items = listing.list_sessions(conn, flt, limit=limit, offset=offset, sort=sort, after=after)
+            total = listing.count_sessions(conn, flt) if with_total else None
             return items, total

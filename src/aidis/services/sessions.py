@@ -1,5 +1,6 @@
 """The session lifecycle: lazy start, project resolution, assign, end (idle reaping, accounting and
-workspace attribution are in session_reaping, session_accounting and session_attribution).
+workspace attribution are in session_reaping, session_accounting and session_attribution; switching
+and read-only call counting in session_switching).
 
 No session state lives in process memory: the open session of a connection is the row with
 `status = 'active'` for that connection id, and every counter moves inside the transaction
@@ -22,21 +23,19 @@ from aidis.enums import (
     ChangeReason,
     EndReason,
     EventType,
-    ProjectStatus,
 )
 from aidis.errors import Conflict, InvalidInput
-from aidis.records import Project, Session
+from aidis.records import Session
 from aidis.repositories import connections as connections_repo
 from aidis.repositories import events as events_repo
 from aidis.repositories import hooks as hooks_repo
 from aidis.repositories import sessions as repo
-from aidis.services.caller import Caller, ToolCall, WorkspaceHint, estimate_tokens
+from aidis.services.caller import ToolCall, WorkspaceHint
 from aidis.services.projects import find_project
-from aidis.services.session_accounting import SessionAccounting
 from aidis.services.session_attribution import SessionAttribution
 from aidis.services.session_lookup import SessionLookup, describe_span, find_session
-from aidis.services.session_moves import SessionMoves
 from aidis.services.session_reaping import SessionReaping
+from aidis.services.session_switching import SessionSwitching, refuse_archived
 from aidis.services.workspaces import Attribution, usable
 from aidis.telemetry import after_commit
 
@@ -60,7 +59,7 @@ def _check_text(value: str | None, limit: int, field: str) -> str | None:
     return cleaned or None
 
 
-class SessionService(SessionMoves, SessionLookup, SessionAttribution, SessionAccounting, SessionReaping):
+class SessionService(SessionSwitching, SessionLookup, SessionAttribution, SessionReaping):
     """Start, find, move and end sessions (attribution, accounting and reaping live in their own modules)."""
 
     # ---- in-transaction building blocks (used by other services, e.g. contexts) -------------
@@ -197,7 +196,7 @@ class SessionService(SessionMoves, SessionLookup, SessionAttribution, SessionAcc
     ) -> tuple[uuid.UUID, str]:
         if project is not None:
             chosen = find_project(conn, project)
-            _refuse_archived(chosen)
+            refuse_archived(chosen)
             return chosen.id, "explicit"
         if connection_id is not None:
             state = connections_repo.get_connection(conn, connection_id)
@@ -377,91 +376,3 @@ class SessionService(SessionMoves, SessionLookup, SessionAttribution, SessionAcc
                 return None
             counted = self.count_call_in(conn, open_session, call, now)
             return self.end_in(conn, counted, reason=reason, actor=actor, now=now)
-
-    def assign_open(
-        self, caller: Caller, project: str, *, call: ToolCall | None = None, actor: Actor = Actor.AGENT
-    ) -> Session:
-        """Move the caller's open session (started lazily) to a project, recording the change.
-
-        The project becomes the connection's current one, so its next session starts there too.
-        """
-        now = self.clock()
-        with self.unit_of_work() as conn:
-            target = find_project(conn, project)
-            session = self.ensure_in(  # no workspace evidence: the project is named
-                conn,
-                connection_id=caller.connection_id,
-                agent_type=caller.agent_type,
-                transport=caller.transport,
-                now=now,
-            )
-            moved = self.assign_in(
-                conn, session, target, reason=ChangeReason.EXPLICIT_ASSIGN, actor=actor, now=now
-            )
-            connections_repo.set_current_project(conn, caller.connection_id, target.id)
-            return self.count_call_in(conn, moved, call, now)
-
-    def switch_project(
-        self,
-        connection_id: str,
-        project: str,
-        *,
-        agent_type: str = "unknown",
-        transport: str = "api",
-        actor: Actor = Actor.AGENT,
-        call: ToolCall | None = None,
-    ) -> tuple[Project, Session | None]:
-        """Set the connection's current project and re-pin its open session (recorded as a change)."""
-        now = self.clock()
-        with self.unit_of_work() as conn:
-            connections_repo.upsert_connection(
-                conn, connection_id=connection_id, transport=transport, agent_type=agent_type, now=now
-            )
-            target = find_project(conn, project)
-            _refuse_archived(target)
-            connections_repo.set_current_project(conn, connection_id, target.id)
-            open_session = repo.get_open_for_connection(conn, connection_id, lock=True)
-            moved = None
-            if open_session is not None:
-                moved = self.assign_in(
-                    conn, open_session, target, reason=ChangeReason.PROJECT_SWITCH, actor=actor, now=now
-                )
-                moved = self.count_call_in(conn, moved, call, now)
-            return target, moved
-
-    def record_call(
-        self, caller: Caller, tool: str, *, input_chars: int, output_chars: int = 0, start: bool = False
-    ) -> Session | None:
-        """Count a tool call that does no other writing on the caller's open session.
-
-        With `start`, a session is started lazily first; otherwise a caller without an open session
-        is left alone (a read must not open a session) and None is returned.
-        """
-        now = self.clock()
-        with self.unit_of_work() as conn:
-            if start:
-                session: Session | None = self.ensure_in(
-                    conn,
-                    connection_id=caller.connection_id,
-                    agent_type=caller.agent_type,
-                    transport=caller.transport,
-                    workspaces=caller.workspaces,
-                    now=now,
-                )
-            else:
-                session = repo.get_open_for_connection(conn, caller.connection_id, lock=True)
-            if session is None:
-                return None
-            return self.record_call_in(
-                conn,
-                session,
-                tool=tool,
-                now=now,
-                input_tokens=estimate_tokens(input_chars),
-                output_tokens=estimate_tokens(output_chars),
-            )
-
-
-def _refuse_archived(project: Project) -> None:
-    if project.status == ProjectStatus.ARCHIVED:
-        raise Conflict(f"project {project.name!r} is archived; it takes no new sessions", field="project")
