@@ -76,6 +76,11 @@ class Settings(BaseSettings):
         description="Storing the same text and type again within this many hours returns the existing "
         "context (0: never suppress duplicates).",
     )
+    mcp_stateless: bool = Field(
+        default=False,
+        description="Serve MCP over HTTP statelessly: any worker or replica answers any request (no sticky "
+        "routing); clients name their connection with X-AIDIS-Connection. On whenever --workers > 1.",
+    )
     auto_projects: bool = Field(
         default=True,
         description="Create a project for a git repository the first time a session works in it.",

@@ -56,25 +56,54 @@ def serve(
         str | None, typer.Option(help="Address to bind (default AIDIS_HOST or 127.0.0.1)")
     ] = None,
     port: Annotated[int | None, typer.Option(help="Port (default AIDIS_PORT or 8765)")] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Worker processes (more than 1 serves MCP statelessly)")
+    ] = 1,
 ) -> None:
     """Run the HTTP server: dashboard, API, health, and MCP (streamable HTTP) at /mcp."""
+    import os
+
     import uvicorn
 
     from aidis.web.app import create_web_app
     from aidis.web.security import require_token_for_bind
 
     settings = settings_from_env()
-    updates = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    updates: dict[str, Any] = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    if workers > 1:
+        updates["mcp_stateless"] = True  # a worker must answer requests of connections another one began
     settings = settings.model_copy(update=updates)
     try:
         require_token_for_bind(settings.host, settings.auth_token, settings.allowed_hosts)
     except AidisError as exc:
         raise fail(exc.message) from exc
     _configure_logging(settings)
+    mode = (
+        f"{workers} workers, stateless MCP"
+        if workers > 1
+        else ("stateless MCP" if settings.mcp_stateless else "")
+    )
+    if workers > 1:
+        build(settings).close()  # migrate once, here, before any worker starts
+        os.environ.update(
+            {"AIDIS_HOST": settings.host, "AIDIS_PORT": str(settings.port), "AIDIS_MCP_STATELESS": "true"}
+        )
+        err.print(f"AIDIS {__version__} on http://{settings.host}:{settings.port}/  (MCP: /mcp, {mode})")
+        uvicorn.run(
+            "aidis.web.asgi:create_from_env",
+            factory=True,
+            workers=workers,
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level.lower(),
+            log_config=None,
+        )
+        return
     provider = install_tracing_from_env()
     app = build(settings)
+    suffix = f", {mode}" if mode else ""
     err.print(
-        f"AIDIS {__version__} on http://{settings.host}:{settings.port}/  (MCP: /mcp, database: {app.engine_name})"
+        f"AIDIS {__version__} on http://{settings.host}:{settings.port}/  (MCP: /mcp, database: {app.engine_name}{suffix})"
     )
     try:
         uvicorn.run(

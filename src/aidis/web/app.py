@@ -47,7 +47,10 @@ def create_web_app(app: AppContext, *, run_maintenance: bool = True) -> FastAPI:
     # so the SDK's own /mcp-only check is off rather than a second, differently-worded copy.
     security = TransportSecuritySettings(enable_dns_rebinding_protection=False)
     mcp_http = mcp_server.streamable_http_app(
-        streamable_http_path="/mcp", host=settings.host, transport_security=security
+        streamable_http_path="/mcp",
+        host=settings.host,
+        transport_security=security,
+        stateless_http=settings.mcp_stateless,  # no per-process MCP session: replicas need no sticky routing
     )
 
     @asynccontextmanager
