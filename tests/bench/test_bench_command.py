@@ -24,11 +24,24 @@ def test_quick_bench_reports_every_figure(engine_name: str, tmp_path: Path) -> N
     report = json.loads(out.read_text())
     measured = {(r["transport"], r["tool"]) for r in report["latency"]}
     for transport in ("stdio", "http"):
-        for tool in ("noop (floor)", "session_status", "session_new", "context_store", "context_search"):
+        for tool in (
+            "noop (floor)",
+            "session_status",
+            "session_new",
+            "context_store",
+            "context_search",
+            "context_search broad",
+        ):
             assert (transport, tool) in measured
     assert {r["contexts"] for r in report["latency"] if r["tool"] == "context_search"} == {200, 1000}
     assert all(r["p50_ms"] > 0 and r["ratio_to_floor"] for r in report["latency"])
-    assert [t["connections"] for t in report["throughput"]] == [1, 4]
+    assert [(t["server"], t["connections"]) for t in report["throughput"]] == [
+        ("no-op floor", 1),
+        ("aidis serve", 1),
+        ("no-op floor", 4),
+        ("aidis serve", 4),
+    ]
+    assert all(t["ratio_to_floor"] > 0 for t in report["throughput"] if t["server"] == "aidis serve")
     assert all(t["errors"] == 0 and t["calls"] > 0 for t in report["throughput"])
     assert report["peak_rss_mb"][f"aidis serve ({engine_name})"] > 10
     assert report["startup_ms"]["no-op server"] > 0 and report["startup_ms"][f"aidis mcp ({engine_name})"] > 0

@@ -41,6 +41,7 @@ class BenchConfig:
     context_sizes: list[int] = field(default_factory=lambda: [10_000, 100_000])
     concurrency: list[int] = field(default_factory=lambda: [1, 8, 32])
     duration: float = 5.0
+    workers: int = 2  # also measure `aidis serve --workers N` at the highest concurrency (1: skip)
     postgres_admin_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
 
     @classmethod
@@ -52,6 +53,7 @@ class BenchConfig:
             context_sizes=[200, 1_000],
             concurrency=[1, 4],
             duration=0.5,
+            workers=1,
             postgres_admin_url=postgres_admin_url,
         )
 
@@ -73,7 +75,7 @@ class Latency:
 
 @dataclass
 class Throughput:
-    """Calls per second with N concurrent HTTP MCP connections."""
+    """Calls per second with N concurrent HTTP MCP connections to one server set-up."""
 
     engine: str
     connections: int
@@ -81,6 +83,8 @@ class Throughput:
     errors: int
     seconds: float
     calls_per_s: float
+    server: str = "aidis serve"
+    ratio_to_floor: float | None = None
 
 
 @dataclass
@@ -214,19 +218,25 @@ async def _clients(stack: AsyncExitStack, *clients: Client) -> AsyncIterator[lis
     yield [await stack.enter_async_context(client) for client in clients]
 
 
-async def _throughput(engine: str, url: str, connections: int, duration: float) -> Throughput:
+async def _throughput(
+    engine: str, url: str, connections: int, duration: float, server: str = "aidis serve"
+) -> Throughput:
     calls = errors = 0
+    floor = server == "no-op floor"
 
     async def agent(index: int) -> None:
         nonlocal calls, errors
-        async with _http_client(url, f"load-{connections}-{index}") as client:
-            await client.call_tool("project_switch", {"project": "bench"})
+        async with _http_client(url, f"load-{server}-{connections}-{index}") as client:
+            if not floor:
+                await client.call_tool("project_switch", {"project": "bench"})
             deadline = time.monotonic() + duration
             n = 0
             while time.monotonic() < deadline:
                 tool, args = (
                     ("context_store", {"content": f"load {index} {n}"}) if n % 2 else ("session_status", {})
                 )
+                if floor:
+                    tool, args = "noop", {}
                 result = await client.call_tool(tool, args)
                 calls += 1
                 errors += int(result.is_error)
@@ -237,7 +247,9 @@ async def _throughput(engine: str, url: str, connections: int, duration: float) 
         for i in range(connections):
             tasks.start_soon(agent, i)
     seconds = time.perf_counter() - started
-    return Throughput(engine, connections, calls, errors, round(seconds, 2), round(calls / seconds, 1))
+    return Throughput(
+        engine, connections, calls, errors, round(seconds, 2), round(calls / seconds, 1), server
+    )
 
 
 async def run_bench(config: BenchConfig, progress: Progress = lambda _: None) -> BenchReport:
@@ -331,8 +343,39 @@ async def _bench_engine(
                     report.latency.append(
                         _row(engine, transport, "context_search", samples, floors[transport], size)
                     )
+                    progress(f"{engine}/{transport}: context_search matching every context at {size}")
+                    samples = await _time_tool(
+                        client, "context_search", lambda i: {"query": "benchmark note", "limit": 10}, calls
+                    )
+                    report.latency.append(
+                        _row(engine, transport, "context_search broad", samples, floors[transport], size)
+                    )
         for connections in config.concurrency:
             progress(f"{engine}: {connections} concurrent HTTP connections")
-            report.throughput.append(await _throughput(engine, aidis_url, connections, config.duration))
+            floor = await _throughput(engine, noop_url, connections, config.duration, "no-op floor")
+            measured = await _throughput(engine, aidis_url, connections, config.duration)
+            measured.ratio_to_floor = (
+                round(measured.calls_per_s / floor.calls_per_s, 2) if floor.calls_per_s else None
+            )
+            report.throughput += [floor, measured]
         report.peak_rss_mb[f"aidis serve ({engine})"] = peak_rss_mb(server.pid)
+    if config.workers > 1 and config.concurrency:
+        connections = max(config.concurrency)
+        workers_port = _free_port()
+        workers_url = f"http://127.0.0.1:{workers_port}/mcp"
+        args = [_aidis(), "serve", "--port", str(workers_port), "--workers", str(config.workers)]
+        with _process(args, env, workers_url):
+            progress(f"{engine}: {connections} connections, {config.workers} workers")
+            label = f"aidis serve --workers {config.workers}"
+            measured = await _throughput(engine, workers_url, connections, config.duration, label)
+        floor_rate = next(
+            (
+                t.calls_per_s
+                for t in report.throughput
+                if t.engine == engine and t.server == "no-op floor" and t.connections == connections
+            ),
+            None,
+        )
+        measured.ratio_to_floor = round(measured.calls_per_s / floor_rate, 2) if floor_rate else None
+        report.throughput.append(measured)
     app.close()
