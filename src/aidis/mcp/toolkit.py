@@ -71,7 +71,14 @@ class ToolEnv:
     input_chars: int
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run a (blocking) service call on a worker thread."""
+        """Run a (blocking) service call: inline for stdio, on a worker thread otherwise.
+
+        A stdio server has one client whose requests come one at a time, so a call of a millisecond
+        or two blocks nobody and the hop to a worker thread and back would cost more than the work;
+        an HTTP server serves many connections on one event loop, so its calls run on worker threads.
+        """
+        if self.caller.transport == "stdio":
+            return fn(*args, **kwargs)
         return await anyio.to_thread.run_sync(partial(fn, *args, **kwargs))
 
     def now(self) -> Any:

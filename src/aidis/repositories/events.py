@@ -34,7 +34,7 @@ def _to_event(row: Row[Any]) -> Event:
 
 
 # Built once: the statement is compiled once and cached by SQLAlchemy (this runs on every tool call).
-_SESSION_EVENT = (
+SESSION_EVENT = (
     insert(analytics_events)
     .from_select(
         [
@@ -57,7 +57,7 @@ _SESSION_EVENT = (
             sessions.c.id,
             bindparam("context_id", type_=analytics_events.c.context_id.type),
             bindparam("tool_name", type_=analytics_events.c.tool_name.type),
-            bindparam("status", type_=analytics_events.c.status.type),
+            bindparam("event_status", type_=analytics_events.c.status.type),
             bindparam("duration_ms", type_=analytics_events.c.duration_ms.type),
             bindparam("payload", type_=analytics_events.c.payload.type),
         ).where(sessions.c.id == bindparam("session_id", type_=sessions.c.id.type)),
@@ -87,14 +87,14 @@ def insert_session_event(
     caller bumps `event_count` itself (in the same transaction).
     """
     inserted = conn.execute(
-        _SESSION_EVENT,
+        SESSION_EVENT,
         {
             "occurred_at": occurred_at,
             "actor": str(actor),
             "event_type": str(event_type),
             "context_id": context_id,
             "tool_name": tool_name,
-            "status": str(status),
+            "event_status": str(status),
             "duration_ms": duration_ms,
             "payload": payload or {},
             "session_id": session_id,

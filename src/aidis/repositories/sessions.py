@@ -274,7 +274,7 @@ def end_many_at_last_activity(
     return list(result.scalars())
 
 
-_ADD_ACTIVITY = (
+ADD_ACTIVITY = (
     update(sessions)
     .where(sessions.c.id == bindparam("sid", type_=sessions.c.id.type))
     .values(
@@ -315,7 +315,7 @@ def add_activity(
     row comes back from the UPDATE itself; otherwise it is read again.
     """
     row = conn.execute(
-        _ADD_ACTIVITY,
+        ADD_ACTIVITY,
         {
             "sid": session_id,
             "now": now,

@@ -15,7 +15,7 @@ from sqlalchemy import Connection
 from aidis.enums import Actor, EventType
 from aidis.errors import InvalidInput, NotFound
 from aidis.records import Session
-from aidis.repositories import events as events_repo
+from aidis.repositories import accounting as accounting_repo
 from aidis.repositories import sessions as repo
 from aidis.services.base import ServiceBase
 from aidis.services.caller import ToolCall, estimate_tokens
@@ -101,29 +101,35 @@ class SessionAccounting(ServiceBase):
         payload: dict[str, object] | None = None,
     ) -> Session:
         """Count one tool call on a session: activity, tokens, counters and its event, in `conn`'s transaction."""
-        events_repo.insert_session_event(
-            conn,
-            session_id=session.id,
-            event_type=event_type,
-            actor=Actor.AGENT,
-            occurred_at=now,
-            context_id=context_id,
-            tool_name=tool,
-            payload=payload or {},
-            count=False,
-        )
+        if input_tokens < 0 or output_tokens < 0:
+            raise InvalidInput(
+                "token counts must not be negative",
+                field="input_tokens" if input_tokens < 0 else "output_tokens",
+            )
         exact = tokens_are_exact(session)  # the agent's transcript is the truth: no estimates on top
-        return self.touch_in(
+        counted = accounting_repo.count_call(
             conn,
             session.id,
+            event={
+                "occurred_at": now,
+                "actor": Actor.AGENT.value,
+                "event_type": str(event_type),
+                "context_id": context_id,
+                "tool_name": tool,
+                "event_status": "ok",
+                "duration_ms": None,
+                "payload": payload or {},
+            },
             now=now,
             input_tokens=0 if exact else input_tokens,
             output_tokens=0 if exact else output_tokens,
-            tool_name=tool,
             contexts=contexts,
-            events=1,
+            tool_calls=1,
             project_name=session.project_name,
         )
+        if counted is None:
+            raise NotFound(f"session {session.id} does not exist; {tool} not recorded", field="session_id")
+        return counted
 
     def count_call_in(
         self, conn: Connection, session: Session, call: ToolCall | None, now: datetime
