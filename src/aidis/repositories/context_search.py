@@ -4,12 +4,13 @@ Invariant: a listing never carries whole texts — only a bounded head (for the 
 the text's length and, for a search, a snippet made by the engine around the match — and both
 engines answer the same parsed query (`aidis.search_syntax`) over the content alone, with stemming
 (SQLite FTS5 `porter`, PostgreSQL `english`), so the same words find the same contexts anywhere.
-Snippets are made for the page only, never for every match.
+Snippets are made for the page only, never for every match, and ranking work is bounded: a query
+matching more than RANK_CAP contexts ranks the newest RANK_CAP of them (ordinary queries match far
+fewer and are ranked in full).
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,6 +39,9 @@ from aidis.search_syntax import SearchQuery
 HEAD_CHARS = 400  # enough of the text for a title and a preview
 START, STOP = "\x02", "\x03"  # around each matched word of a snippet; surfaces render them
 SNIPPET_WORDS = 24
+# A query matching more contexts than this ranks only the newest RANK_CAP of them, so its cost is
+# bounded by the cap and the page, not by how many contexts contain an everyday word.
+RANK_CAP = 1000
 # The SQLite FTS5 table made by the migrations (not in schema.py: PostgreSQL has none).
 _FTS = table("contexts_fts", column("context_id", String()), column("content", Text()))
 _FTS_REF: Any = literal_column("contexts_fts")
@@ -148,22 +152,27 @@ def _search_postgresql(
     conn: Connection, parsed: SearchQuery, flt: ContextFilter, *, limit: int, offset: int
 ) -> list[ContextHit]:
     tsquery = _tsquery(parsed)
-    rank = func.ts_rank_cd(_VECTOR, tsquery).label("score")
-    page = (
-        filtered(_compact().add_columns(rank), conn, flt)
+    # Bounded ranking: the RANK_CAP newest matches (walking the (project, created_at) index for an
+    # everyday word, the GIN index for a rare one) carry their vectors out; only they are ranked.
+    candidates = (
+        filtered(_compact().add_columns(_VECTOR.label("vector")), conn, flt)
         .where(_VECTOR.op("@@")(tsquery))
-        .order_by(rank.desc(), contexts.c.created_at.desc(), contexts.c.id)
+        .order_by(contexts.c.created_at.desc())
+        .limit(RANK_CAP)
+        .subquery("candidates")
+    )
+    rank = func.ts_rank_cd(candidates.c.vector, tsquery).label("score")
+    kept = [c for c in candidates.c if c.name != "vector"]
+    page = (
+        select(*kept, rank)
+        .order_by(rank.desc(), candidates.c.created_at.desc(), candidates.c.id)
         .limit(limit)
         .offset(offset)
         .subquery("page")
     )
     options = f"StartSel={START}, StopSel={STOP}, MaxWords={SNIPPET_WORDS}, MinWords=8, MaxFragments=1"
-    headline = func.ts_headline(
-        "english",
-        select(contexts.c.content).where(contexts.c.id == page.c.id).scalar_subquery(),
-        tsquery,
-        options,
-    )
+    text_of = select(contexts.c.content).where(contexts.c.id == page.c.id).scalar_subquery()
+    headline = func.ts_headline("english", text_of, tsquery, options)
     rows = conn.execute(select(page, headline.label("snippet")).order_by(page.c.score.desc()))
     return [_hit(row, score=float(row.score), snippet=" ".join(row.snippet.split())) for row in rows]
 
@@ -172,31 +181,59 @@ def _search_sqlite(
     conn: Connection, parsed: SearchQuery, flt: ContextFilter, *, limit: int, offset: int
 ) -> list[ContextHit]:
     match = _fts5_match(parsed)
-    fts = (
-        select(_FTS.c.context_id, func.bm25(_FTS_REF).label("score"))
+    fts_rowid: Any = literal_column("contexts_fts.rowid")
+    # Bounded ranking: walk the matches newest first (FTS5 iterates its rowids backwards), keep the
+    # first RANK_CAP that pass the filters, and rank only matches from the oldest of those on.
+    newest = (
+        filtered(select(fts_rowid.label("r")).select_from(_FTS), conn, flt)
+        .join(contexts, contexts.c.id == _FTS.c.context_id)
         .where(_FTS_REF.op("MATCH")(match))
+        .order_by(fts_rowid.desc())
+        .limit(RANK_CAP)
+        .subquery("newest")
+    )
+    oldest_kept = conn.execute(select(func.min(newest.c.r))).scalar()
+    if oldest_kept is None:
+        return []
+    fts = (
+        select(_FTS.c.context_id, fts_rowid.label("fts_rowid"), func.bm25(_FTS_REF).label("score"))
+        .where(_FTS_REF.op("MATCH")(match), fts_rowid >= oldest_kept)
         .subquery("fts")
     )
-    query = (
-        filtered(_compact().add_columns(fts.c.score), conn, flt)
-        .join(fts, fts.c.context_id == contexts.c.id)
+    ranked = (  # the page's ids and scores first (FTS drives the join), compact columns for the page only
+        filtered(
+            select(contexts.c.id, fts.c.fts_rowid, fts.c.score)
+            .select_from(fts)
+            .join(contexts, contexts.c.id == fts.c.context_id),
+            conn,
+            flt,
+        )
         .order_by(fts.c.score, contexts.c.created_at.desc(), contexts.c.id)
+        .limit(limit)
+        .offset(offset)
     )
-    rows = list(conn.execute(query.limit(limit).offset(offset)))
-    snippets = _sqlite_snippets(conn, match, [row.id for row in rows])
+    found = conn.execute(ranked).all()
+    if not found:
+        return []
+    scores = {row.id: float(row.score) for row in found}
+    rows = {row.id: row for row in conn.execute(_compact().where(contexts.c.id.in_(list(scores))))}
+    snippets = _sqlite_snippets(conn, match, [row.fts_rowid for row in found])
     # bm25 is lower-is-better and negative; report a positive score where higher is better.
-    return [_hit(row, score=-float(row.score), snippet=snippets.get(str(row.id))) for row in rows]
+    return [
+        _hit(rows[i], score=-score, snippet=snippets.get(str(i))) for i, score in scores.items() if i in rows
+    ]
 
 
-def _sqlite_snippets(conn: Connection, match: str, ids: Sequence[uuid.UUID]) -> dict[str, str]:
-    """Snippets for the page's contexts only (FTS5 `snippet()` needs its own MATCH query)."""
-    if not ids:
+def _sqlite_snippets(conn: Connection, match: str, rowids: Sequence[int]) -> dict[str, str]:
+    """Snippets for the page's contexts only, found by their index rowids (FTS5 `snippet()` needs its
+    own MATCH query; a rowid lookup does not walk the other matches)."""
+    if not rowids:
         return {}
     snippet = func.snippet(_FTS_REF, 1, START, STOP, "…", SNIPPET_WORDS)
     rows = conn.execute(
         select(_FTS.c.context_id, snippet.label("snippet")).where(
             _FTS_REF.op("MATCH")(match),
-            _FTS.c.context_id.in_(bindparam("ids", [str(i) for i in ids], expanding=True)),
+            literal_column("contexts_fts.rowid").in_(bindparam("rowids", list(rowids), expanding=True)),
         )
     )
     return {str(row.context_id): " ".join(str(row.snippet).split()) for row in rows}
