@@ -202,25 +202,23 @@ _DUPLICATE = (
         func.coalesce(contexts.c.last_seen_at, contexts.c.created_at)
         >= bindparam("since", type_=contexts.c.created_at.type),
     )
-    .order_by(contexts.c.created_at.desc())
-    .limit(1)
+    .limit(20)  # no ORDER BY: the (project, hash) index answers it (an ORDER BY makes SQLite walk created_at)
 )
 
 
 def find_duplicate(
     conn: Connection, *, project_id: uuid.UUID, context_type: str, content_hash: str, since: datetime
 ) -> Context | None:
-    """A live context of the project with the same normalized content and type, seen since `since`."""
-    row = conn.execute(
-        _DUPLICATE,
-        {
-            "project_id": project_id,
-            "content_hash": content_hash,
-            "context_type": context_type,
-            "since": since,
-        },
-    ).first()
-    return _to_context(row) if row else None
+    """A live context of the project with the same normalized content and type, seen since `since`
+    (the newest, if an older copy predates duplicate suppression)."""
+    params = {
+        "project_id": project_id,
+        "content_hash": content_hash,
+        "context_type": context_type,
+        "since": since,
+    }
+    rows = conn.execute(_DUPLICATE, params).all()
+    return _to_context(max(rows, key=lambda r: r.created_at)) if rows else None
 
 
 def mark_seen(conn: Connection, context_id: uuid.UUID, *, now: datetime) -> None:
