@@ -25,13 +25,16 @@ from mcp.client.stdio import StdioServerParameters
 from mcp import Client
 
 LAYERS = [  # (layer, path fragments), first match from the innermost frame outwards wins
+    # The SDK's stdio transport reads stdin and writes stdout on anyio worker threads: a sample whose
+    # innermost Python frame is the worker's `context.run(...)` is in that C-level I/O.
+    ("SDK stdio I/O (worker threads)", ("anyio/_backends/_asyncio.py:1124)",)),
     ("SQLAlchemy (compile, execute, result)", ("sqlalchemy/",)),
     ("database driver (sqlite3 / psycopg)", ("psycopg/", "sqlite3/", "psycopg_pool/")),
     ("pydantic (validate in/out)", ("pydantic/", "pydantic_core/")),
     ("telemetry (OpenTelemetry, metrics)", ("opentelemetry/", "prometheus_client/", "aidis/telemetry")),
     ("MCP SDK (framing, dispatch)", ("site-packages/mcp/", "site-packages/mcp_types/")),
     ("thread hop (anyio worker threads)", ("anyio/", "concurrent/futures", "threading.py", "queue.py")),
-    ("asyncio event loop, stdio", ("asyncio/", "selectors.py", "json/", "_asyncio.py:1124")),
+    ("asyncio event loop", ("asyncio/", "selectors.py", "json/")),
     ("AIDIS services and tools", ("aidis/",)),
 ]
 
