@@ -119,7 +119,8 @@ def main() -> None:
                 command, env, args.calls, args.tool or ["context_store", "session_status", "context_search"]
             )
         )
-    except* Exception as group:  # py-spy's own closing line lands on the server's stdout after the last call
+    except* (ValueError, RuntimeError, OSError) as group:  # py-spy's exit message lands on the server's
+        # stdout after the last call, which the client cannot parse: the calls themselves are done
         print(f"(client closed with {len(group.exceptions)} error(s) after the calls: py-spy's exit message)")
     finally:
         if database is not None:

@@ -58,7 +58,9 @@ class RoundRobinBalancer:
         async with httpx.AsyncClient(timeout=15) as client:
             request = client.build_request(scope["method"], url, headers=headers, content=body)
             response = await client.send(request, stream=True)
-            passed = [(k.encode(), v.encode()) for k, v in response.headers.items() if k.encode() not in HOP_BY_HOP]
+            passed = [
+                (k.encode(), v.encode()) for k, v in response.headers.items() if k.encode() not in HOP_BY_HOP
+            ]
             await send({"type": "http.response.start", "status": response.status_code, "headers": passed})
             async for chunk in response.aiter_raw():
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
@@ -71,7 +73,9 @@ def balancer(backends: list[str]) -> Iterator[tuple[str, RoundRobinBalancer]]:
     """The balancer on a free loopback port."""
     app = RoundRobinBalancer(backends)
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
@@ -107,7 +111,9 @@ async def test_one_connection_alternating_between_two_processes_is_one_session(
     ):
         async with _client(url, "roaming-agent") as client:
             await call(client, "project_create", {"name": "scaled", "switch": True})
-            stored = [await call(client, "context_store", {"content": f"note {i} on scaling"}) for i in range(4)]
+            stored = [
+                await call(client, "context_store", {"content": f"note {i} on scaling"}) for i in range(4)
+            ]
             status = await call(client, "session_status")
             found = await call(client, "context_search", {"query": "scaling"})
             ended = await call(client, "session_end")
@@ -119,7 +125,9 @@ async def test_one_connection_alternating_between_two_processes_is_one_session(
     assert _clean(db.url, tmp_path)
 
 
-async def test_serve_with_two_workers_answers_one_connection_as_one_session(db: Database, tmp_path: Path) -> None:
+async def test_serve_with_two_workers_answers_one_connection_as_one_session(
+    db: Database, tmp_path: Path
+) -> None:
     port = free_port()
     env = {**os.environ, "AIDIS_DATABASE_URL": db.url, "AIDIS_LOG_LEVEL": "WARNING"}
     log = (tmp_path / "workers.log").open("wb")
