@@ -55,7 +55,7 @@ def contexts_page(
     since: Annotated[str, Query(max_length=10)] = "",
     until: Annotated[str, Query(max_length=10)] = "",
     deleted: bool = False,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     done: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response:
     """Search (or list, newest first) contexts across projects, with filters and highlighted snippets."""

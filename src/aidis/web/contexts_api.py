@@ -55,7 +55,7 @@ def list_contexts(
     until: datetime | None = None,
     deleted: bool = False,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> ContextPage:
     """Search (with `q`, best match first) or list (newest first) contexts, compact: title, snippet, size.
 

@@ -12,7 +12,7 @@ from aidis.schemas import SessionOut
 
 ProjectRef = Annotated[str, Field(min_length=1, max_length=200, description="Project name or id")]
 Limit = Annotated[int, Field(ge=1, le=100)]
-Offset = Annotated[int, Field(ge=0)]
+Offset = Annotated[int, Field(ge=0, le=1_000_000)]
 
 
 def session_out(env: ToolEnv, session: Session | None) -> SessionOut | None:
