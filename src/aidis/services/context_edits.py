@@ -194,11 +194,14 @@ class ContextEditService(ServiceBase):
             raise NotFound(f"no context {context_id}", field="id")
         if caller is None:
             return current
-        allowed = find_project(conn, project) if project is not None else caller_project(conn, caller)
-        if current.project_id != allowed.id:
+        if project is not None:
+            named = find_project(conn, project)
+            allowed_id, allowed_name = named.id, named.display_name
+        else:
+            allowed_id, allowed_name = caller_project(conn, caller)
+        if current.project_id != allowed_id:
             raise NotFound(
-                f"context {context_id} is not in project {allowed.display_name!r}; "
-                "name its project to change it",
+                f"context {context_id} is not in project {allowed_name!r}; name its project to change it",
                 field="id",
             )
         return current

@@ -17,7 +17,7 @@ from sqlalchemy import Connection
 
 from aidis.enums import SENTINEL_DISPLAY_NAME, ContextType
 from aidis.errors import InvalidInput, NotFound
-from aidis.records import Context, ContextHit, ContextRevision, Project, Session
+from aidis.records import Context, ContextHit, ContextRevision, Session
 from aidis.repositories import connections as connections_repo
 from aidis.repositories import context_search as search_repo
 from aidis.repositories import contexts as repo
@@ -73,18 +73,20 @@ class ContextQuery:
     deleted: bool = False
 
 
-def caller_project(conn: Connection, caller: Caller | None) -> Project:
-    """The project a caller works in: its open session's, else its connection's, else Unassigned."""
-    chosen: Project | None = None
+def caller_project(conn: Connection, caller: Caller | None) -> tuple[uuid.UUID, str]:
+    """The (id, display name) of the project a caller works in: its open session's (read with the
+    session, no second query), else its connection's current one, else Unassigned."""
     if caller is not None:
         open_session = sessions_repo.get_open_for_connection(conn, caller.connection_id)
         if open_session is not None:
-            chosen = projects_repo.get_by_id(conn, open_session.project_id)
-        else:
-            state = connections_repo.get_connection(conn, caller.connection_id)
-            if state is not None and state.current_project_id is not None:
-                chosen = projects_repo.get_by_id(conn, state.current_project_id)
-    return chosen if chosen is not None else find_project(conn, SENTINEL_DISPLAY_NAME)
+            return open_session.project_id, open_session.project_display_name
+        state = connections_repo.get_connection(conn, caller.connection_id)
+        if state is not None and state.current_project_id is not None:
+            current = projects_repo.get_by_id(conn, state.current_project_id)
+            if current is not None:
+                return current.id, current.display_name
+    unassigned = find_project(conn, SENTINEL_DISPLAY_NAME)
+    return unassigned.id, unassigned.display_name
 
 
 def scope_of(
@@ -95,8 +97,11 @@ def scope_of(
         if project is not None:
             raise InvalidInput("give either project or all_projects, not both", field="all_projects")
         return None, "all projects"
-    chosen = find_project(conn, project) if project is not None else caller_project(conn, caller)
-    return [chosen.id], chosen.display_name
+    if project is not None:
+        named = find_project(conn, project)
+        return [named.id], named.display_name
+    project_id, name = caller_project(conn, caller)
+    return [project_id], name
 
 
 def as_hit(context: Context, session: Session | None = None) -> ContextHit:
