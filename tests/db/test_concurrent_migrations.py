@@ -170,6 +170,19 @@ def test_a_0_1_0_database_with_data_upgrades_under_concurrent_starts(
                     ),
                     {"i": f"22222222-2222-2222-2222-{n:012d}", "t": "2026-02-01 00:00:00"},
                 )
+                conn.execute(
+                    text(
+                        "INSERT INTO contexts (id, project_id, session_id, context_type, content, tags, created_at, "
+                        "metadata) VALUES (:c, '11111111-1111-1111-1111-111111111111', :i, 'note', :body, '[]', "
+                        ":t, '{}')"
+                    ),
+                    {
+                        "c": f"33333333-3333-3333-3333-{n:012d}",
+                        "i": f"22222222-2222-2222-2222-{n:012d}",
+                        "body": f"Database migrations run on startup, note {n}",
+                        "t": "2026-02-01 00:00:00",
+                    },
+                )
         results = _run_together(args, _env(url, tmp_path))
         assert [r.returncode for r in results] == [0] * STARTS, [r.stderr for r in results if r.returncode]
         with engine.connect() as conn:
@@ -178,6 +191,18 @@ def test_a_0_1_0_database_with_data_upgrades_under_concurrent_starts(
             name = conn.execute(
                 text("SELECT name FROM projects WHERE id = '11111111-1111-1111-1111-111111111111'")
             ).scalar_one()
+            contexts = conn.execute(
+                text(
+                    "SELECT count(*) FROM contexts WHERE revision = 1 AND seen_count = 1 AND deleted_at IS NULL"
+                )
+            ).scalar_one()
+            stemmed = (  # 0006 rebuilt SQLite's index with stemming: "migration" finds "migrations"
+                "SELECT count(*) FROM contexts_fts WHERE contexts_fts MATCH 'migration'"
+                if engine_name == "sqlite"
+                else "SELECT count(*) FROM contexts WHERE search_vector @@ plainto_tsquery('english', 'migration')"
+            )
+            found = conn.execute(text(stemmed)).scalar_one()
         assert current_revision(engine) == head_revision()
         engine.dispose()
     assert (sessions, changes, name) == (20, 20, "kept")
+    assert (contexts, found) == (20, 20)

@@ -189,3 +189,16 @@ def test_bad_edits_name_the_field_and_change_nothing(app: AppContext) -> None:
             call()
         assert refused.value.field == field
     assert _row(app, stored.context.id) == before
+
+
+def test_keys_and_delete_reasons_are_redacted_before_they_are_written(app: AppContext) -> None:
+    secret = "ghp_" + "Z9y8X7w6V5u4T3s2R1q0P9o8N7m6L5k4J3i2"
+    stored = app.contexts.store(AGENT, "keyed note", key=f"deploy/{secret}")
+    assert secret not in str(_row(app, stored.context.id)["topic_key"])
+    assert "[REDACTED:" in str(_row(app, stored.context.id)["topic_key"])
+    app.context_edits.delete(AGENT, stored.context.id, reason=f"pasted {secret} by mistake")
+    with app.engine.connect() as conn:
+        written = " ".join(
+            str(p) for p in conn.execute(text("SELECT payload FROM analytics_events")).scalars()
+        )
+    assert secret not in written and "[REDACTED:" in written

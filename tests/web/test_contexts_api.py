@@ -3,26 +3,15 @@ and bad input that names the field and changes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
 
 from aidis.app import AppContext
 from aidis.services.caller import Caller
-from aidis.web.app import create_web_app
 from tests.support import Database, row_counts
+from tests.web.forms import form_token
 
 JSON = {"content-type": "application/json"}
-
-
-@pytest.fixture
-async def http(app: AppContext) -> AsyncIterator[httpx.AsyncClient]:
-    web = create_web_app(app, run_maintenance=False)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=web), base_url="http://127.0.0.1:8765"
-    ) as client:
-        yield client
 
 
 async def test_search_is_compact_and_get_returns_the_whole_text(
@@ -88,3 +77,25 @@ async def test_bad_input_names_the_field_and_changes_nothing(
     assert row_counts(db.engine) == before
     (full,) = app.context_reads.get([stored.context.id])
     assert full.context.content == "keep me as I am" and full.context.revision == 1
+
+
+async def test_the_new_routes_refuse_a_foreign_origin_and_forms_without_their_token(
+    app: AppContext, db: Database, http: httpx.AsyncClient
+) -> None:
+    stored = app.contexts.store(Caller("c1"), "a note a web page must not touch")
+    page = f"/contexts/{stored.context.id}"
+    before = row_counts(db.engine)
+    foreign = {"Origin": "http://evil.example"}
+    api = await http.post(f"/api/v1{page}/delete", json={"purge": True}, headers=foreign)
+    patched = await http.patch(f"/api/v1{page}", json={"content": "defaced"}, headers=foreign)
+    no_token = await http.post(f"{page}/delete", data={"confirm": "yes", "purge": "yes"})
+    token = await form_token(http, page)
+    cross_site = await http.post(
+        f"{page}/delete", data={"confirm": "yes", "purge": "yes", "csrf_token": token}, headers=foreign
+    )
+    wrong_host = await http.get("/contexts", headers={"Host": "evil.example"})
+    assert [r.status_code for r in (api, patched, no_token, cross_site)] == [403] * 4
+    assert wrong_host.status_code == 421
+    assert row_counts(db.engine) == before
+    (full,) = app.context_reads.get([stored.context.id])
+    assert full.context.content == "a note a web page must not touch" and full.context.deleted_at is None
