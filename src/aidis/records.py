@@ -131,8 +131,18 @@ class Context:
     @property
     def redactions(self) -> dict[str, int]:
         """Secrets removed from this context before it was stored, by kind."""
-        found = self.metadata.get("redactions")
-        return {str(k): int(v) for k, v in found.items()} if isinstance(found, dict) else {}
+        return redaction_counts(self.metadata)
+
+    @property
+    def project_display_name(self) -> str:
+        """The project name shown to people ('Unassigned' for the sentinel)."""
+        return SENTINEL_DISPLAY_NAME if self.project_id == SENTINEL_PROJECT_ID else self.project_name
+
+
+def redaction_counts(metadata: dict[str, Any] | None) -> dict[str, int]:
+    """The redaction counts a context's metadata keeps (`{"redactions": {kind: n}}`), by kind."""
+    found = (metadata or {}).get("redactions")
+    return {str(k): int(v) for k, v in found.items()} if isinstance(found, dict) else {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +166,11 @@ class ContextHit:
     score: float | None = None
     deleted: bool = False
     redactions: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def project_display_name(self) -> str:
+        """The project name shown to people ('Unassigned' for the sentinel)."""
+        return SENTINEL_DISPLAY_NAME if self.project_id == SENTINEL_PROJECT_ID else self.project_name
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from aidis.enums import SENTINEL_DISPLAY_NAME, SENTINEL_PROJECT_ID
 from aidis.records import Context, ContextHit, ContextRevision, Project, ProjectChange, Session, SessionStats
+from aidis.services.caller import estimate_tokens
 
 
 class Out(BaseModel):
@@ -107,14 +107,6 @@ def _text_or_none(value: object) -> str | None:
     return str(value) if value is not None else None
 
 
-def _project_name(project_id: Any, name: str) -> str:
-    return SENTINEL_DISPLAY_NAME if project_id == SENTINEL_PROJECT_ID else name
-
-
-def _tokens(chars: int) -> int:
-    return (chars + 3) // 4
-
-
 def render_snippet(snippet: str, start: str = "**", stop: str = "**") -> str:
     """A snippet with its match markers (\\x02 … \\x03) replaced by `start` … `stop`."""
     return snippet.replace("\x02", start).replace("\x03", stop)
@@ -146,7 +138,7 @@ class ContextOut(Out):
         return cls(
             id=str(context.id),
             project_id=str(context.project_id),
-            project_name=_project_name(context.project_id, context.project_name),
+            project_name=context.project_display_name,
             session_id=str(context.session_id) if context.session_id else None,
             context_type=context.context_type,
             content=context.content,
@@ -158,7 +150,7 @@ class ContextOut(Out):
             deleted_at=context.deleted_at,
             purged_at=context.purged_at,
             seen_count=context.seen_count,
-            tokens=_tokens(len(context.content)),
+            tokens=estimate_tokens(len(context.content)),
             redactions=context.redactions,
         )
 
@@ -190,10 +182,10 @@ class ContextHitOut(Out):
             snippet=render_snippet(hit.snippet, *marks),
             tags=hit.tags,
             created_at=hit.created_at,
-            project=_project_name(hit.project_id, hit.project_name),
+            project=hit.project_display_name,
             session=hit.session_display_id,
             score=round(hit.score, 4) if hit.score is not None else None,
-            tokens=_tokens(hit.chars),
+            tokens=estimate_tokens(hit.chars),
             key=hit.topic_key,
             revision=hit.revision,
             seen=hit.seen_count,

@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-_WORD = re.compile(r"[^\W_]+")
 _TOKEN = re.compile(r'"|([^\W_]+)(\*?)')
 MAX_TERMS = 32
 
@@ -168,10 +167,6 @@ class SearchQuery:
         """True when nothing searchable is left (no words, or only stop words)."""
         return not (self.words or self.phrases or self.prefixes)
 
-    def all_words(self) -> list[str]:
-        """Every word of the query, for highlighting."""
-        return [*self.words, *(w for p in self.phrases for w in p), *self.prefixes]
-
 
 def parse_query(text: str) -> SearchQuery:
     """Parse free text into words, "phrases" and prefix* words; never raises."""
@@ -206,21 +201,8 @@ def parse_query(text: str) -> SearchQuery:
     if phrase is not None:
         close(phrase, balanced=False)
     return SearchQuery(
-        words=_dedupe(words)[:MAX_TERMS],
+        words=list(dict.fromkeys(words))[:MAX_TERMS],
         phrases=phrases[:MAX_TERMS],
-        prefixes=_dedupe(prefixes)[:MAX_TERMS],
+        prefixes=list(dict.fromkeys(prefixes))[:MAX_TERMS],
         had_words=had_words,
     )
-
-
-def _dedupe(items: list[str]) -> list[str]:
-    seen: list[str] = []
-    for item in items:
-        if item not in seen:
-            seen.append(item)
-    return seen
-
-
-def has_words(text: str) -> bool:
-    """True when the text holds at least one letter or digit."""
-    return _WORD.search(text) is not None

@@ -17,13 +17,15 @@ from tests.mcp.transports import aidis_executable, free_port, wait_until
 
 
 @contextmanager
-def aidis_server(database_url: str, log: Path, **env: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """`aidis serve` in its own process on a free port; yields (base URL, process)."""
+def aidis_server(
+    database_url: str, log: Path, *args: str, **env: str
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`aidis serve [args…]` in its own process on a free port; yields (base URL, process)."""
     port = free_port()
     full_env = {**os.environ, "AIDIS_DATABASE_URL": database_url, "AIDIS_LOG_LEVEL": "WARNING", **env}
     with log.open("ab") as out:
         process = subprocess.Popen(
-            [aidis_executable(), "serve", "--port", str(port)],
+            [aidis_executable(), "serve", "--port", str(port), *args],
             env=full_env,
             stdout=out,
             stderr=subprocess.STDOUT,

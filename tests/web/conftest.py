@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from aidis.app import AppContext
 from tests.web.browser import CHROMIUM, LAUNCH_ARGS, require_chromium
+from tests.web.forms import asgi_client
 
 
 @pytest.fixture(scope="module")
@@ -26,3 +29,10 @@ def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     yield context.new_page()
     context.close()
+
+
+@pytest.fixture
+async def http(app: AppContext) -> AsyncIterator[httpx.AsyncClient]:
+    """The web app in-process on the test's database."""
+    async with asgi_client(app) as client:
+        yield client

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -12,17 +11,7 @@ import pytest
 from aidis.app import AppContext
 from aidis.enums import EndReason
 from aidis.services.caller import Caller
-from aidis.web.app import create_web_app
 from tests.support import Database, FakeClock, row_counts
-
-
-@pytest.fixture
-async def http(app: AppContext) -> AsyncIterator[httpx.AsyncClient]:
-    web = create_web_app(app, run_maintenance=False)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=web), base_url="http://127.0.0.1:8765"
-    ) as client:
-        yield client
 
 
 @pytest.fixture

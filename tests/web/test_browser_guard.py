@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -15,17 +14,9 @@ from aidis.app import AppContext
 from aidis.web.app import create_web_app
 from aidis.web.browser_guard import host_allowed, origin_of, split_host
 from tests.support import Database, row_counts
-from tests.web.forms import form_token
+from tests.web.forms import LOCAL, form_token
 
-LOCAL = "http://127.0.0.1:8765"
 ROUTES = ["/", "/sessions", "/projects", "/api/v1/sessions", "/api/v1/projects", "/metrics", "/mcp"]
-
-
-@pytest.fixture
-async def http(app: AppContext) -> AsyncIterator[httpx.AsyncClient]:
-    web = create_web_app(app, run_maintenance=False)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=web), base_url=LOCAL) as client:
-        yield client
 
 
 @pytest.fixture

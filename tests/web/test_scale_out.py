@@ -5,9 +5,6 @@ Both engines (SQLite in WAL mode is shared by processes on one machine)."""
 from __future__ import annotations
 
 import collections
-import os
-import signal
-import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,7 +21,7 @@ from aidis.config import Settings
 from mcp import Client
 from tests.faults.helpers import aidis_server
 from tests.mcp.conftest import call
-from tests.mcp.transports import aidis_executable, free_port, wait_until
+from tests.mcp.transports import free_port, wait_until
 from tests.support import Database
 
 HOP_BY_HOP = {b"host", b"content-length", b"connection", b"transfer-encoding"}
@@ -128,23 +125,7 @@ async def test_one_connection_alternating_between_two_processes_is_one_session(
 async def test_serve_with_two_workers_answers_one_connection_as_one_session(
     db: Database, tmp_path: Path
 ) -> None:
-    port = free_port()
-    env = {**os.environ, "AIDIS_DATABASE_URL": db.url, "AIDIS_LOG_LEVEL": "WARNING"}
-    log = (tmp_path / "workers.log").open("wb")
-    process = subprocess.Popen(
-        [aidis_executable(), "serve", "--port", str(port), "--workers", "2"], env=env, stdout=log, stderr=log
-    )
-    url = f"http://127.0.0.1:{port}"
-
-    def ready() -> bool:
-        assert process.poll() is None, (tmp_path / "workers.log").read_text()
-        try:
-            return httpx.get(f"{url}/readyz", timeout=1).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    try:
-        wait_until(ready, timeout=40, what="aidis serve --workers 2")
+    with aidis_server(db.url, tmp_path / "workers.log", "--workers", "2") as (url, process):
         workers = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _parent(p) == process.pid]
         assert len(workers) >= 2, "uvicorn did not start two worker processes"
         results = []
@@ -153,14 +134,6 @@ async def test_serve_with_two_workers_answers_one_connection_as_one_session(
                 results.append(await call(client, "context_store", {"content": f"worker note {i}"}))
         assert len({r["session"]["id"] for r in results}) == 1
         assert results[-1]["session"]["contexts"] == 6
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
     assert _clean(db.url, tmp_path)
 
 

@@ -22,7 +22,7 @@ from mcp import Client
 from tests.mcp.conftest import call
 from tests.mcp.transports import running_http_server
 from tests.support import FakeClock
-from tests.web.forms import form_token
+from tests.web.forms import asgi_client, form_token
 
 TOKEN = "s3cret-token-for-tests-0123456789"
 
@@ -37,10 +37,7 @@ def secured(app: AppContext, clock: FakeClock) -> AppContext:
 
 @pytest.fixture
 async def http(secured: AppContext) -> AsyncIterator[httpx.AsyncClient]:
-    web = create_web_app(secured, run_maintenance=False)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=web), base_url="http://127.0.0.1:8765"
-    ) as client:
+    async with asgi_client(secured) as client:
         yield client
 
 

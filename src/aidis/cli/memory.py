@@ -69,10 +69,8 @@ def search_command(
     )
     with quiet_app() as app:
         page = app.context_reads.search(None, query, scope, limit=limit)
-    hits = [
-        ContextHitOut.of(hit, marks=("", "")) if as_json else ContextHitOut.of(hit, marks=("\x02", "\x03"))
-        for hit in page.items
-    ]
+    marks = ("", "") if as_json else ("\x02", "\x03")  # the table renders the match markers in bold
+    hits = [ContextHitOut.of(hit, marks=marks) for hit in page.items]
     if as_json:
         typer.echo(
             json.dumps(

@@ -15,7 +15,7 @@ from sqlalchemy import Connection
 
 from aidis.records import Session
 from aidis.repositories.events import SESSION_EVENT
-from aidis.repositories.sessions import ADD_ACTIVITY, get_session, to_session
+from aidis.repositories.sessions import ADD_ACTIVITY, to_session
 
 # PostgreSQL: WITH event AS (INSERT … RETURNING id) UPDATE sessions … RETURNING sessions.*
 _COUNTED_CALL = ADD_ACTIVITY.add_cte(SESSION_EVENT.cte("counted_event"))
@@ -50,6 +50,4 @@ def count_call(
     if conn.execute(SESSION_EVENT, event_values).first() is None:
         return None
     row = conn.execute(ADD_ACTIVITY, activity).first()
-    if row is None:
-        return get_session(conn, session_id)
-    return to_session(row, project_name)
+    return to_session(row, project_name) if row is not None else None

@@ -32,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from aidis.db.schema import contexts, projects, sessions
-from aidis.records import Context, ContextHit
+from aidis.records import Context, ContextHit, redaction_counts
 from aidis.repositories.contexts import ContextFilter, filtered
 from aidis.search_syntax import SearchQuery
 
@@ -88,7 +88,6 @@ def preview_of(head: str, limit: int = 160) -> str:
 
 
 def _hit(row: Row[Any], *, score: float | None = None, snippet: str | None = None) -> ContextHit:
-    found = (row.metadata or {}).get("redactions")
     return ContextHit(
         id=row.id,
         project_id=row.project_id,
@@ -106,7 +105,7 @@ def _hit(row: Row[Any], *, score: float | None = None, snippet: str | None = Non
         topic_key=row.topic_key,
         score=score,
         deleted=row.deleted_at is not None,
-        redactions=dict(found) if isinstance(found, dict) else {},
+        redactions=redaction_counts(row.metadata),
     )
 
 

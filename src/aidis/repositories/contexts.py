@@ -152,17 +152,6 @@ def adjust_context_count(conn: Connection, session_id: uuid.UUID, delta: int) ->
     )
 
 
-def count_for_session(conn: Connection, session_id: uuid.UUID) -> int:
-    """How many contexts a session stored."""
-    return int(
-        conn.execute(
-            select(func.count())
-            .select_from(contexts)
-            .where(contexts.c.session_id == session_id, contexts.c.deleted_at.is_(None))
-        ).scalar_one()
-    )
-
-
 def get_many(conn: Connection, context_ids: Sequence[uuid.UUID]) -> list[Context]:
     """Contexts by id, in the order asked (unknown ids are left out)."""
     rows = conn.execute(base_query().where(contexts.c.id.in_(list(context_ids))))

@@ -230,14 +230,7 @@ class ContextEditService(ServiceBase):
                 context_id=context.id,
             )
             return None
-        session = self.sessions.ensure_in(
-            conn,
-            connection_id=caller.connection_id,
-            agent_type=caller.agent_type,
-            transport=caller.transport,
-            workspaces=caller.workspaces,
-            now=now,
-        )
+        session = self.sessions.ensure_caller_in(conn, caller, now=now)
         return self.sessions.record_call_in(
             conn,
             session,

@@ -24,7 +24,7 @@ from aidis.repositories import contexts as repo
 from aidis.repositories import projects as projects_repo
 from aidis.repositories import sessions as sessions_repo
 from aidis.repositories.contexts import ContextFilter
-from aidis.search_syntax import has_words, parse_query
+from aidis.search_syntax import parse_query
 from aidis.services.base import ServiceBase
 from aidis.services.caller import Caller
 from aidis.services.context_rules import clean_tags
@@ -162,9 +162,9 @@ class ContextReadService(ServiceBase):
         self, caller: Caller | None, text: str, query: ContextQuery, *, limit: int = 10, offset: int = 0
     ) -> ContextPage:
         """Full-text search in one project (the caller's, unless another or all are asked for), ranked."""
-        if not has_words(text):
-            raise InvalidInput("query must contain at least one word (letters or digits)", field="query")
         parsed = parse_query(text)
+        if not parsed.had_words:
+            raise InvalidInput("query must contain at least one word (letters or digits)", field="query")
         with self.reading() as conn:
             flt, scope = self._filter(conn, caller, query)
             hits = search_repo.search(conn, parsed, flt, limit=limit + 1, offset=offset)

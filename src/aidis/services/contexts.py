@@ -83,14 +83,7 @@ class ContextService(ServiceBase):
         now = self.clock()
         with self.telemetry.tracer.start_as_current_span("aidis.context.store"), self.unit_of_work() as conn:
             target = find_project(conn, project) if project is not None else None
-            session = self.sessions.ensure_in(
-                conn,
-                connection_id=caller.connection_id,
-                agent_type=caller.agent_type,
-                transport=caller.transport,
-                workspaces=caller.workspaces if target is None else (),  # a named project is stronger
-                now=now,
-            )
+            session = self.sessions.ensure_caller_in(conn, caller, now=now, use_workspaces=target is None)
             if target is not None:
                 session = self.sessions.attribute_work_in(conn, session, target, now=now)
             project_id = target.id if target is not None else session.project_id

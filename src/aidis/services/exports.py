@@ -62,6 +62,26 @@ class Digest:
         return hashlib.sha256(text.encode()).hexdigest()
 
 
+class Tally:
+    """The row counts, the digest and the progress of the records an export writes."""
+
+    def __init__(self, progress: Progress | None = None) -> None:
+        self.counts: dict[str, int] = {}
+        self.digest = Digest()
+        self.progress = progress
+
+    def add(self, kind: str, row: dict[str, Any]) -> None:
+        """Count one record."""
+        self.digest.add(kind, row)
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        if self.progress is not None:
+            self.progress(kind, 1)
+
+    def report(self, files: int = 1) -> ExportReport:
+        """What was written."""
+        return ExportReport(self.counts, self.digest.hexdigest(), files)
+
+
 def safe_name(name: str, fallback: str) -> str:
     """A file or folder name made from any text: letters, digits, dot, dash and underscore only,
     never empty, never `.` or `..`, at most 80 characters."""
@@ -109,26 +129,18 @@ class ExportService(ServiceBase):
             "since": scope.since.isoformat() if scope.since else None,
         }
         out.write(json.dumps(header) + "\n")
-        counts: dict[str, int] = {}
-        digest = Digest()
-        for kind, row in self.records(scope):
+        tally = Tally(progress)
+        for kind, row in self._tallied(scope, tally):
             out.write(json.dumps({"kind": kind, "row": row}, ensure_ascii=False, default=str) + "\n")
-            digest.add(kind, row)
-            counts[kind] = counts.get(kind, 0) + 1
-            if progress is not None:
-                progress(kind, 1)
-        summary = ExportReport(counts, digest.hexdigest())
-        out.write(json.dumps({"kind": "end", "counts": counts, "digest": summary.digest}) + "\n")
+        summary = tally.report()
+        out.write(json.dumps({"kind": "end", "counts": summary.counts, "digest": summary.digest}) + "\n")
         return summary
 
-    def digest_of(self, scope: ExportScope) -> ExportReport:
-        """Counts and digest of a scope without writing anything (to compare two databases)."""
-        counts: dict[str, int] = {}
-        digest = Digest()
+    def _tallied(self, scope: ExportScope, tally: Tally) -> Iterator[tuple[str, dict[str, Any]]]:
+        """The scope's records, each counted into `tally` as it passes."""
         for kind, row in self.records(scope):
-            digest.add(kind, row)
-            counts[kind] = counts.get(kind, 0) + 1
-        return ExportReport(counts, digest.hexdigest())
+            tally.add(kind, row)
+            yield kind, row
 
     def write_markdown(
         self, scope: ExportScope, root: Path, progress: Progress | None = None
@@ -140,13 +152,8 @@ class ExportService(ServiceBase):
         sessions: dict[str, dict[str, Any]] = {}
         session_contexts: dict[str, list[dict[str, Any]]] = {}
         loose: dict[str, list[dict[str, Any]]] = {}
-        counts: dict[str, int] = {}
-        digest = Digest()
-        for kind, row in self.records(scope):
-            digest.add(kind, row)
-            counts[kind] = counts.get(kind, 0) + 1
-            if progress is not None:
-                progress(kind, 1)
+        tally = Tally(progress)
+        for kind, row in self._tallied(scope, tally):
             if kind == "project":
                 projects[row["id"]] = row
             elif kind == "session":
@@ -180,7 +187,7 @@ class ExportService(ServiceBase):
                     _session_md(session, session_contexts.get(session["id"], [])), encoding="utf-8"
                 )
                 files += 1
-        return ExportReport(counts, digest.hexdigest(), files)
+        return tally.report(files)
 
     @staticmethod
     def _folder(root: Path, taken: dict[str, Path], project_id: str, name: str) -> Path:

@@ -92,14 +92,7 @@ class SessionSummaryService(ServiceBase):
         summary, _ = self.redacted(summary)
         now = self.clock()
         with self.unit_of_work() as conn:
-            session = self.sessions.ensure_in(
-                conn,
-                connection_id=caller.connection_id,
-                agent_type=caller.agent_type,
-                transport=caller.transport,
-                workspaces=caller.workspaces,
-                now=now,
-            )
+            session = self.sessions.ensure_caller_in(conn, caller, now=now)
             return self._write_in(conn, session, summary, now, call)
 
     def end_with(self, caller: Caller, summary: Summary | None, *, call: ToolCall | None = None) -> Session:

@@ -46,6 +46,20 @@ class SessionSwitching(SessionMoves, SessionAccounting):
         """The connection's open session, started lazily (provided by SessionService)."""
         raise NotImplementedError
 
+    def ensure_caller_in(
+        self, conn: Connection, caller: Caller, *, now: datetime, use_workspaces: bool = True
+    ) -> Session:
+        """The caller's open session, started lazily from its workspace evidence (unless the call names
+        its project, which is stronger evidence than any workspace)."""
+        return self.ensure_in(
+            conn,
+            connection_id=caller.connection_id,
+            agent_type=caller.agent_type,
+            transport=caller.transport,
+            workspaces=caller.workspaces if use_workspaces else (),
+            now=now,
+        )
+
     def assign_open(
         self, caller: Caller, project: str, *, call: ToolCall | None = None, actor: Actor = Actor.AGENT
     ) -> Session:
@@ -56,13 +70,7 @@ class SessionSwitching(SessionMoves, SessionAccounting):
         now = self.clock()
         with self.unit_of_work() as conn:
             target = find_project(conn, project)
-            session = self.ensure_in(  # no workspace evidence: the project is named
-                conn,
-                connection_id=caller.connection_id,
-                agent_type=caller.agent_type,
-                transport=caller.transport,
-                now=now,
-            )
+            session = self.ensure_caller_in(conn, caller, now=now, use_workspaces=False)
             moved = self.assign_in(
                 conn, session, target, reason=ChangeReason.EXPLICIT_ASSIGN, actor=actor, now=now
             )
@@ -108,14 +116,7 @@ class SessionSwitching(SessionMoves, SessionAccounting):
         now = self.clock()
         with self.unit_of_work() as conn:
             if start:
-                session: Session | None = self.ensure_in(
-                    conn,
-                    connection_id=caller.connection_id,
-                    agent_type=caller.agent_type,
-                    transport=caller.transport,
-                    workspaces=caller.workspaces,
-                    now=now,
-                )
+                session: Session | None = self.ensure_caller_in(conn, caller, now=now)
             else:
                 session = repo.get_open_for_connection(conn, caller.connection_id, lock=True)
             if session is None:

@@ -17,6 +17,7 @@ from starlette.responses import Response
 from aidis.enums import ContextType
 from aidis.errors import AidisError, InvalidInput
 from aidis.schemas import ContextOut, ContextRevisionOut
+from aidis.services.caller import estimate_tokens
 from aidis.services.context_reads import ContextQuery
 from aidis.web.api import get_app, no_nul_input
 from aidis.web.views import error_page, redirect_back, render, templates
@@ -32,6 +33,7 @@ def highlight(snippet: str) -> Markup:
 
 
 templates.env.filters["highlight"] = highlight
+templates.env.filters["tokens"] = estimate_tokens
 
 
 def _day(value: str, field: str, *, end: bool = False) -> datetime | None:
@@ -42,6 +44,16 @@ def _day(value: str, field: str, *, end: bool = False) -> datetime | None:
     except ValueError:
         raise InvalidInput(f"{field} must be a date like 2026-11-27", field=field) from None
     return datetime.combine(day, time.max if end else time.min, tzinfo=UTC)
+
+
+def _context_type(value: str) -> ContextType | None:
+    """A form's type field: empty is none, anything else must be a known type."""
+    if not value:
+        return None
+    try:
+        return ContextType(value)
+    except ValueError:
+        raise InvalidInput(f"unknown type {value!r}", field="type") from None
 
 
 @router.get("/contexts", response_class=HTMLResponse)
@@ -65,12 +77,11 @@ def contexts_page(
         "since": since, "until": until, "deleted": "1" if deleted else "",
     }  # fmt: skip
     try:
-        if type and type not in {t.value for t in ContextType}:
-            raise InvalidInput(f"unknown type {type!r}", field="type")
+        chosen = _context_type(type)
         query = ContextQuery(
             project=project or None,
             all_projects=not project,
-            types=[ContextType(type)] if type else [],
+            types=[chosen] if chosen is not None else [],
             tags=[tag] if tag else [],
             session=session or None,
             since=_day(since, "since"),
@@ -134,14 +145,12 @@ def edit_context(
     """Save an edited context (the previous version becomes a revision)."""
     app = get_app(request)
     page = f"/contexts/{context_id}"
-    if type and type not in {t.value for t in ContextType}:
-        return redirect_back(page, error=f"unknown type {type!r}")
     try:
         edited = app.context_edits.update(
             None,
             context_id,
             content=content,
-            context_type=ContextType(type) if type else None,
+            context_type=_context_type(type),
             tags=[t for t in (part.strip() for part in tags.split(",")) if t],
         )
     except AidisError as exc:
