@@ -118,3 +118,11 @@ async def test_any_query_through_the_tool_is_a_result_or_a_clear_validation_erro
         assert "query" in text and "internal" not in text.lower(), text
     else:
         assert result.structured_content is not None and "items" in result.structured_content
+
+
+async def test_a_time_without_an_offset_is_a_clear_error_naming_the_field(connect: ClientFactory) -> None:
+    async with connect() as client:
+        searched = await call_error(client, "context_search", {"query": "x", "since": "2026-01-01"})
+        listed = await call_error(client, "session_list", {"since": "2026-01-01T00:00:00"})
+    assert "since" in searched and "timezone" in searched and "internal" not in searched
+    assert "since" in listed and "timezone" in listed and "internal" not in listed

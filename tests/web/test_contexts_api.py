@@ -57,6 +57,7 @@ async def test_a_person_edits_deletes_and_restores_through_the_api(
         ("get", "/api/v1/contexts?bogus=1", None, "bogus"),
         ("get", "/api/v1/contexts?type=poem", None, "type"),
         ("get", "/api/v1/contexts?since=yesterday", None, "since"),
+        ("get", "/api/v1/contexts?until=2026-01-01T00:00:00", None, "until"),
         ("patch", "/api/v1/contexts/{id}", {"content": ""}, "content"),
         ("patch", "/api/v1/contexts/{id}", {"colour": "red"}, "colour"),
         ("patch", "/api/v1/contexts/{id}", {}, "content"),

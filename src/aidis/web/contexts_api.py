@@ -5,11 +5,10 @@ here, so edits are recorded with actor `user` and may touch any project."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from aidis.enums import ContextType
 from aidis.schemas import ContextHitOut, ContextOut, ContextRevisionOut
@@ -51,8 +50,8 @@ def list_contexts(
     type: Annotated[list[ContextType] | None, Query(max_length=10)] = None,
     tag: Annotated[list[str] | None, Query(max_length=20)] = None,
     session: Annotated[str | None, Query(max_length=64)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
     deleted: bool = False,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from aidis.enums import ContextType
 from aidis.mcp.toolkit import ToolEnv, ToolInput, ToolSpec
@@ -67,8 +66,8 @@ class ContextSearchIn(ToolInput):
     all_projects: bool = False
     types: list[ContextType] = Field(default_factory=list, max_length=10)
     tags: list[Tag] = Field(default_factory=list, max_length=20, description="All must be present")
-    since: datetime | None = None
-    until: datetime | None = None
+    since: AwareDatetime | None = None  # a time without a UTC offset is refused, naming the field
+    until: AwareDatetime | None = None
     limit: Limit = 10
     offset: Offset = 0
 

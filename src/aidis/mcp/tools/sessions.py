@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from aidis.enums import SessionStatus, WorkspaceSource
 from aidis.mcp.toolkit import ToolEnv, ToolInput, ToolSpec
@@ -152,7 +151,7 @@ class SessionListIn(ToolInput):
     project: ProjectRef | None = None
     status: SessionStatus | None = None
     unassigned: bool = Field(default=False)
-    since: datetime | None = Field(default=None, description="Started at or after")
+    since: AwareDatetime | None = Field(default=None, description="Started at or after (with offset)")
     limit: Limit = 20
     offset: Offset = 0
 
