@@ -1,9 +1,17 @@
-"""AppContext: settings + engine + services, built once and handed to every surface."""
+"""AppContext: settings + engine + services, built once and handed to every surface.
+
+Invariant: one AppContext per process, and every surface reaches the database only through its
+services. The services a tool call uses are built with the app; the back-office ones (export, import,
+retention, backfill, check, merges, triage, hooks) are built on first use, so `aidis mcp` — started
+by every agent, and waited for — does not import them.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from opentelemetry import trace
 from opentelemetry.trace import TracerProvider
@@ -14,29 +22,31 @@ from aidis.config import Settings
 from aidis.db.engine import build_engine
 from aidis.db.types import utcnow
 from aidis.errors import AidisError
-from aidis.services.backfill import BackfillService
 from aidis.services.base import Clock
 from aidis.services.context_edits import ContextEditService
 from aidis.services.context_reads import ContextReadService
 from aidis.services.contexts import ContextService
-from aidis.services.export_imports import ExportImporter
-from aidis.services.exports import ExportService
-from aidis.services.hooks import HookService
-from aidis.services.importing import LegacyImporter
-from aidis.services.integrity import IntegrityService
-from aidis.services.project_merges import ProjectMergeService
 from aidis.services.project_workspaces import ProjectWorkspaceService
 from aidis.services.projects import ProjectService
 from aidis.services.redaction import Redactor
-from aidis.services.retention import RetentionService
 from aidis.services.schema import SchemaService
 from aidis.services.session_context import SessionContextService
 from aidis.services.session_summaries import SessionSummaryService
 from aidis.services.sessions import SessionService
 from aidis.services.stats import StatsService
-from aidis.services.triage import TriageService
 from aidis.services.workspaces import WorkspaceResolver
 from aidis.telemetry import Metrics, Telemetry, install_commit_hooks
+
+if TYPE_CHECKING:
+    from aidis.services.backfill import BackfillService
+    from aidis.services.export_imports import ExportImporter
+    from aidis.services.exports import ExportService
+    from aidis.services.hooks import HookService
+    from aidis.services.importing import LegacyImporter
+    from aidis.services.integrity import IntegrityService
+    from aidis.services.project_merges import ProjectMergeService
+    from aidis.services.retention import RetentionService
+    from aidis.services.triage import TriageService
 
 
 @dataclass
@@ -53,17 +63,8 @@ class AppContext:
     contexts: ContextService
     context_reads: ContextReadService
     context_edits: ContextEditService
-    exports: ExportService
-    export_importer: ExportImporter
-    retention: RetentionService
-    backfill: BackfillService
-    integrity: IntegrityService
-    importer: LegacyImporter
     schema: SchemaService
     workspaces: ProjectWorkspaceService
-    merges: ProjectMergeService
-    triage: TriageService
-    hooks: HookService
     session_context: SessionContextService
     summaries: SessionSummaryService
 
@@ -76,6 +77,69 @@ class AppContext:
     def engine_name(self) -> str:
         """'sqlite' or 'postgresql'."""
         return self.engine.dialect.name
+
+    @cached_property
+    def exports(self) -> ExportService:
+        """Exports to JSON lines or Markdown."""
+        from aidis.services.exports import ExportService
+
+        return ExportService(self.engine, self.clock, self.telemetry)
+
+    @cached_property
+    def export_importer(self) -> ExportImporter:
+        """Imports of AIDIS exports."""
+        from aidis.services.export_imports import ExportImporter
+
+        return ExportImporter(self.engine, self.clock, self.telemetry)
+
+    @cached_property
+    def retention(self) -> RetentionService:
+        """Pruning of old contexts and events."""
+        from aidis.services.retention import RetentionService
+
+        return RetentionService(self.engine, self.clock, self.telemetry)
+
+    @cached_property
+    def backfill(self) -> BackfillService:
+        """Attribution of orphan sessions from their evidence."""
+        from aidis.services.backfill import BackfillService
+
+        return BackfillService(self.engine, self.clock, self.telemetry)
+
+    @cached_property
+    def integrity(self) -> IntegrityService:
+        """`aidis check`: the invariants, verified (and repaired)."""
+        from aidis.services.integrity import IntegrityService
+
+        return IntegrityService(self.engine, self.clock, self.sessions, self.idle_timeout)
+
+    @cached_property
+    def importer(self) -> LegacyImporter:
+        """Imports from the TypeScript AIDIS."""
+        from aidis.services.importing import LegacyImporter
+
+        return LegacyImporter(self.engine, self.clock, self.idle_timeout)
+
+    @cached_property
+    def merges(self) -> ProjectMergeService:
+        """Project merges."""
+        from aidis.services.project_merges import ProjectMergeService
+
+        return ProjectMergeService(self.engine, self.clock, self.telemetry)
+
+    @cached_property
+    def triage(self) -> TriageService:
+        """The Unassigned triage queue."""
+        from aidis.services.triage import TriageService
+
+        return TriageService(self.sessions, self.projects)
+
+    @cached_property
+    def hooks(self) -> HookService:
+        """Agent lifecycle hooks (Claude Code)."""
+        from aidis.services.hooks import HookService
+
+        return HookService(self.sessions)
 
     def close(self) -> None:
         """Release database connections."""
@@ -114,7 +178,6 @@ def build_app(
     projects = ProjectService(engine, clock, telemetry)
     sessions.resolver = WorkspaceResolver(auto_projects=settings.auto_projects)
     sessions.redactor = Redactor(settings.redaction)
-    idle_timeout = timedelta(minutes=settings.idle_timeout_minutes)
     stats = StatsService(engine, clock, telemetry)
     telemetry.metrics.watch_database(stats.totals)
     return AppContext(
@@ -130,17 +193,8 @@ def build_app(
         ),
         context_reads=ContextReadService(engine, clock, telemetry),
         context_edits=ContextEditService(engine, clock, sessions),
-        exports=ExportService(engine, clock, telemetry),
-        export_importer=ExportImporter(engine, clock, telemetry),
-        retention=RetentionService(engine, clock, telemetry),
-        backfill=BackfillService(engine, clock, telemetry),
-        integrity=IntegrityService(engine, clock, sessions, idle_timeout),
-        importer=LegacyImporter(engine, clock, idle_timeout),
         schema=schema,
         workspaces=ProjectWorkspaceService(engine, clock, telemetry),
-        merges=ProjectMergeService(engine, clock, telemetry),
-        triage=TriageService(sessions, projects),
-        hooks=HookService(sessions),
         session_context=SessionContextService(engine, clock, telemetry),
         summaries=SessionSummaryService(sessions),
     )

@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.engine.url import URL
 from sqlalchemy.exc import DisconnectionError
 
+from aidis.db.schema import declare_postgresql_options
 from aidis.errors import InvalidInput
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -85,6 +86,7 @@ def build_engine(
         )
         _configure_sqlite(engine, sqlite_busy_timeout_ms)
         return engine
+    declare_postgresql_options()
     engine = create_engine(url, echo=echo, pool_size=10, max_overflow=20)
     _ping_after_idle(engine)
     return engine

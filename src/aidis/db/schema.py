@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     CheckConstraint,
     Column,
@@ -19,9 +19,9 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.sql.elements import TextClause
 
-from aidis.db.types import UTCDateTime, UUIDType
+from aidis.db.types import JsonDocument, UTCDateTime, UUIDType
 from aidis.enums import (
     SENTINEL_PROJECT_ID,
     Actor,
@@ -44,8 +44,27 @@ NAMING = {
 }
 metadata = MetaData(naming_convention=NAMING)
 
+# Partial indexes carry their WHERE per dialect. SQLite's is declared here; PostgreSQL's is added by
+# `declare_postgresql_options` when a PostgreSQL engine is built, because naming a `postgresql_*`
+# option loads that dialect's modules — a cost every SQLite `aidis mcp` start would pay for nothing.
+_POSTGRESQL_WHERE: list[tuple[Index, TextClause]] = []
+
+
+def _partial_index(name: str, *columns: Column[Any], where: TextClause, unique: bool = False) -> None:
+    """Declare an index over the rows matching `where` (on both engines)."""
+    _POSTGRESQL_WHERE.append((Index(name, *columns, unique=unique, sqlite_where=where), where))
+
+
+def declare_postgresql_options() -> None:
+    """Give the partial indexes their PostgreSQL WHERE clause (idempotent)."""
+    for index, where in _POSTGRESQL_WHERE:
+        index.dialect_options["postgresql"]["where"] = where
+
+
+_OPEN = text("status = 'active'")
+
 # A JSON column: JSONB on PostgreSQL, JSON text on SQLite.
-Json = JSON().with_variant(JSONB(), "postgresql")
+Json = JsonDocument()
 
 
 def enum_check(column: str, enum_cls: type[StrEnum], name: str) -> CheckConstraint:
@@ -132,13 +151,7 @@ sessions = Table(
         name="counters_non_negative",
     ),
 )
-Index(
-    "uq_sessions_open_connection",
-    sessions.c.connection_id,
-    unique=True,
-    sqlite_where=text("status = 'active'"),
-    postgresql_where=text("status = 'active'"),
-)
+_partial_index("uq_sessions_open_connection", sessions.c.connection_id, where=_OPEN, unique=True)
 Index("ix_sessions_project_started", sessions.c.project_id, sessions.c.started_at)
 Index(
     "ix_sessions_started_cover",
@@ -148,12 +161,7 @@ Index(
     sessions.c.output_tokens,
 )
 Index("ix_sessions_agent_activity", sessions.c.agent_type, sessions.c.last_activity_at)
-Index(
-    "ix_sessions_open_activity",
-    sessions.c.last_activity_at,
-    sqlite_where=text("status = 'active'"),
-    postgresql_where=text("status = 'active'"),
-)
+_partial_index("ix_sessions_open_activity", sessions.c.last_activity_at, where=_OPEN)
 
 session_project_changes = Table(
     "session_project_changes",
@@ -238,13 +246,8 @@ Index("ix_contexts_project_created", contexts.c.project_id, contexts.c.created_a
 Index("ix_contexts_session", contexts.c.session_id)
 Index("ix_contexts_project_hash", contexts.c.project_id, contexts.c.content_hash)
 _LIVE_KEY = text("topic_key IS NOT NULL AND deleted_at IS NULL")
-Index(
-    "uq_contexts_project_topic_key",
-    contexts.c.project_id,
-    contexts.c.topic_key,
-    unique=True,
-    sqlite_where=_LIVE_KEY,
-    postgresql_where=_LIVE_KEY,
+_partial_index(
+    "uq_contexts_project_topic_key", contexts.c.project_id, contexts.c.topic_key, where=_LIVE_KEY, unique=True
 )
 
 context_revisions = Table(

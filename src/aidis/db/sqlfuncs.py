@@ -19,8 +19,6 @@ from sqlalchemy import (
     literal_column,
     select,
 )
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import KeyedColumnElement
 
 
@@ -48,13 +46,22 @@ def day_text(value: Any) -> str:
 
 def insert_ignoring_duplicates(conn: Connection, table: Table, values: dict[str, Any]) -> int:
     """INSERT … ON CONFLICT DO NOTHING; returns 1 when a row was inserted, 0 when it existed."""
-    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    return int(conn.execute(dialect_insert(table).values(**values).on_conflict_do_nothing()).rowcount)
+    if conn.dialect.name == "postgresql":  # each dialect's module is loaded with its engine
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        statement: Any = postgresql_insert(table).values(**values).on_conflict_do_nothing()
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        statement = sqlite_insert(table).values(**values).on_conflict_do_nothing()
+    return int(conn.execute(statement).rowcount)
 
 
 def json_array_contains(dialect: str, column: Column[Any], value: str) -> ColumnElement[bool]:
     """True when the JSON array in `column` holds the string `value`."""
     if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import JSONB
+
         return column.op("@>", return_type=Boolean())(cast(literal([value], JSONB()), JSONB()))
     each = func.json_each(column).table_valued("value")
     return exists(select(1).select_from(each).where(each.c.value == value))

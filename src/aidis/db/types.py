@@ -6,8 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, String
-from sqlalchemy.dialects.postgresql import UUID as PG_UUID
+from sqlalchemy import JSON, DateTime, Dialect, String
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 
@@ -58,6 +57,8 @@ class UUIDType(TypeDecorator[uuid.UUID]):
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         """Native UUID on PostgreSQL, CHAR(36) elsewhere."""
         if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import UUID as PG_UUID  # loaded with its dialect
+
             return dialect.type_descriptor(PG_UUID(as_uuid=True))
         return dialect.type_descriptor(String(36))
 
@@ -73,3 +74,22 @@ class UUIDType(TypeDecorator[uuid.UUID]):
         if value is None:
             return None
         return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+class JsonDocument(TypeDecorator[Any]):
+    """A JSON document: JSONB on PostgreSQL, JSON text on SQLite.
+
+    PostgreSQL's dialect module is imported only when a PostgreSQL engine uses the column, so an
+    SQLite process (`aidis mcp` on the default database) never pays for loading it.
+    """
+
+    impl = JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        """JSONB on PostgreSQL, the generic JSON type elsewhere."""
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import JSONB
+
+            return dialect.type_descriptor(JSONB())
+        return dialect.type_descriptor(JSON())

@@ -18,15 +18,13 @@ def _fail(message: str) -> int:
 
 def serve_stdio() -> int:
     """Run the stdio server until the client closes it; returns the exit code."""
-    import anyio
-
     from aidis.app import build_app
     from aidis.config import load_settings
     from aidis.enums import Actor, EndReason
     from aidis.errors import AidisError
     from aidis.mcp.identity import FixedConnection
     from aidis.mcp.server import build_mcp_server
-    from aidis.services.maintenance import close_stranded
+    from aidis.services.maintenance import close_stranded_now
     from aidis.services.workspaces import stdio_workspace
     from aidis.telemetry import configure_logging, install_tracing_from_env
 
@@ -45,7 +43,7 @@ def serve_stdio() -> int:
     agent_type = "claude-code" if agent_session and settings.agent_type == "unknown" else settings.agent_type
     identity = FixedConnection.new("stdio", agent_type, connection_id, workspaces=(stdio_workspace(),))
     server = build_mcp_server(app, identity)
-    anyio.run(close_stranded, app.sessions, app.idle_timeout)
+    close_stranded_now(app.sessions, app.idle_timeout)
     try:
         server.run("stdio")
     finally:

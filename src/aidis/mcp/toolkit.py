@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from aidis.app import AppContext
 from aidis.errors import AidisError
 from aidis.mcp.identity import CallerResolver
+from aidis.mcp.published_schemas import schemas_for
 from aidis.mcp.roots import RootsCache
 from aidis.services.caller import Caller
 from aidis.textrules import NUL_RULE, find_nul
@@ -106,81 +107,6 @@ class AidisTool(Tool):
         except ValidationError as exc:
             raise ToolError(describe_validation_error(self.name, exc)) from exc
         return await super().run(arguments, context, convert_result)
-
-
-SCHEMA_MAPS = ("properties", "$defs", "patternProperties")
-
-
-def lean_schema(schema: Any, *, map_of: str | None = None) -> Any:
-    """A JSON Schema without the noise pydantic adds: the `title` of every node, the docstring of every
-    shared definition, a nullable field's description said twice, and the null branch of an optional
-    argument. Every client (and the agent's
-    model) reads tools/list at every start."""
-    if isinstance(schema, list):
-        return [lean_schema(item) for item in schema]
-    if not isinstance(schema, dict):
-        return schema
-    if map_of is not None:  # keys are property or definition names, values are schemas
-        return {
-            name: lean_schema(_undescribed(sub) if map_of == "$defs" else sub) for name, sub in schema.items()
-        }
-    if "anyOf" in schema and "description" in schema:  # the field's own description says it once
-        schema = {**schema, "anyOf": [_undescribed(option) for option in schema["anyOf"]]}
-    options = schema.get("anyOf")
-    if (
-        isinstance(options, list)
-        and len(options) == 2
-        and options[1] == {"type": "null"}
-        and "default" in schema
-        and schema["default"] is None
-    ):  # an optional argument: leaving it out is how to say "none", so the null branch is noise
-        rest = {k: v for k, v in schema.items() if k not in ("anyOf", "default")}
-        schema = {**options[0], **rest}
-    return {
-        key: lean_schema(value, map_of=key if key in SCHEMA_MAPS else None)
-        for key, value in schema.items()
-        if not _noise(key, value)
-    }
-
-
-def _noise(key: str, value: Any) -> bool:
-    """Schema keywords that cost every request and tell the model nothing it needs: titles, and two
-    rules the server enforces with a clear error anyway (no unknown keys in nested objects — the
-    top level says it once — and no empty strings)."""
-    return (
-        (key == "title" and isinstance(value, str))
-        or (key == "additionalProperties" and value is False)
-        or (key == "minLength" and value == 1)
-    )
-
-
-def _undescribed(node: Any) -> Any:
-    return {k: v for k, v in node.items() if k != "description"} if isinstance(node, dict) else node
-
-
-def shallow_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """An output schema one level deep: the result's own fields with their types; nested records
-    (sessions, projects, contexts) are plain objects, and a nullable field is its type or null. Results are still validated in full on the
-    server (pydantic); clients, which check every result against the published schema, get a small one."""
-
-    def shallow(node: Any) -> Any:
-        if not isinstance(node, dict):
-            return node
-        if "$ref" in node or node.get("type") == "object":
-            return {"type": "object"}
-        if "anyOf" in node:
-            options = [shallow(option) for option in node["anyOf"]]
-            unique = [o for i, o in enumerate(options) if o not in options[:i]]
-            return unique[0] if len(unique) == 1 else {"anyOf": unique}
-        out = {k: node[k] for k in ("type", "enum", "format") if k in node}
-        if node.get("type") == "array":
-            out["items"] = shallow(node.get("items", {}))
-        return out
-
-    return {  # every field is always present in a result: no `required` list to repeat them
-        "type": "object",
-        "properties": {name: shallow(sub) for name, sub in schema.get("properties", {}).items()},
-    }
 
 
 def _describe_result(span: Any, result: BaseModel) -> None:
@@ -268,18 +194,15 @@ def build_tool(
                 record(spec.name, outcome, time.perf_counter() - started)
 
     doc = " ".join((spec.handler.__doc__ or spec.title).split())
-    output_schema = shallow_schema(spec.output_model.model_json_schema(by_alias=True, mode="serialization"))
+    published = schemas_for(spec.name, spec.input_model, spec.output_model)
     return AidisTool(
         fn=call,
         name=spec.name,
         title=spec.title,
         description=doc,
-        parameters={
-            **lean_schema(spec.input_model.model_json_schema(by_alias=True)),
-            "additionalProperties": False,
-        },
+        parameters=published.parameters,
         fn_metadata=FuncMetadata(
-            arg_model=spec.input_model, output_model=spec.output_model, output_schema=output_schema
+            arg_model=spec.input_model, output_model=spec.output_model, output_schema=published.output
         ),
         is_async=True,
         context_kwarg="ctx",

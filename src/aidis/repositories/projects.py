@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, delete, exists, func, insert, select, update
-from sqlalchemy.orm import aliased
 
 from aidis.db.schema import analytics_events, contexts, projects, sessions
 from aidis.records import Project
@@ -118,7 +117,7 @@ def move_contexts_and_events(conn: Connection, from_id: uuid.UUID, to_id: uuid.U
     A topic key held (live) in both projects stays with the target's context: the moved one keeps
     its text but loses the key, so the target never holds one key twice.
     """
-    target = aliased(contexts)
+    target = contexts.alias("target_contexts")
     clash = exists().where(
         target.c.project_id == to_id,
         target.c.topic_key == contexts.c.topic_key,

@@ -17,12 +17,17 @@ from aidis.services.sessions import SessionService
 log = logging.getLogger("aidis.maintenance")
 
 
-async def close_stranded(sessions: SessionService, idle_timeout: timedelta) -> int:
-    """Close sessions left open past the idle window by a crash (run once at start-up)."""
-    closed = await anyio.to_thread.run_sync(sessions.close_stranded_on_startup, idle_timeout)
+def close_stranded_now(sessions: SessionService, idle_timeout: timedelta) -> int:
+    """Close sessions left open past the idle window by a crash (run once at start-up, before serving)."""
+    closed = sessions.close_stranded_on_startup(idle_timeout)
     if closed:
         log.info("closed %d sessions stranded by an earlier stop", closed)
     return closed
+
+
+async def close_stranded(sessions: SessionService, idle_timeout: timedelta) -> int:
+    """`close_stranded_now` on a worker thread, for a server whose event loop already runs."""
+    return await anyio.to_thread.run_sync(close_stranded_now, sessions, idle_timeout)
 
 
 async def reap_forever(sessions: SessionService, idle_timeout: timedelta, interval_seconds: float) -> None:

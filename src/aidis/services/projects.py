@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import builtins
-import difflib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -64,6 +63,8 @@ def find_project(conn: Connection, ref: str, field: str = "project") -> Project:
     if found is not None:
         return found
     names = [n for n in repo.all_names(conn) if n != SENTINEL_PROJECT_NAME]
+    import difflib  # only on the not-found path, which is rare
+
     close = difflib.get_close_matches(text, names, n=5, cutoff=0.5)
     hint = f"; did you mean: {', '.join(close)}?" if close else ""
     raise NotFound(f"no project named {text!r}{hint}", field=field, hints=close)

@@ -1,0 +1,150 @@
+"""The JSON Schemas a tool publishes in `tools/list`, made once and shipped with the package.
+
+Invariant: what `tools/list` publishes is exactly what each tool's input and output models generate
+(trimmed as below) — `tests/mcp/test_published_schemas.py` regenerates every schema and compares it
+with `tool_schemas.json`, so the file cannot drift from the models. Why a file: pydantic takes about
+100 ms to generate 48 schemas, paid by every `aidis mcp` start, that is by every agent start; reading
+the file takes about a millisecond. A tool missing from the file (a new tool, before the file is
+regenerated) gets its schemas generated at start-up, as before.
+
+Regenerate after changing a tool's models: `python -m aidis.mcp.published_schemas`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+SCHEMA_FILE = Path(__file__).with_name("tool_schemas.json")
+
+
+@dataclass(frozen=True)
+class PublishedSchemas:
+    """A tool's input schema (`parameters`) and its output schema, as `tools/list` shows them."""
+
+    parameters: dict[str, Any]
+    output: dict[str, Any]
+
+
+def generate(input_model: type[BaseModel], output_model: type[BaseModel]) -> PublishedSchemas:
+    """Generate a tool's published schemas from its models (what the shipped file must equal)."""
+    return PublishedSchemas(
+        parameters={
+            **lean_schema(input_model.model_json_schema(by_alias=True)),
+            "additionalProperties": False,
+        },
+        output=shallow_schema(output_model.model_json_schema(by_alias=True, mode="serialization")),
+    )
+
+
+@cache
+def shipped() -> dict[str, PublishedSchemas]:
+    """The schemas in `tool_schemas.json`, by tool name (empty when the file is absent)."""
+    if not SCHEMA_FILE.exists():
+        return {}
+    raw = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    return {name: PublishedSchemas(item["parameters"], item["output"]) for name, item in raw.items()}
+
+
+def schemas_for(name: str, input_model: type[BaseModel], output_model: type[BaseModel]) -> PublishedSchemas:
+    """A tool's published schemas: from the shipped file, else generated now."""
+    return shipped().get(name) or generate(input_model, output_model)
+
+
+def render(tools: dict[str, PublishedSchemas]) -> str:
+    """The file's text for these tools (sorted, stable, one trailing newline)."""
+    data = {name: {"parameters": s.parameters, "output": s.output} for name, s in sorted(tools.items())}
+    return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+
+
+SCHEMA_MAPS = ("properties", "$defs", "patternProperties")
+
+
+def lean_schema(schema: Any, *, map_of: str | None = None) -> Any:
+    """A JSON Schema without the noise pydantic adds: the `title` of every node, the docstring of every
+    shared definition, a nullable field's description said twice, and the null branch of an optional
+    argument. Every client (and the agent's
+    model) reads tools/list at every start."""
+    if isinstance(schema, list):
+        return [lean_schema(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    if map_of is not None:  # keys are property or definition names, values are schemas
+        return {
+            name: lean_schema(_undescribed(sub) if map_of == "$defs" else sub) for name, sub in schema.items()
+        }
+    if "anyOf" in schema and "description" in schema:  # the field's own description says it once
+        schema = {**schema, "anyOf": [_undescribed(option) for option in schema["anyOf"]]}
+    options = schema.get("anyOf")
+    if (
+        isinstance(options, list)
+        and len(options) == 2
+        and options[1] == {"type": "null"}
+        and "default" in schema
+        and schema["default"] is None
+    ):  # an optional argument: leaving it out is how to say "none", so the null branch is noise
+        rest = {k: v for k, v in schema.items() if k not in ("anyOf", "default")}
+        schema = {**options[0], **rest}
+    return {
+        key: lean_schema(value, map_of=key if key in SCHEMA_MAPS else None)
+        for key, value in schema.items()
+        if not _noise(key, value)
+    }
+
+
+def _noise(key: str, value: Any) -> bool:
+    """Schema keywords that cost every request and tell the model nothing it needs: titles, and two
+    rules the server enforces with a clear error anyway (no unknown keys in nested objects — the
+    top level says it once — and no empty strings)."""
+    return (
+        (key == "title" and isinstance(value, str))
+        or (key == "additionalProperties" and value is False)
+        or (key == "minLength" and value == 1)
+    )
+
+
+def _undescribed(node: Any) -> Any:
+    return {k: v for k, v in node.items() if k != "description"} if isinstance(node, dict) else node
+
+
+def shallow_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """An output schema one level deep: the result's own fields with their types; nested records
+    (sessions, projects, contexts) are plain objects, and a nullable field is its type or null. Results are still validated in full on the
+    server (pydantic); clients, which check every result against the published schema, get a small one."""
+
+    def shallow(node: Any) -> Any:
+        if not isinstance(node, dict):
+            return node
+        if "$ref" in node or node.get("type") == "object":
+            return {"type": "object"}
+        if "anyOf" in node:
+            options = [shallow(option) for option in node["anyOf"]]
+            unique = [o for i, o in enumerate(options) if o not in options[:i]]
+            return unique[0] if len(unique) == 1 else {"anyOf": unique}
+        out = {k: node[k] for k in ("type", "enum", "format") if k in node}
+        if node.get("type") == "array":
+            out["items"] = shallow(node.get("items", {}))
+        return out
+
+    return {  # every field is always present in a result: no `required` list to repeat them
+        "type": "object",
+        "properties": {name: shallow(sub) for name, sub in schema.get("properties", {}).items()},
+    }
+
+
+def main() -> None:
+    """Rewrite `tool_schemas.json` from the current models."""
+    from aidis.mcp.tools import all_specs
+
+    tools = {spec.name: generate(spec.input_model, spec.output_model) for spec in all_specs()}
+    SCHEMA_FILE.write_text(render(tools), encoding="utf-8")
+    print(f"wrote {len(tools)} tools' schemas to {SCHEMA_FILE}")
+
+
+if __name__ == "__main__":
+    main()
