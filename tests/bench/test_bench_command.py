@@ -46,3 +46,32 @@ def test_quick_bench_reports_every_figure(engine_name: str, tmp_path: Path) -> N
     assert report["peak_rss_mb"][f"aidis serve ({engine_name})"] > 10
     assert report["startup_ms"]["no-op server"] > 0 and report["startup_ms"][f"aidis mcp ({engine_name})"] > 0
     assert 1000 < report["tools_list_chars"] < 20_000
+
+
+def test_scale_bench_backfills_the_clear_nine_tenths_checks_clean_and_times_every_page(
+    engine_name: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "scale.json"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "bench",
+            "--scale",
+            "--sessions",
+            "500",
+            "--engine",
+            engine_name,
+            "--postgres-admin-url",
+            ADMIN_URL,
+            "--json",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    [row] = json.loads(out.read_text())
+    assert (row["engine"], row["sessions"], row["events"]) == (engine_name, 500, 5000)
+    assert (row["assigned"], row["kept_unassigned"]) == (450, 50)  # every tenth session's evidence is split
+    assert row["check_clean"] is True
+    assert row["backfill_s"] > 0 and row["check_s"] > 0
+    assert set(row["pages_ms"]) >= {"overview page", "GET /api/v1/sessions", "GET /api/v1/stats"}
+    assert all(ms > 0 for ms in row["pages_ms"].values())

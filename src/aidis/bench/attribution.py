@@ -25,7 +25,7 @@ from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp_types import ErrorData, ListRootsResult, Root
 
-from aidis.bench.runner import _aidis, _database, _free_port, _process
+from aidis.bench.runner import _aidis, _free_port, _process, scratch_database
 from mcp import Client
 
 UNASSIGNED = "Unassigned"
@@ -182,7 +182,7 @@ def _register_monorepo_root(database_url: str, home: Path, api: Path) -> None:
 
 async def run_attribution(engine: str, postgres_admin_url: str) -> list[Case]:
     """Play every case on a fresh database of `engine`; return the cases with where they landed."""
-    with tempfile.TemporaryDirectory() as tmp, _database(engine, postgres_admin_url) as url:
+    with tempfile.TemporaryDirectory() as tmp, scratch_database(engine, postgres_admin_url) as url:
         home, cases = build_tree(Path(tmp))
         _register_monorepo_root(url, home, home / "code" / "mono" / "services" / "api")
         with _server(url, home) as http_url:

@@ -188,7 +188,9 @@ def peak_rss_mb(pid: int) -> float:
 
 
 @contextmanager
-def _database(engine: str, admin_url: str) -> Iterator[str]:
+def scratch_database(engine: str, admin_url: str) -> Iterator[str]:
+    """A database URL for one benchmark: a temporary SQLite file, or a PostgreSQL database created
+    under `admin_url` and dropped (FORCE) afterwards, so no generated rows are left behind."""
     if engine == "sqlite":
         with tempfile.TemporaryDirectory() as tmp:
             yield f"sqlite:///{tmp}/bench.db"
@@ -256,7 +258,7 @@ async def run_bench(config: BenchConfig, progress: Progress = lambda _: None) ->
     """Measure every engine in `config`; see BenchConfig for the knobs."""
     report = BenchReport()
     for engine in config.engines:
-        with _database(engine, config.postgres_admin_url) as url:
+        with scratch_database(engine, config.postgres_admin_url) as url:
             await _bench_engine(engine, url, config, report, progress)
     return report
 

@@ -3,6 +3,7 @@ targets (ratios to a no-op server measured in the same run)."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -58,8 +59,16 @@ def bench_command(
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Also write the results as JSON here")
     ] = None,
+    scale: Annotated[
+        bool,
+        typer.Option(help="Instead: backfill, check, dashboard and API at --sessions sessions (minutes)"),
+    ] = False,
+    sessions: Annotated[
+        int, typer.Option(min=100, help="Sessions generated for --scale (10 events each)")
+    ] = 1_000_000,
 ) -> None:
-    """Latency (p50/p95/p99), throughput and peak RSS of real AIDIS servers over stdio and HTTP."""
+    """Latency (p50/p95/p99), throughput and peak RSS of real AIDIS servers over stdio and HTTP;
+    with --scale, backfill, check and dashboard/API times at a million sessions."""
     import json
 
     from rich.table import Table
@@ -70,6 +79,9 @@ def bench_command(
     for name in engines:
         if name not in ("sqlite", "postgresql"):
             raise fail(f"unknown engine {name!r}; use sqlite or postgresql")
+    if scale:
+        _scale(engines, sessions, postgres_admin_url, json_out)
+        return
     config = BenchConfig.quick(engines, postgres_admin_url) if quick else BenchConfig(engines=engines)
     config.postgres_admin_url = postgres_admin_url
     for key, value in (
@@ -158,3 +170,47 @@ def bench_command(
     typer.echo(json.dumps(report.to_dict()))
     if json_out is not None:
         json_out.write_text(json.dumps(report.to_dict(), indent=2))
+
+
+def _progress_line(step: str) -> None:
+    err.print(f"[dim]… {step}[/dim]")
+
+
+def _scale(engines: list[str], sessions: int, admin_url: str, json_out: Path | None) -> None:
+    """Run and print `aidis bench --scale`."""
+    import json
+
+    from rich.table import Table
+
+    from aidis.bench.scale import JOB_TARGET_S, PAGE_TARGET_MS, run_scale_bench
+
+    configure_logging("WARNING", json_logs=False)
+    results = anyio.run(
+        partial(run_scale_bench, engines, sessions=sessions, admin_url=admin_url, progress=_progress_line)
+    )
+    table = Table(title=f"At scale: {sessions:,} sessions (server time, median)")
+    for column in ("engine", "what", "time", "target"):
+        table.add_column(column, justify="right" if column == "time" else "left")
+    for r in results:
+        for what, seconds in (
+            (f"aidis backfill ({r.assigned:,} assigned, {r.kept_unassigned:,} kept)", r.backfill_s),
+            (f"aidis check ({r.events:,} events; clean={r.check_clean})", r.check_s),
+        ):
+            table.add_row(
+                r.engine,
+                what,
+                f"{seconds} s",
+                f"< {JOB_TARGET_S:.0f} s {'met' if seconds < JOB_TARGET_S else 'missed'}",
+            )
+        for page, ms in r.pages_ms.items():
+            table.add_row(
+                r.engine,
+                page,
+                f"{ms} ms",
+                f"< {PAGE_TARGET_MS:.0f} ms {'met' if ms < PAGE_TARGET_MS else 'missed'}",
+            )
+    Console().print(table)
+    data = [r.to_dict() for r in results]
+    typer.echo(json.dumps(data))
+    if json_out is not None:
+        json_out.write_text(json.dumps(data, indent=2))

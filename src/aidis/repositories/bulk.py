@@ -85,44 +85,77 @@ def insert_sessions(
     )
 
 
-def insert_events(conn: Connection, *, events_per_session: int) -> None:
-    """`events_per_session` events per generated session: a start, tool calls, an end."""
+def insert_events(
+    conn: Connection, *, events_per_session: int, evidence_for: list[uuid.UUID] | None = None
+) -> int:
+    """`events_per_session` events per generated session: a start, tool calls, an end; returns how many.
+
+    With `evidence_for`, every event carries a `legacy_project_id` (what `aidis backfill` reads): the
+    n-th session's events name project n % len(evidence_for), except every tenth session, whose
+    even-numbered events name other projects — evidence split in half, which backfill must leave alone.
+    """
     k = events_per_session
-    if conn.dialect.name == "postgresql":
-        conn.execute(
+    params: dict[str, object] = {"k": k, "prefix": DEMO_PREFIX + "%", "skip": len(DEMO_PREFIX) + 1}
+    pg = conn.dialect.name == "postgresql"
+    pick = "(CAST(substr(s.display_id, :skip) AS INTEGER) + CASE WHEN CAST(substr(s.display_id, :skip) AS INTEGER) % 10 = 0 AND k.i % 2 = 0 THEN k.i ELSE 0 END) % :np"
+    if evidence_for:
+        params["np"] = len(evidence_for)
+        if pg:
+            params["ids"] = [str(p) for p in evidence_for]
+            payload = f"jsonb_build_object('legacy_project_id', (CAST(:ids AS text[]))[1 + {pick}])"
+        else:
+            params["ids_json"] = ",".join(f'"{p}"' for p in evidence_for)
+            payload = f"json_object('legacy_project_id', (SELECT id FROM p WHERE idx = {pick}))"
+    else:
+        payload = "'{}'"
+    if pg:
+        result = conn.execute(
             text(
-                """
+                f"""
                 INSERT INTO analytics_events (occurred_at, actor, event_type, project_id, session_id, tool_name,
                     status, payload)
                 SELECT CASE WHEN k.i = :k THEN s.ended_at ELSE s.started_at + make_interval(secs => k.i) END,
                        'agent',
                        CASE WHEN k.i = 1 THEN 'session_start' WHEN k.i = :k THEN 'session_end' ELSE 'tool_call' END,
-                       s.project_id, s.id, CASE WHEN k.i IN (1, :k) THEN NULL ELSE 'context_store' END, 'ok', '{}'
+                       s.project_id, s.id, CASE WHEN k.i IN (1, :k) THEN NULL ELSE 'context_store' END, 'ok',
+                       {payload}
                 FROM sessions s CROSS JOIN generate_series(1, :k) AS k(i)
                 WHERE s.display_id LIKE :prefix
                   AND NOT EXISTS (SELECT 1 FROM analytics_events e WHERE e.session_id = s.id)
                 """
             ),
-            {"k": k, "prefix": DEMO_PREFIX + "%"},
+            params,
         )
-        return
-    conn.execute(
+        return int(result.rowcount)
+    projects_cte = (
+        ", p(idx, id) AS MATERIALIZED (SELECT key, value FROM json_each('[' || :ids_json || ']'))"
+        if evidence_for
+        else ""
+    )
+    result = conn.execute(
         text(
-            """
-            WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < :k)
+            f"""
+            WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < :k){projects_cte}
             INSERT INTO analytics_events (occurred_at, actor, event_type, project_id, session_id, tool_name, status,
                 payload)
             SELECT CASE WHEN k.i = :k THEN s.ended_at
                         ELSE strftime('%Y-%m-%d %H:%M:%S', s.started_at, '+' || k.i || ' seconds') || '.000000' END,
                    'agent',
                    CASE WHEN k.i = 1 THEN 'session_start' WHEN k.i = :k THEN 'session_end' ELSE 'tool_call' END,
-                   s.project_id, s.id, CASE WHEN k.i IN (1, :k) THEN NULL ELSE 'context_store' END, 'ok', '{}'
+                   s.project_id, s.id, CASE WHEN k.i IN (1, :k) THEN NULL ELSE 'context_store' END, 'ok',
+                   {payload}
             FROM sessions s CROSS JOIN k
             WHERE s.display_id LIKE :prefix
               AND NOT EXISTS (SELECT 1 FROM analytics_events e WHERE e.session_id = s.id)
             """
         ),
-        {"k": k, "prefix": DEMO_PREFIX + "%"},
+        params,
+    )
+    # sqlite3 reports no rowcount for a statement that opens with WITH; SQLite itself knows
+    return (
+        int(conn.execute(text("SELECT changes()")).scalar_one())
+        if result.rowcount < 0
+        else int(result.rowcount)
     )
 
 

@@ -85,12 +85,25 @@ def badly_ended(conn: Connection) -> tuple[int, list[str]]:
 
 
 def ended_without_end_event(conn: Connection) -> tuple[int, list[str]]:
-    """Closed sessions with no session_end event."""
-    has_end = exists().where(
-        analytics_events.c.session_id == sessions.c.id,
-        analytics_events.c.event_type == EventType.SESSION_END.value,
+    """Closed sessions with no session_end event.
+
+    An anti-join against the set of sessions that have an end event, not a correlated EXISTS: without
+    planner statistics SQLite answers the EXISTS through the (event_type, occurred_at) index, one scan
+    of every end event per session — quadratic (281 s at 20,000 sessions). Both engines hash or
+    index the set once.
+    """
+    ended = (
+        select(analytics_events.c.session_id)
+        .where(analytics_events.c.event_type == EventType.SESSION_END.value)
+        .distinct()
+        .subquery("ended")
     )
-    return _run(conn, select(sessions.c.id).where(sessions.c.status != "active", ~has_end))
+    return _run(
+        conn,
+        select(sessions.c.id)
+        .outerjoin(ended, ended.c.session_id == sessions.c.id)
+        .where(sessions.c.status != "active", ended.c.session_id.is_(None)),
+    )
 
 
 def event_project_mismatch(conn: Connection) -> tuple[int, list[str]]:

@@ -119,8 +119,14 @@ def generate_bulk(
     unassigned_every: int = 10,
     batch: int = 100_000,
     progress: Callable[[int], None] | None = None,
-) -> None:
-    """Generate `sessions` ended sessions and `events_per_session` events each, set-based, in batches."""
+    orphans_with_evidence: bool = False,
+) -> int:
+    """Generate `sessions` ended sessions and `events_per_session` events each, set-based, in batches;
+    returns the number of events made.
+
+    `orphans_with_evidence`: every session is Unassigned and its events carry legacy project evidence
+    (see `bulk.insert_events`) — the data set `aidis backfill` is measured on.
+    """
     if sessions < 1:
         raise InvalidInput("sessions must be at least 1", field="sessions")
     if not 2 <= events_per_session <= 100:
@@ -142,13 +148,16 @@ def generate_bulk(
                 start_number=bulk.count_generated(conn),
                 now=now,
                 days=days,
-                unassigned_every=unassigned_every,
+                unassigned_every=1 if orphans_with_evidence else unassigned_every,
                 events_per_session=events_per_session,
             )
         made += size
         if progress:
             progress(size)
     with engine.begin() as conn:
-        bulk.insert_events(conn, events_per_session=events_per_session)
+        events = bulk.insert_events(
+            conn, events_per_session=events_per_session, evidence_for=ids if orphans_with_evidence else None
+        )
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         bulk.analyze(conn)
+    return events
