@@ -83,6 +83,37 @@ def test_events_follow_the_change_history(app: AppContext, clock: FakeClock) -> 
     assert _violations(app) == {}
 
 
+def test_a_session_moved_once_has_its_events_checked_on_both_sides_of_the_move(
+    app: AppContext, clock: FakeClock
+) -> None:
+    """One move (the common case, checked through one row): an event is right in the project the
+    session had at its time, and reported when it claims the other one — before or after the move."""
+    alpha = app.projects.create("alpha")
+    beta = app.projects.create("beta")
+    session = app.sessions.start("c1", project="alpha")
+    clock.advance(minutes=1)
+    app.sessions.record_call(Caller("c1"), "aidis_ping", input_chars=4)
+    clock.advance(minutes=1)
+    app.sessions.assign(session.id, "beta")
+    clock.advance(minutes=1)
+    app.sessions.record_call(Caller("c1"), "session_status", input_chars=4)
+    assert _violations(app) == {}
+
+    def tamper(tool: str, project_id: object) -> None:
+        with app.engine.begin() as conn:
+            conn.execute(
+                update(analytics_events)
+                .where(analytics_events.c.session_id == session.id, analytics_events.c.tool_name == tool)
+                .values(project_id=project_id)
+            )
+
+    tamper("aidis_ping", beta.id)  # before the move, but claims the later project
+    assert _violations(app) == {"event_project_mismatch": 1}
+    tamper("aidis_ping", alpha.id)
+    tamper("session_status", alpha.id)  # after the move, but claims the earlier project
+    assert _violations(app) == {"event_project_mismatch": 1}
+
+
 def test_no_null_or_dangling_projects_even_when_triggers_are_bypassed_elsewhere(app: AppContext) -> None:
     app.sessions.start("c1")
     counts = app.integrity.check().counts()
