@@ -68,6 +68,10 @@ class AppContext:
     session_context: SessionContextService
     summaries: SessionSummaryService
 
+    async def get(self) -> AppContext:
+        """This app: an AppContext is its own `AppSource` (see aidis.mcp.toolkit)."""
+        return self
+
     @property
     def idle_timeout(self) -> timedelta:
         """How long a session may sit idle before it is timed out."""

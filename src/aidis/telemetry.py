@@ -20,10 +20,10 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from pythonjsonlogger.json import JsonFormatter
-from sqlalchemy import Connection, Engine, event
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
+    from sqlalchemy import Connection, Engine
 
 from aidis import __version__
 from aidis.errors import AidisError
@@ -185,6 +185,8 @@ def after_commit(conn: Connection, callback: Callable[[], None]) -> None:
 
 def install_commit_hooks(engine: Engine) -> None:
     """Wire `after_commit` callbacks to the engine's commit and rollback events."""
+    from sqlalchemy import event  # with the engine: `aidis mcp` loads telemetry before the database layer
+
     log = logging.getLogger("aidis.telemetry")
 
     @event.listens_for(engine, "commit")

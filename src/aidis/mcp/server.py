@@ -1,18 +1,18 @@
-"""Build the AIDIS MCP server: every tool bound to one AppContext and a connection resolver."""
+"""Build the AIDIS MCP server: every tool bound to one app (or its deferred build) and a connection resolver."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from mcp.server.context import ServerMiddleware
 from mcp.server.mcpserver import MCPServer
 from mcp_types import NotificationParams
 
 from aidis import __version__
-from aidis.app import AppContext
 from aidis.mcp.identity import CallerResolver
 from aidis.mcp.roots import RootsCache
-from aidis.mcp.toolkit import CallObserver, build_tool
+from aidis.mcp.toolkit import AppSource, CallObserver, build_tool
 from aidis.mcp.tools import all_specs
 
 INSTRUCTIONS = (
@@ -23,9 +23,14 @@ INSTRUCTIONS = (
 
 
 def build_mcp_server(
-    app: AppContext, resolve: CallerResolver, observe: CallObserver | None = None
+    app: AppSource,
+    resolve: CallerResolver,
+    observe: CallObserver | None = None,
+    *,
+    middleware: Sequence[ServerMiddleware[Any]] = (),
 ) -> MCPServer:
-    """An MCPServer with every AIDIS tool; `resolve` says which connection each call belongs to."""
+    """An MCPServer with every AIDIS tool; `resolve` says which connection each call belongs to.
+    `app` is an AppContext, or a DeferredApp (stdio) that tools wait for on their first call."""
     roots = RootsCache()
     tools = [build_tool(spec, app, resolve, observe, roots) for spec in all_specs()]
     server = MCPServer(
@@ -35,6 +40,7 @@ def build_mcp_server(
         instructions=INSTRUCTIONS,
         tools=tools,
         log_level=app.settings.log_level.upper(),  # type: ignore[arg-type]
+        middleware=middleware,
     )
     server._lowlevel_server.add_notification_handler(  # the SDK has no public hook for this notification
         "notifications/roots/list_changed", NotificationParams, _forget(roots)

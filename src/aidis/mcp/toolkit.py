@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import anyio
 from mcp.server.mcpserver import Context
@@ -21,7 +21,6 @@ from mcp_types import ToolAnnotations
 from opentelemetry.trace import StatusCode
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from aidis.app import AppContext
 from aidis.errors import AidisError
 from aidis.mcp.identity import CallerResolver
 from aidis.mcp.published_schemas import schemas_for
@@ -29,11 +28,29 @@ from aidis.mcp.roots import RootsCache
 from aidis.services.caller import Caller
 from aidis.textrules import NUL_RULE, find_nul
 
+if TYPE_CHECKING:
+    from aidis.app import AppContext
+    from aidis.config import Settings
+
 log = logging.getLogger("aidis.mcp")
 
 T = TypeVar("T")
 InT = TypeVar("InT", bound="ToolInput")
 OutT = TypeVar("OutT", bound=BaseModel)
+
+
+class AppSource(Protocol):
+    """Where tools get the app: an AppContext (it is its own source), or a stdio server's DeferredApp,
+    which builds it after the server has answered `initialize`."""
+
+    @property
+    def settings(self) -> Settings:
+        """The settings the app is (or will be) built from."""
+        ...
+
+    async def get(self) -> AppContext:
+        """The app, once built; an AidisError when it cannot be (database unreachable)."""
+        ...
 
 
 class ToolInput(ArgModelBase):
@@ -109,6 +126,21 @@ class AidisTool(Tool):
         return await super().run(arguments, context, convert_result)
 
 
+def internal_error(tool: str, connection_id: str | None) -> ToolError:
+    """Log the exception being handled under a fresh reference; the error an agent gets for it."""
+    ref = uuid.uuid4().hex[:10]
+    log.exception(
+        "tool %s failed unexpectedly (ref %s)",
+        tool,
+        ref,
+        extra={"tool": tool, "connection_id": connection_id, "error_ref": ref},
+    )
+    return ToolError(
+        f"internal error in {tool} (ref {ref}); it is logged on the AIDIS server. "
+        "The tool's database work was rolled back."
+    )
+
+
 def _describe_result(span: Any, result: BaseModel) -> None:
     """Put the session and project a tool call ended up in on its span."""
     session = getattr(result, "session", None)
@@ -140,18 +172,24 @@ class ToolSpec:
 
 def build_tool(
     spec: ToolSpec,
-    app: AppContext,
+    source: AppSource,
     resolve: CallerResolver,
     observe: CallObserver | None = None,
     roots: RootsCache | None = None,
 ) -> Tool:
-    """Turn a ToolSpec into an SDK Tool bound to `app`, a connection resolver and the roots cache."""
-
-    tracer = app.telemetry.tracer
-    record = observe or app.telemetry.metrics.observe_tool
+    """Turn a ToolSpec into an SDK Tool bound to the app's source, a connection resolver and the
+    roots cache."""
 
     async def call(ctx: Context, **fields: Any) -> BaseModel:
         started = time.perf_counter()
+        try:
+            app = await source.get()
+        except AidisError as exc:
+            raise ToolError(describe_aidis_error(exc)) from exc
+        except Exception as exc:  # the app's build failed unexpectedly: logged with a reference
+            raise internal_error(spec.name, None) from exc
+        tracer = app.telemetry.tracer
+        record = observe or app.telemetry.metrics.observe_tool
         outcome = "ok"
         args = spec.input_model.model_validate(fields)
         caller = resolve(ctx)
@@ -175,18 +213,8 @@ def build_tool(
                 raise ToolError(describe_aidis_error(exc)) from exc
             except Exception as exc:
                 outcome = "internal_error"
-                ref = uuid.uuid4().hex[:10]
                 span.record_exception(exc)
-                log.exception(
-                    "tool %s failed unexpectedly (ref %s)",
-                    spec.name,
-                    ref,
-                    extra={"tool": spec.name, "connection_id": caller.connection_id, "error_ref": ref},
-                )
-                raise ToolError(
-                    f"internal error in {spec.name} (ref {ref}); it is logged on the AIDIS server. "
-                    "The tool's database work was rolled back."
-                ) from exc
+                raise internal_error(spec.name, caller.connection_id) from exc
             finally:
                 span.set_attribute("aidis.outcome", outcome)
                 if outcome != "ok":

@@ -12,7 +12,6 @@ project. Everything here runs inside the caller's transaction.
 from __future__ import annotations
 
 import logging
-import os
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -228,8 +227,3 @@ def usable(project: Project | None) -> bool:
     return (
         project is not None and project.id != SENTINEL_PROJECT_ID and project.status == ProjectStatus.ACTIVE
     )
-
-
-def stdio_workspace() -> WorkspaceHint:
-    """The stdio server's working directory as evidence (the resolver refuses home and `/`)."""
-    return WorkspaceHint(os.getcwd(), WorkspaceSource.CWD)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import BaseModel, Field
 
@@ -11,8 +11,9 @@ from aidis.enums import ContextType
 from aidis.mcp.toolkit import ToolEnv, ToolInput, ToolSpec
 from aidis.mcp.tools.common import ProjectRef
 from aidis.schemas import ContextHitOut
-from aidis.services.context_edits import EditedContext
-from aidis.services.context_reads import as_hit
+
+if TYPE_CHECKING:
+    from aidis.services.context_edits import EditedContext
 
 Tag = Annotated[str, Field(min_length=1, max_length=64)]
 InProject = Annotated[ProjectRef | None, Field(description="Its project, if not yours")]
@@ -25,6 +26,8 @@ class ContextEditOut(BaseModel):
 
 
 def _out(edited: EditedContext) -> ContextEditOut:
+    from aidis.services.context_reads import as_hit  # loaded with the app (see tools/contexts.py)
+
     return ContextEditOut(
         context=ContextHitOut.of(as_hit(edited.context, edited.session)),
         action=edited.action,

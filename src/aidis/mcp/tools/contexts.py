@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import AwareDatetime, BaseModel, Field
 
@@ -11,7 +11,13 @@ from aidis.enums import ContextType
 from aidis.mcp.toolkit import ToolEnv, ToolInput, ToolSpec
 from aidis.mcp.tools.common import Limit, Offset, ProjectRef, count_read, session_out
 from aidis.schemas import ContextHitOut, ContextOut, ContextRevisionOut, SessionOut
-from aidis.services.context_reads import ContextPage, ContextQuery, as_hit
+
+if TYPE_CHECKING:
+    from aidis.records import Context, ContextHit, Session
+    from aidis.services.context_reads import ContextPage
+
+# Services are imported where a handler runs, not at module level: `aidis mcp` answers `initialize`
+# before it loads the database layer (see aidis.mcp.deferred_app), and by the time a tool runs it is loaded.
 
 Tag = Annotated[str, Field(min_length=1, max_length=64)]
 Key = Annotated[str, Field(min_length=1, max_length=200)]
@@ -34,6 +40,12 @@ class ContextStoreOut(BaseModel):
     redactions: dict[str, int] = Field(default_factory=dict, description="Secrets removed, by kind")
 
 
+def _as_hit(context: Context, session: Session | None) -> ContextHit:
+    from aidis.services.context_reads import as_hit
+
+    return as_hit(context, session)
+
+
 async def context_store(env: ToolEnv, args: ContextStoreIn) -> ContextStoreOut:
     """Remember a decision, a fix, a plan… in your session's project (starts a session if none is
     open). The same text again returns the existing context; a key makes it an upsert. Secrets and
@@ -51,7 +63,7 @@ async def context_store(env: ToolEnv, args: ContextStoreIn) -> ContextStoreOut:
     out = session_out(env, stored.session)
     assert out is not None
     return ContextStoreOut(
-        context=ContextHitOut.of(as_hit(stored.context, stored.session)),
+        context=ContextHitOut.of(_as_hit(stored.context, stored.session)),
         outcome=stored.outcome,
         session=out,
         redactions=stored.redactions,
@@ -90,6 +102,8 @@ def _page(page: ContextPage, offset: int) -> ContextPageOut:
 async def context_search(env: ToolEnv, args: ContextSearchIn) -> ContextPageOut:
     """Search contexts in your session's project (or a named one, or all_projects), best match
     first. Compact hits; whole texts via context_get."""
+    from aidis.services.context_reads import ContextQuery
+
     query = ContextQuery(
         project=args.project,
         all_projects=args.all_projects,
@@ -116,6 +130,8 @@ class ContextRecentIn(ToolInput):
 
 async def context_recent(env: ToolEnv, args: ContextRecentIn) -> ContextPageOut:
     """The newest contexts in your session's project (or a named one, or all), compact."""
+    from aidis.services.context_reads import ContextQuery
+
     query = ContextQuery(project=args.project, all_projects=args.all_projects, types=args.types)
     page = await env.run(
         env.app.context_reads.recent, env.caller, query, limit=args.limit, offset=args.offset

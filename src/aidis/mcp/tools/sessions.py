@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -12,7 +12,9 @@ from aidis.mcp.tools.common import Limit, Offset, ProjectRef, count_read, sessio
 from aidis.records import SessionFilter
 from aidis.schemas import SessionOut
 from aidis.services.caller import ToolCall, WorkspaceHint
-from aidis.services.session_summaries import Summary
+
+if TYPE_CHECKING:
+    from aidis.services.session_summaries import Summary
 
 Tag = Annotated[str, Field(min_length=1, max_length=64)]
 
@@ -32,6 +34,13 @@ class SessionNewIn(ToolInput):
 class SessionNewOut(BaseModel):
     ended: SessionOut | None = Field(description="The session that was open and is now ended")
     session: SessionOut
+
+
+def _checked_summary(raw: dict[str, Any]) -> Summary:
+    """A summary trimmed and bounded (InvalidInput naming `summary.<field>` otherwise)."""
+    from aidis.services.session_summaries import Summary  # loaded with the app, after `initialize`
+
+    return Summary.check(raw)
 
 
 async def session_new(env: ToolEnv, args: SessionNewIn) -> SessionNewOut:
@@ -138,7 +147,7 @@ class SessionEndIn(ToolInput):
 async def session_end(env: ToolEnv, args: SessionEndIn) -> SessionEndOut:
     """End your open session now (status 'ended'), optionally with a summary the next session
     starts from. Your next recorded work starts a new one."""
-    summary = Summary.check(args.summary.model_dump()) if args.summary else None
+    summary = _checked_summary(args.summary.model_dump()) if args.summary else None
     ended = await env.run(
         env.app.summaries.end_with, env.caller, summary, call=ToolCall(env.tool, env.input_chars)
     )
@@ -195,7 +204,7 @@ class SessionSummaryOut(BaseModel):
 async def session_summary(env: ToolEnv, args: SessionSummaryIn) -> SessionSummaryOut:
     """Write or update your open session's summary; the next session in this project starts
     from it."""
-    summary = Summary.check(args.model_dump())
+    summary = _checked_summary(args.model_dump())
     session = await env.run(
         env.app.summaries.write, env.caller, summary, call=ToolCall(env.tool, env.input_chars)
     )
