@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, bindparam, delete, insert, select
 
 from aidis.db.schema import project_workspaces
 from aidis.enums import WorkspaceKind
@@ -34,15 +34,19 @@ def remove(conn: Connection, project_id: uuid.UUID, kind: WorkspaceKind, identit
     return bool(result.rowcount)
 
 
+# Built once (asked two or three times by every workspace resolution, so by every call that may
+# start a session): only the values are bound per call.
+_OWNERS = select(project_workspaces.c.identity, project_workspaces.c.project_id).where(
+    project_workspaces.c.kind == bindparam("kind"),
+    project_workspaces.c.identity.in_(bindparam("identities", expanding=True)),
+)
+
+
 def owners(conn: Connection, kind: WorkspaceKind, identities: Sequence[str]) -> dict[str, uuid.UUID]:
     """Which project holds each of `identities` (those held by none are absent)."""
     if not identities:
         return {}
-    rows = conn.execute(
-        select(project_workspaces.c.identity, project_workspaces.c.project_id).where(
-            project_workspaces.c.kind == kind.value, project_workspaces.c.identity.in_(list(identities))
-        )
-    )
+    rows = conn.execute(_OWNERS, {"kind": kind.value, "identities": list(identities)})
     return {str(row.identity): row.project_id for row in rows}
 
 
