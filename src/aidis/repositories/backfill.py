@@ -54,6 +54,23 @@ def winners(conn: Connection, min_share: float) -> Select[Any]:
     )
 
 
+MOVED_TABLES = ("sessions", "session_project_changes", "analytics_events")
+
+
+def refresh_statistics(conn: Connection) -> None:
+    """Re-sample the planner statistics of the tables a run rewrote.
+
+    A backfill moves many sessions out of Unassigned at once: plans made from the old statistics
+    (nearly every session in one project) scan where they should seek — every dashboard page and
+    project filter, until autovacuum (PostgreSQL) or nobody (SQLite) refreshes them. SQLite samples
+    (`analysis_limit`) rather than reading all ten million events.
+    """
+    if conn.dialect.name == "sqlite":
+        conn.execute(text("PRAGMA analysis_limit = 1000"))
+    for table in MOVED_TABLES:
+        conn.execute(text(f"ANALYZE {table}"))
+
+
 def tune_for_bulk(conn: Connection) -> None:
     """Give this transaction room for its large joins and aggregates (PostgreSQL; SQLite needs nothing)."""
     if conn.dialect.name == "postgresql":

@@ -58,7 +58,14 @@ class BackfillService(ServiceBase):
                 tx.rollback()
             else:
                 tx.commit()
+        if assigned and not dry_run:
+            self._refresh_statistics()
         return BackfillReport(run_id, dry_run, candidates, assigned, by_project)
+
+    def _refresh_statistics(self) -> None:
+        """After a run's commit: the planner's view of where sessions are (see repo.refresh_statistics)."""
+        with self.unit_of_work() as conn:
+            repo.refresh_statistics(conn)
 
     def revert(self, run_id: str) -> int:
         """Undo a backfill run for the sessions still where it put them; each undo is recorded too."""
@@ -72,7 +79,9 @@ class BackfillService(ServiceBase):
             planned = repo.record_revert(conn, run_id=run_id, revert_id=revert_id, now=now)
             moved = repo.apply_run(conn, revert_id, now=now)
             _verify(planned, moved)
-            return moved
+        if moved:
+            self._refresh_statistics()
+        return moved
 
 
 def _verify(planned: int, made: int) -> None:
