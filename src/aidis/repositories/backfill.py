@@ -54,20 +54,22 @@ def winners(conn: Connection, min_share: float) -> Select[Any]:
     )
 
 
-MOVED_TABLES = ("sessions", "session_project_changes", "analytics_events")
-
-
 def refresh_statistics(conn: Connection) -> None:
-    """Re-sample the planner statistics of the tables a run rewrote.
+    """Re-sample the planner statistics of the tables a run rewrote (give this an AUTOCOMMIT connection).
 
     A backfill moves many sessions out of Unassigned at once: plans made from the old statistics
-    (nearly every session in one project) scan where they should seek — every dashboard page and
-    project filter, until autovacuum (PostgreSQL) or nobody (SQLite) refreshes them. SQLite samples
-    (`analysis_limit`) rather than reading all ten million events.
+    (nearly every session in one project) scan where they should seek, and on PostgreSQL each moved
+    session left a dead row version that hides its index entries from index-only scans — every
+    dashboard page and project filter pays until autovacuum (PostgreSQL) or nobody (SQLite) catches
+    up. So: VACUUM ANALYZE the rewritten tables, ANALYZE the events it appended to; SQLite samples
+    (`analysis_limit`) rather than reading every event.
     """
-    if conn.dialect.name == "sqlite":
-        conn.execute(text("PRAGMA analysis_limit = 1000"))
-    for table in MOVED_TABLES:
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("VACUUM (ANALYZE) sessions, session_project_changes"))
+        conn.execute(text("ANALYZE analytics_events"))
+        return
+    conn.execute(text("PRAGMA analysis_limit = 1000"))
+    for table in ("sessions", "session_project_changes", "analytics_events"):
         conn.execute(text(f"ANALYZE {table}"))
 
 

@@ -64,7 +64,7 @@ class BackfillService(ServiceBase):
 
     def _refresh_statistics(self) -> None:
         """After a run's commit: the planner's view of where sessions are (see repo.refresh_statistics)."""
-        with self.unit_of_work() as conn:
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             repo.refresh_statistics(conn)
 
     def revert(self, run_id: str) -> int:
