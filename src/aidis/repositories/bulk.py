@@ -160,11 +160,13 @@ def insert_events(
 
 
 def analyze(conn: Connection) -> None:
-    """Refresh planner statistics (and, on PostgreSQL, the visibility map) after a bulk load.
+    """Refresh planner statistics and the visibility map after a bulk load, as autovacuum would
+    (PostgreSQL; give this an AUTOCOMMIT connection: VACUUM cannot run in a transaction).
 
-    PostgreSQL's VACUUM cannot run in a transaction: give this an AUTOCOMMIT connection there.
+    SQLite is left without statistics, as every AIDIS database is (see `backfill.refresh_statistics`).
     """
-    conn.execute(text("VACUUM ANALYZE" if conn.dialect.name == "postgresql" else "ANALYZE"))
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("VACUUM ANALYZE"))
 
 
 def count_generated(conn: Connection) -> int:
