@@ -6,7 +6,7 @@ import json
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
@@ -133,6 +133,16 @@ def test_fuzzed_headers_never_change_anything_unless_every_check_passes(
 
     @settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
     @given(host=HOSTS, origin=ORIGINS, referer=ORIGINS, content_type=TYPES, form=st.booleans())
+    # one of each refusal always, whatever the random draw (80 draws need not hit every one)
+    @example(host="evil.example", origin=None, referer=None, content_type="application/json", form=False)
+    @example(
+        host="127.0.0.1:8765",
+        origin="http://evil.example",
+        referer=None,
+        content_type="application/json",
+        form=False,
+    )
+    @example(host="127.0.0.1:8765", origin=None, referer=None, content_type="text/plain", form=False)
     def attempt(
         host: str, origin: str | None, referer: str | None, content_type: str | None, form: bool
     ) -> None:

@@ -74,9 +74,12 @@ def stored_revision(conn: Connection) -> str | None:
         with conn.begin_nested():
             row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
     except (OperationalError, ProgrammingError):
-        if inspect(conn).has_table("alembic_version"):
-            raise
-        return None
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        # Another process's migration committed the table between the two looks: read it now
+        # (any other failure raises again here).
+        with conn.begin_nested():
+            row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
     return None if row is None else str(row[0])
 
 
