@@ -93,7 +93,7 @@ def bench_command(
         if value:
             setattr(config, key, value)
     configure_logging("WARNING", json_logs=False)
-    report = anyio.run(run_bench, config, lambda step: err.print(f"[dim]… {step}[/dim]"))
+    report = anyio.run(run_bench, config, _progress_line)
     latency = Table(title="Latency (official MCP SDK client; ratio = p50 / no-op p50 on the same transport)")
     for column in (
         "engine",
@@ -173,6 +173,7 @@ def bench_command(
 
 
 def _progress_line(step: str) -> None:
+    """One dim progress line on stderr."""
     err.print(f"[dim]… {step}[/dim]")
 
 

@@ -40,11 +40,6 @@ class DeferredApp:
         self._app: AppContext | None = None
         self._error: BaseException | None = None
 
-    @property
-    def built(self) -> AppContext | None:
-        """The app when its build has finished well, else None (never waits)."""
-        return self._app
-
     def start(self, *, retry: bool = False) -> None:
         """Begin the build on a worker thread. Without `retry`, only the first call does anything;
         with it, a failed build is tried again (a running or finished one is left alone)."""

@@ -30,7 +30,11 @@ def _build(settings: Settings) -> AppContext:
     from aidis.services.maintenance import close_stranded_now
 
     app = build_app(settings)
-    close_stranded_now(app.sessions, app.idle_timeout)
+    try:
+        close_stranded_now(app.sessions, app.idle_timeout)
+    except BaseException:
+        app.close()  # a build that fails releases what it opened; the next tool call builds anew
+        raise
     return app
 
 

@@ -7,12 +7,21 @@ from typing import Annotated
 from pydantic import Field
 
 from aidis.mcp.toolkit import ToolEnv
-from aidis.records import Session
-from aidis.schemas import SessionOut
+from aidis.records import Context, Session
+from aidis.schemas import ContextHitOut, SessionOut
 
 ProjectRef = Annotated[str, Field(min_length=1, max_length=200, description="Project name or id")]
 Limit = Annotated[int, Field(ge=1, le=100)]
 Offset = Annotated[int, Field(ge=0, le=1_000_000)]
+
+
+def hit_out(context: Context, session: Session | None) -> ContextHitOut:
+    """A whole context as a compact hit (its session's display id when `session` stored it)."""
+    # Imported here, not at module level: `aidis mcp` answers `initialize` before it loads the
+    # database layer (aidis.mcp.deferred_app); by the time a tool runs, this module is loaded.
+    from aidis.services.context_reads import as_hit
+
+    return ContextHitOut.of(as_hit(context, session))
 
 
 def session_out(env: ToolEnv, session: Session | None) -> SessionOut | None:

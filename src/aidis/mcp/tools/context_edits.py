@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from aidis.enums import ContextType
 from aidis.mcp.toolkit import ToolEnv, ToolInput, ToolSpec
-from aidis.mcp.tools.common import ProjectRef
+from aidis.mcp.tools.common import ProjectRef, hit_out
 from aidis.schemas import ContextHitOut
 
 if TYPE_CHECKING:
@@ -26,10 +26,8 @@ class ContextEditOut(BaseModel):
 
 
 def _out(edited: EditedContext) -> ContextEditOut:
-    from aidis.services.context_reads import as_hit  # loaded with the app (see tools/contexts.py)
-
     return ContextEditOut(
-        context=ContextHitOut.of(as_hit(edited.context, edited.session)),
+        context=hit_out(edited.context, edited.session),
         action=edited.action,
         redactions=edited.redactions,
     )

@@ -9,11 +9,10 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from aidis.enums import ContextType
 from aidis.mcp.toolkit import ToolEnv, ToolInput, ToolSpec
-from aidis.mcp.tools.common import Limit, Offset, ProjectRef, count_read, session_out
+from aidis.mcp.tools.common import Limit, Offset, ProjectRef, count_read, hit_out, session_out
 from aidis.schemas import ContextHitOut, ContextOut, ContextRevisionOut, SessionOut
 
 if TYPE_CHECKING:
-    from aidis.records import Context, ContextHit, Session
     from aidis.services.context_reads import ContextPage
 
 # Services are imported where a handler runs, not at module level: `aidis mcp` answers `initialize`
@@ -40,12 +39,6 @@ class ContextStoreOut(BaseModel):
     redactions: dict[str, int] = Field(default_factory=dict, description="Secrets removed, by kind")
 
 
-def _as_hit(context: Context, session: Session | None) -> ContextHit:
-    from aidis.services.context_reads import as_hit
-
-    return as_hit(context, session)
-
-
 async def context_store(env: ToolEnv, args: ContextStoreIn) -> ContextStoreOut:
     """Remember a decision, a fix, a plan… in your session's project (starts a session if none is
     open). The same text again returns the existing context; a key makes it an upsert. Secrets and
@@ -63,7 +56,7 @@ async def context_store(env: ToolEnv, args: ContextStoreIn) -> ContextStoreOut:
     out = session_out(env, stored.session)
     assert out is not None
     return ContextStoreOut(
-        context=ContextHitOut.of(_as_hit(stored.context, stored.session)),
+        context=hit_out(stored.context, stored.session),
         outcome=stored.outcome,
         session=out,
         redactions=stored.redactions,
