@@ -55,6 +55,7 @@ async def test_a_person_edits_deletes_and_restores_through_the_api(
     [
         ("get", "/api/v1/contexts?q=%22%28%29", None, "query"),
         ("get", "/api/v1/contexts?bogus=1", None, "bogus"),
+        ("get", "/api/v1/contexts?tag=%00&tag=0", None, "tag"),  # a NUL in any value of a repeated key
         ("get", "/api/v1/contexts?type=poem", None, "type"),
         ("get", "/api/v1/contexts?since=yesterday", None, "since"),
         ("get", "/api/v1/contexts?until=2026-01-01T00:00:00", None, "until"),

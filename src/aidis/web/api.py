@@ -59,7 +59,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 async def no_nul_input(request: Request) -> None:
     """Refuse a NUL character anywhere in the query, the path or the body (both engines alike)."""
-    refuse_nul(dict(request.query_params))
+    for key, value in request.query_params.multi_items():  # every value of a repeated key (`tag=…&tag=…`)
+        refuse_nul({key: value})
     refuse_nul(dict(request.path_params))
     content_type = request.headers.get("content-type", "")
     if "form" in content_type:  # FastAPI parses (and caches) the form itself; read it the same way
