@@ -16,7 +16,7 @@ from playwright.sync_api import sync_playwright
 from aidis.app import build_app
 from aidis.config import Settings
 from aidis.services.caller import Caller
-from aidis.services.demo import seed_realistic
+from aidis.services.operations.demo import seed_realistic
 from aidis.web.app import create_web_app
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"

@@ -12,7 +12,7 @@ from aidis.app import AppContext, build_app
 from aidis.config import Settings
 from aidis.db.engine import build_engine
 from aidis.db.migrate import upgrade
-from aidis.services.workspaces import WorkspaceResolver
+from aidis.services.projects.resolver import WorkspaceResolver
 from tests.gitrepos import require_git
 from tests.support import (
     REQUIRE_POSTGRES,

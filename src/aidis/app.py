@@ -23,30 +23,30 @@ from aidis.db.engine import build_engine
 from aidis.db.types import utcnow
 from aidis.errors import AidisError
 from aidis.services.base import Clock
-from aidis.services.context_edits import ContextEditService
-from aidis.services.context_reads import ContextReadService
-from aidis.services.contexts import ContextService
-from aidis.services.project_workspaces import ProjectWorkspaceService
-from aidis.services.projects import ProjectService
-from aidis.services.redaction import Redactor
-from aidis.services.schema import SchemaService
-from aidis.services.session_context import SessionContextService
-from aidis.services.session_summaries import SessionSummaryService
-from aidis.services.sessions import SessionService
-from aidis.services.stats import StatsService
-from aidis.services.workspaces import WorkspaceResolver
+from aidis.services.memory.edits import ContextEditService
+from aidis.services.memory.reads import ContextReadService
+from aidis.services.memory.store import ContextService
+from aidis.services.operations.schema import SchemaService
+from aidis.services.operations.stats import StatsService
+from aidis.services.projects.catalog import ProjectService
+from aidis.services.projects.resolver import WorkspaceResolver
+from aidis.services.projects.roots import ProjectWorkspaceService
+from aidis.services.sessions.handover import SessionContextService
+from aidis.services.sessions.lifecycle import SessionService
+from aidis.services.sessions.summaries import SessionSummaryService
+from aidis.services.text.redaction import Redactor
 from aidis.telemetry import Metrics, Telemetry, install_commit_hooks
 
 if TYPE_CHECKING:
-    from aidis.services.backfill import BackfillService
-    from aidis.services.export_imports import ExportImporter
-    from aidis.services.exports import ExportService
-    from aidis.services.hooks import HookService
-    from aidis.services.importing import LegacyImporter
-    from aidis.services.integrity import IntegrityService
-    from aidis.services.project_merges import ProjectMergeService
-    from aidis.services.retention import RetentionService
-    from aidis.services.triage import TriageService
+    from aidis.services.agents.hook_events import HookService
+    from aidis.services.memory.exports import ExportService
+    from aidis.services.memory.imports import ExportImporter
+    from aidis.services.memory.retention import RetentionService
+    from aidis.services.operations.backfill import BackfillService
+    from aidis.services.operations.integrity import IntegrityService
+    from aidis.services.operations.legacy_import import LegacyImporter
+    from aidis.services.operations.triage import TriageService
+    from aidis.services.projects.merges import ProjectMergeService
 
 
 @dataclass
@@ -85,63 +85,63 @@ class AppContext:
     @cached_property
     def exports(self) -> ExportService:
         """Exports to JSON lines or Markdown."""
-        from aidis.services.exports import ExportService
+        from aidis.services.memory.exports import ExportService
 
         return ExportService(self.engine, self.clock, self.telemetry)
 
     @cached_property
     def export_importer(self) -> ExportImporter:
         """Imports of AIDIS exports."""
-        from aidis.services.export_imports import ExportImporter
+        from aidis.services.memory.imports import ExportImporter
 
         return ExportImporter(self.engine, self.clock, self.telemetry)
 
     @cached_property
     def retention(self) -> RetentionService:
         """Pruning of old contexts and events."""
-        from aidis.services.retention import RetentionService
+        from aidis.services.memory.retention import RetentionService
 
         return RetentionService(self.engine, self.clock, self.telemetry)
 
     @cached_property
     def backfill(self) -> BackfillService:
         """Attribution of orphan sessions from their evidence."""
-        from aidis.services.backfill import BackfillService
+        from aidis.services.operations.backfill import BackfillService
 
         return BackfillService(self.engine, self.clock, self.telemetry)
 
     @cached_property
     def integrity(self) -> IntegrityService:
         """`aidis check`: the invariants, verified (and repaired)."""
-        from aidis.services.integrity import IntegrityService
+        from aidis.services.operations.integrity import IntegrityService
 
         return IntegrityService(self.engine, self.clock, self.sessions, self.idle_timeout)
 
     @cached_property
     def importer(self) -> LegacyImporter:
         """Imports from the TypeScript AIDIS."""
-        from aidis.services.importing import LegacyImporter
+        from aidis.services.operations.legacy_import import LegacyImporter
 
         return LegacyImporter(self.engine, self.clock, self.idle_timeout)
 
     @cached_property
     def merges(self) -> ProjectMergeService:
         """Project merges."""
-        from aidis.services.project_merges import ProjectMergeService
+        from aidis.services.projects.merges import ProjectMergeService
 
         return ProjectMergeService(self.engine, self.clock, self.telemetry)
 
     @cached_property
     def triage(self) -> TriageService:
         """The Unassigned triage queue."""
-        from aidis.services.triage import TriageService
+        from aidis.services.operations.triage import TriageService
 
         return TriageService(self.sessions, self.projects)
 
     @cached_property
     def hooks(self) -> HookService:
         """Agent lifecycle hooks (Claude Code)."""
-        from aidis.services.hooks import HookService
+        from aidis.services.agents.hook_events import HookService
 
         return HookService(self.sessions)
 

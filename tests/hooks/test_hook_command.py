@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from aidis.app import AppContext
 from aidis.db.schema import hook_events
 from aidis.hooks import spool as spool_file
-from aidis.services.workspaces import WorkspaceResolver
+from aidis.services.projects.resolver import WorkspaceResolver
 from mcp import Client
 from tests.faults.helpers import TcpProxy
 from tests.gitrepos import make_repo, require_git

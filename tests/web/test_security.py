@@ -15,7 +15,7 @@ from aidis.app import AppContext, build_app
 from aidis.cli.main import cli
 from aidis.errors import InvalidInput
 from aidis.services.caller import Caller
-from aidis.services.context_reads import ContextQuery
+from aidis.services.memory.reads import ContextQuery
 from aidis.web.app import create_web_app
 from aidis.web.security import is_loopback, require_token_for_bind, safe_next
 from mcp import Client

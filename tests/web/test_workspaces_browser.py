@@ -106,7 +106,7 @@ def test_the_session_page_shows_the_summary_and_exact_tokens(
     import json
 
     from aidis.services.caller import Caller
-    from aidis.services.session_summaries import Summary
+    from aidis.services.sessions.summaries import Summary
 
     repo = make_repo(home / "widgets")
     transcript = tmp_path / "t.jsonl"

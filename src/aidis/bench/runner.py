@@ -22,11 +22,11 @@ import httpx2
 import psycopg
 from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
+from sqlalchemy.engine import make_url
 
 from aidis.app import build_app
 from aidis.config import Settings
-from aidis.db.engine import normalise_url
-from aidis.repositories import bulk
+from aidis.services.operations.demo import generate_contexts
 from mcp import Client
 
 Progress = Callable[[str], None]
@@ -200,9 +200,7 @@ def scratch_database(engine: str, admin_url: str) -> Iterator[str]:
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
-        yield str(normalise_url(admin).set(database=name).render_as_string(hide_password=False)).replace(
-            "postgresql+psycopg://", "postgresql://"
-        )
+        yield make_url(admin).set(database=name).render_as_string(hide_password=False)
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -332,10 +330,7 @@ async def _bench_engine(
                     report.latency.append(_row(engine, transport, tool, samples, floors[transport]))
             for size in config.context_sizes:
                 progress(f"{engine}: seeding {size} contexts")
-                with app.engine.begin() as conn:
-                    bulk.insert_contexts(conn, project_id=project.id, count=size - seeded, now=app.clock())
-                with app.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                    bulk.analyze(conn)  # what autovacuum would do after such a load
+                generate_contexts(app.engine, project_id=project.id, count=size - seeded, now=app.clock())
                 seeded = size
                 for transport, client in (("stdio", aidis_stdio), ("http", aidis_http)):
                     progress(f"{engine}/{transport}: context_search at {size}")

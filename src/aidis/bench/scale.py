@@ -25,7 +25,7 @@ import httpx
 
 from aidis.app import AppContext, build_app
 from aidis.config import Settings
-from aidis.services.demo import generate_bulk
+from aidis.services.operations.demo import generate_bulk
 
 PAGE_TARGET_MS = 100.0
 JOB_TARGET_S = 30.0

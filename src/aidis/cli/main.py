@@ -148,7 +148,7 @@ def demo_data(
     """Fill the database with demo data: realistic (through the services) or --bulk (millions of rows)."""
     from rich.progress import Progress
 
-    from aidis.services.demo import generate_bulk, seed_realistic
+    from aidis.services.operations.demo import generate_bulk, seed_realistic
 
     settings = settings_from_env()
     _configure_logging(settings.model_copy(update={"log_level": "WARNING"}))

@@ -19,7 +19,7 @@ from rich.table import Table
 from aidis.cli.common import fail, quiet_app
 from aidis.enums import ContextType
 from aidis.schemas import ContextHitOut, ContextOut, ContextRevisionOut, render_snippet
-from aidis.services.context_reads import ContextQuery
+from aidis.services.memory.reads import ContextQuery
 
 contexts_cli = typer.Typer(help="Stored memory: show, delete, restore, purge.", no_args_is_help=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")]

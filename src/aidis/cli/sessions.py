@@ -19,7 +19,7 @@ from aidis.cli.memory import hits_table
 from aidis.enums import SessionStatus
 from aidis.records import SessionFilter
 from aidis.schemas import ChangeOut, ContextHitOut, SessionOut
-from aidis.services.context_reads import ContextQuery
+from aidis.services.memory.reads import ContextQuery
 
 sessions_cli = typer.Typer(help="Sessions: list them, show one.", no_args_is_help=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")]

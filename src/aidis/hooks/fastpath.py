@@ -25,12 +25,12 @@ def _say(agent: str, message: str) -> None:
 
 
 def spawn_replayer(spool: str) -> None:
-    """Start `python -m aidis.hooks.replay` detached: its own session, stdio on /dev/null, so it outlives
+    """Start `python -m aidis.replayer` detached: its own session, stdio on /dev/null, so it outlives
     this process and the agent's (posix_spawn: `subprocess` alone costs ~13 ms to import)."""
     devnull = os.devnull
     os.posix_spawn(
         sys.executable,
-        [sys.executable, "-m", "aidis.hooks.replay", spool],
+        [sys.executable, "-m", "aidis.replayer", spool],
         dict(os.environ),
         setsid=True,
         file_actions=[
@@ -81,19 +81,41 @@ def main(argv: list[str]) -> int:
 
 
 def _print_start_context(agent: str, spool: str, payload: dict[str, object]) -> None:
-    """Apply the spool now (bounded) and print the context for this session, if the database answers."""
+    """Apply the spool now (bounded) and print the context for this session, if the database answers.
+
+    The work is the replayer's (`python -m aidis.replayer --start-context`, a child process): this module
+    stays below the services and never imports the application."""
+    import subprocess
+
     budget = float(os.environ.get("AIDIS_HOOK_CONTEXT_SECONDS", "5"))
     try:
-        from aidis.hooks.replay import replay_and_context
-
-        text = replay_and_context(spool, payload, deadline=time.monotonic() + budget)
-    except Exception as exc:  # noqa: BLE001 - never break the agent; the event stays spooled
-        _say(agent, f"no start context ({type(exc).__name__}: {exc}); the event is applied later")
-        try:
-            spawn_replayer(spool)
-        except OSError as spawn_error:
-            _say(agent, f"cannot start the replayer ({spawn_error})")
+        done = subprocess.run(  # noqa: S603 - our own interpreter and module, no shell
+            [sys.executable, "-m", "aidis.replayer", "--start-context", agent, spool],
+            input=json.dumps(payload).encode(),
+            capture_output=True,
+            timeout=budget + 1,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        _say(agent, f"no start context ({type(exc).__name__}); the event is applied later")
+        _spawn_quietly(agent, spool)
         return
+    if done.returncode != 0:
+        lines = done.stderr.decode(errors="replace").strip().splitlines()
+        _say(
+            agent,
+            f"no start context ({lines[-1] if lines else f'exit {done.returncode}'}); the event is applied later",
+        )
+        _spawn_quietly(agent, spool)
+        return
+    text = done.stdout.decode(errors="replace")
     if text:
         out = {"hookSpecificOutput": {"hookEventName": CONTEXT_EVENT, "additionalContext": text}}
         sys.stdout.write(json.dumps(out) + "\n")
+
+
+def _spawn_quietly(agent: str, spool: str) -> None:
+    try:
+        spawn_replayer(spool)
+    except OSError as exc:
+        _say(agent, f"cannot start the replayer ({exc})")

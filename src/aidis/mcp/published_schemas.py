@@ -7,7 +7,8 @@ with `tool_schemas.json`, so the file cannot drift from the models. Why a file: 
 the file takes about a millisecond. A tool missing from the file (a new tool, before the file is
 regenerated) gets its schemas generated at start-up, as before.
 
-Regenerate after changing a tool's models: `python -m aidis.mcp.published_schemas`.
+Regenerate after changing a tool's models: `python -m aidis.mcp.schema_export` (this module knows no tool,
+so the toolkit can read the file without an import circle).
 """
 
 from __future__ import annotations
@@ -135,16 +136,3 @@ def shallow_schema(schema: dict[str, Any]) -> dict[str, Any]:
         "type": "object",
         "properties": {name: shallow(sub) for name, sub in schema.get("properties", {}).items()},
     }
-
-
-def main() -> None:
-    """Rewrite `tool_schemas.json` from the current models."""
-    from aidis.mcp.tools import all_specs
-
-    tools = {spec.name: generate(spec.input_model, spec.output_model) for spec in all_specs()}
-    SCHEMA_FILE.write_text(render(tools), encoding="utf-8")
-    print(f"wrote {len(tools)} tools' schemas to {SCHEMA_FILE}")
-
-
-if __name__ == "__main__":
-    main()

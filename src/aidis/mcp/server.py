@@ -32,7 +32,8 @@ def build_mcp_server(
     """An MCPServer with every AIDIS tool; `resolve` says which connection each call belongs to.
     `app` is an AppContext, or a DeferredApp (stdio) that tools wait for on their first call."""
     roots = RootsCache()
-    tools = [build_tool(spec, app, resolve, observe, roots) for spec in all_specs()]
+    catalog = tuple(all_specs())
+    tools = [build_tool(spec, app, resolve, observe, roots, catalog) for spec in catalog]
     server = MCPServer(
         name="aidis",
         title="AIDIS",

@@ -27,7 +27,7 @@ def _fail(message: str) -> int:
 def _build(settings: Settings) -> AppContext:
     """The app, its schema checked, sessions stranded by an earlier crash closed (on the build thread)."""
     from aidis.app import build_app
-    from aidis.services.maintenance import close_stranded_now
+    from aidis.services.operations.maintenance import close_stranded_now
 
     app = build_app(settings)
     try:

@@ -87,6 +87,7 @@ class ToolEnv:
     caller: Caller
     tool: str
     input_chars: int
+    catalog: tuple[ToolSpec, ...] = ()  # every tool this server offers (for aidis_help)
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a (blocking) service call: inline for stdio, on a worker thread otherwise.
@@ -176,9 +177,10 @@ def build_tool(
     resolve: CallerResolver,
     observe: CallObserver | None = None,
     roots: RootsCache | None = None,
+    catalog: tuple[ToolSpec, ...] = (),
 ) -> Tool:
-    """Turn a ToolSpec into an SDK Tool bound to the app's source, a connection resolver and the
-    roots cache."""
+    """Turn a ToolSpec into an SDK Tool bound to the app's source, a connection resolver, the
+    roots cache and the catalog of the server's tools."""
 
     async def call(ctx: Context, **fields: Any) -> BaseModel:
         started = time.perf_counter()
@@ -197,7 +199,7 @@ def build_tool(
             reported = await roots.hints(ctx, caller.connection_id)
             if reported:  # the client's roots are stronger evidence than the server's own cwd
                 caller = replace(caller, workspaces=(*reported, *caller.workspaces))
-        env = ToolEnv(app, caller, spec.name, len(json.dumps(fields, default=str)))
+        env = ToolEnv(app, caller, spec.name, len(json.dumps(fields, default=str)), catalog)
         attributes = {
             "aidis.tool": spec.name,
             "aidis.connection.id": caller.connection_id,

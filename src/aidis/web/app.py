@@ -19,7 +19,8 @@ from aidis.errors import AidisError
 from aidis.hooks.spool import SPOOL_NAME
 from aidis.mcp.identity import HttpConnection
 from aidis.mcp.server import build_mcp_server
-from aidis.services.maintenance import close_stranded, reap_forever, replay_spool_forever
+from aidis.replayer.background import replay_spool_forever
+from aidis.services.operations.maintenance import close_stranded, reap_forever
 from aidis.web import api, context_pages, contexts_api, hooks_api, login, project_forms, views
 from aidis.web.browser_guard import BrowserGuard
 from aidis.web.errors import install_error_handlers

@@ -18,7 +18,7 @@ from aidis.enums import ContextType
 from aidis.errors import AidisError, InvalidInput
 from aidis.schemas import ContextOut, ContextRevisionOut
 from aidis.services.caller import estimate_tokens
-from aidis.services.context_reads import ContextQuery
+from aidis.services.memory.reads import ContextQuery
 from aidis.web.api import get_app, no_nul_input
 from aidis.web.views import error_page, redirect_back, render, templates
 

@@ -12,8 +12,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from aidis.enums import ContextType
 from aidis.schemas import ContextHitOut, ContextOut, ContextRevisionOut
-from aidis.services.context_edits import EditedContext
-from aidis.services.context_reads import ContextQuery, as_hit
+from aidis.services.memory.edits import EditedContext
+from aidis.services.memory.reads import ContextQuery, as_hit
 from aidis.web.api import ERRORS, App, no_nul_input, only_query
 
 router = APIRouter(

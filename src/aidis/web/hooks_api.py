@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from aidis.app import AppContext
 from aidis.errors import InvalidInput
 from aidis.hooks.payload import AGENTS, MAX_PAYLOAD_BYTES
-from aidis.services.hooks import connection_for
+from aidis.services.agents.hook_events import connection_for
 from aidis.textrules import refuse_nul
 
 router = APIRouter(include_in_schema=False)

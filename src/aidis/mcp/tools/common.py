@@ -19,7 +19,7 @@ def hit_out(context: Context, session: Session | None) -> ContextHitOut:
     """A whole context as a compact hit (its session's display id when `session` stored it)."""
     # Imported here, not at module level: `aidis mcp` answers `initialize` before it loads the
     # database layer (aidis.mcp.deferred_app); by the time a tool runs, this module is loaded.
-    from aidis.services.context_reads import as_hit
+    from aidis.services.memory.reads import as_hit
 
     return ContextHitOut.of(as_hit(context, session))
 

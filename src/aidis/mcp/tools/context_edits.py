@@ -13,7 +13,7 @@ from aidis.mcp.tools.common import ProjectRef, hit_out
 from aidis.schemas import ContextHitOut
 
 if TYPE_CHECKING:
-    from aidis.services.context_edits import EditedContext
+    from aidis.services.memory.edits import EditedContext
 
 Tag = Annotated[str, Field(min_length=1, max_length=64)]
 InProject = Annotated[ProjectRef | None, Field(description="Its project, if not yours")]

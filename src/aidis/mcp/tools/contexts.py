@@ -13,7 +13,7 @@ from aidis.mcp.tools.common import Limit, Offset, ProjectRef, count_read, hit_ou
 from aidis.schemas import ContextHitOut, ContextOut, ContextRevisionOut, SessionOut
 
 if TYPE_CHECKING:
-    from aidis.services.context_reads import ContextPage
+    from aidis.services.memory.reads import ContextPage
 
 # Services are imported where a handler runs, not at module level: `aidis mcp` answers `initialize`
 # before it loads the database layer (see aidis.mcp.deferred_app), and by the time a tool runs it is loaded.
@@ -95,7 +95,7 @@ def _page(page: ContextPage, offset: int) -> ContextPageOut:
 async def context_search(env: ToolEnv, args: ContextSearchIn) -> ContextPageOut:
     """Search contexts in your session's project (or a named one, or all_projects), best match
     first. Compact hits; whole texts via context_get."""
-    from aidis.services.context_reads import ContextQuery
+    from aidis.services.memory.reads import ContextQuery
 
     query = ContextQuery(
         project=args.project,
@@ -123,7 +123,7 @@ class ContextRecentIn(ToolInput):
 
 async def context_recent(env: ToolEnv, args: ContextRecentIn) -> ContextPageOut:
     """The newest contexts in your session's project (or a named one, or all), compact."""
-    from aidis.services.context_reads import ContextQuery
+    from aidis.services.memory.reads import ContextQuery
 
     query = ContextQuery(project=args.project, all_projects=args.all_projects, types=args.types)
     page = await env.run(

@@ -14,7 +14,7 @@ from aidis.schemas import SessionOut
 from aidis.services.caller import ToolCall, WorkspaceHint
 
 if TYPE_CHECKING:
-    from aidis.services.session_summaries import Summary
+    from aidis.services.sessions.summaries import Summary
 
 Tag = Annotated[str, Field(min_length=1, max_length=64)]
 
@@ -38,7 +38,7 @@ class SessionNewOut(BaseModel):
 
 def _checked_summary(raw: dict[str, Any]) -> Summary:
     """A summary trimmed and bounded (InvalidInput naming `summary.<field>` otherwise)."""
-    from aidis.services.session_summaries import Summary  # loaded with the app, after `initialize`
+    from aidis.services.sessions.summaries import Summary  # loaded with the app, after `initialize`
 
     return Summary.check(raw)
 

@@ -69,10 +69,8 @@ class HelpOut(BaseModel):
 
 async def aidis_help(env: ToolEnv, args: NoArgs) -> HelpOut:
     """List every AIDIS tool by category with a one-line summary, plus how sessions work."""
-    from aidis.mcp.tools import all_specs
-
     categories: dict[str, list[ToolSummary]] = {}
-    for spec in all_specs():
+    for spec in env.catalog:
         doc = " ".join((spec.handler.__doc__ or spec.title).split())
         summary = doc.split(". ")[0].rstrip(".") + "."
         categories.setdefault(spec.category, []).append(ToolSummary(name=spec.name, summary=summary))

@@ -1,0 +1,101 @@
+"""`python -m aidis.replayer SPOOL` (the detached replayer) and `python -m aidis.replayer --start-context AGENT
+SPOOL` (`SessionStart`'s full path, the payload on stdin).
+
+Invariant: one replayer drains a spool at a time (the lock is taken before the app is built, so a second
+replayer costs no database connection); with `--start-context` the spool is applied within the
+deadline and the session's start context is printed on stdout (the hook fast path relays it).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from aidis.hooks import spool as spool_file
+from aidis.replayer.spool_replay import replay, replay_lock
+
+log = logging.getLogger("aidis.hooks")
+
+
+def drain(spool: Path) -> int:
+    """Replay until the spool is empty or the database is away; returns the exit status (0)."""
+    app = None
+    try:
+        for _ in range(100):  # bounded: new events may keep arriving while we replay
+            with replay_lock(spool) as mine:
+                if not mine:
+                    return 0
+                if app is None:
+                    app = _build_app(spool)
+                    if app is None:
+                        return 0
+                report = replay(app, spool)
+            if report.error or not any(line.strip() for line in spool_file.read(spool)):
+                return 0  # (checked after unlocking: an event appended meanwhile gets another round)
+    finally:
+        if app is not None:
+            app.close()
+    return 0
+
+
+def start_context(agent: str, spool: Path, payload: dict[str, Any], *, deadline: float) -> str | None:
+    """For SessionStart: replay the spool now (waiting for the lock until `deadline`), then the start
+    context of this agent session."""
+    from aidis.app import build_app
+    from aidis.config import load_settings
+    from aidis.services.agents.hook_events import connection_for
+
+    app = build_app(load_settings())
+    try:
+        with replay_lock(spool, wait_until=deadline) as mine:
+            if mine:
+                replay(app, spool)
+        return app.session_context.for_connection(connection_for(agent, str(payload["session_id"])))
+    finally:
+        app.close()
+
+
+def _build_app(spool: Path) -> Any:
+    from aidis.app import build_app
+    from aidis.config import load_settings
+    from aidis.errors import AidisError
+    from aidis.telemetry import configure_logging
+
+    try:
+        settings = load_settings()
+        configure_logging(settings.log_level, json_logs=True)
+        return build_app(settings)
+    except AidisError as exc:
+        log.error("hook replay: %s (events stay in %s)", exc.message, spool)
+        return None
+
+
+def main(argv: list[str]) -> int:
+    """Entry point; see the module docstring."""
+    agent = None
+    if argv[:1] == ["--start-context"] and len(argv) >= 2:
+        agent, argv = argv[1], argv[2:]
+    spool = Path(argv[0]) if argv else Path(spool_file.spool_dir()) / spool_file.SPOOL_NAME
+    if agent is None:
+        return drain(spool)
+    budget = float(os.environ.get("AIDIS_HOOK_CONTEXT_SECONDS", "5"))
+    payload = json.loads(sys.stdin.buffer.read())
+    from aidis.errors import AidisError
+
+    try:
+        text = start_context(agent, spool, payload, deadline=time.monotonic() + budget)
+    except AidisError as exc:
+        sys.stderr.write(f"{exc.message}\n")
+        return 3
+    if text:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

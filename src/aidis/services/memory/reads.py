@@ -1,0 +1,213 @@
+"""Reading memory compactly first and in full on demand: search, recent, get by id, timeline.
+
+Invariants: a read sees one project — the named one, the caller's (its open session's, else its
+connection's current project), or every project only when asked — and never a deleted context
+unless it asks for one by id; listings are compact hits (title, snippet, size), whole texts come
+only from `get`; any query text is valid (see `aidis.search_syntax`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection
+
+from aidis.enums import SENTINEL_DISPLAY_NAME, ContextType
+from aidis.errors import InvalidInput, NotFound
+from aidis.records import Context, ContextHit, ContextRevision, Session
+from aidis.repositories import connections as connections_repo
+from aidis.repositories import context_search as search_repo
+from aidis.repositories import contexts as repo
+from aidis.repositories import projects as projects_repo
+from aidis.repositories import sessions as sessions_repo
+from aidis.repositories.contexts import ContextFilter
+from aidis.search_syntax import parse_query
+from aidis.services.base import ServiceBase
+from aidis.services.caller import Caller
+from aidis.services.projects.catalog import find_project
+from aidis.services.text.rules import clean_tags
+
+MAX_IDS = 20
+
+
+@dataclass(frozen=True, slots=True)
+class ContextPage:
+    """One page of compact hits, the scope it was taken from, and whether more follow."""
+
+    items: list[ContextHit]
+    scope: str  # a project name, or "all projects"
+    has_more: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FullContext:
+    """A context with its whole text and, when asked, its earlier revisions."""
+
+    context: Context
+    revisions: list[ContextRevision]
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    """What was stored just before and after a context in the same session."""
+
+    anchor: ContextHit
+    before: list[ContextHit]
+    after: list[ContextHit]
+
+
+@dataclass(frozen=True, slots=True)
+class ContextQuery:
+    """The filters of a listing or search (every one optional)."""
+
+    project: str | None = None
+    all_projects: bool = False
+    types: Sequence[ContextType] = ()
+    tags: Sequence[str] = ()
+    session: str | None = None  # a session id or display id
+    since: datetime | None = None
+    until: datetime | None = None
+    deleted: bool = False
+
+
+def caller_project(conn: Connection, caller: Caller | None) -> tuple[uuid.UUID, str]:
+    """The (id, display name) of the project a caller works in: its open session's (read with the
+    session, no second query), else its connection's current one, else Unassigned."""
+    if caller is not None:
+        open_session = sessions_repo.get_open_for_connection(conn, caller.connection_id)
+        if open_session is not None:
+            return open_session.project_id, open_session.project_display_name
+        state = connections_repo.get_connection(conn, caller.connection_id)
+        if state is not None and state.current_project_id is not None:
+            current = projects_repo.get_by_id(conn, state.current_project_id)
+            if current is not None:
+                return current.id, current.display_name
+    unassigned = find_project(conn, SENTINEL_DISPLAY_NAME)
+    return unassigned.id, unassigned.display_name
+
+
+def scope_of(
+    conn: Connection, caller: Caller | None, project: str | None, all_projects: bool
+) -> tuple[list[uuid.UUID] | None, str]:
+    """Which projects a read may see: the named one, every one (only when asked), or the caller's."""
+    if all_projects:
+        if project is not None:
+            raise InvalidInput("give either project or all_projects, not both", field="all_projects")
+        return None, "all projects"
+    if project is not None:
+        named = find_project(conn, project)
+        return [named.id], named.display_name
+    project_id, name = caller_project(conn, caller)
+    return [project_id], name
+
+
+def as_hit(context: Context, session: Session | None = None) -> ContextHit:
+    """The compact view of a whole context (its session's display id when `session` stored it)."""
+    display = session.display_id if session is not None and session.id == context.session_id else None
+    return ContextHit(
+        id=context.id,
+        project_id=context.project_id,
+        project_name=context.project_name,
+        session_id=context.session_id,
+        session_display_id=display,
+        context_type=context.context_type,
+        title=search_repo.title_of(context.content[: search_repo.HEAD_CHARS]),
+        snippet=search_repo.preview_of(context.content[: search_repo.HEAD_CHARS]),
+        tags=context.tags,
+        created_at=context.created_at,
+        chars=len(context.content),
+        revision=context.revision,
+        seen_count=context.seen_count,
+        topic_key=context.topic_key,
+        deleted=context.deleted_at is not None,
+        redactions=context.redactions,
+    )
+
+
+def _session_id(conn: Connection, ref: str) -> uuid.UUID:
+    """A session's id from its id or display id."""
+    try:
+        found = sessions_repo.get_session(conn, uuid.UUID(ref))
+    except ValueError:
+        found = sessions_repo.get_by_display_id(conn, ref.strip())
+    if found is None:
+        raise NotFound(f"no session {ref!r}", field="session")
+    return found.id
+
+
+class ContextReadService(ServiceBase):
+    """Find contexts again: compact listings, whole texts by id, and neighbours in a session."""
+
+    def _filter(
+        self, conn: Connection, caller: Caller | None, query: ContextQuery
+    ) -> tuple[ContextFilter, str]:
+        if query.since is not None and query.until is not None and query.since >= query.until:
+            raise InvalidInput("since must be before until", field="since")
+        project_ids, scope = scope_of(conn, caller, query.project, query.all_projects)
+        flt = ContextFilter(
+            project_ids=project_ids,
+            types=[t.value for t in query.types],
+            tags=clean_tags(query.tags),
+            session_id=_session_id(conn, query.session) if query.session else None,
+            since=query.since,
+            until=query.until,
+            deleted=query.deleted,
+        )
+        return flt, scope
+
+    def search(
+        self, caller: Caller | None, text: str, query: ContextQuery, *, limit: int = 10, offset: int = 0
+    ) -> ContextPage:
+        """Full-text search in one project (the caller's, unless another or all are asked for), ranked."""
+        parsed = parse_query(text)
+        if not parsed.had_words:
+            raise InvalidInput("query must contain at least one word (letters or digits)", field="query")
+        with self.reading() as conn:
+            flt, scope = self._filter(conn, caller, query)
+            hits = search_repo.search(conn, parsed, flt, limit=limit + 1, offset=offset)
+        return ContextPage(hits[:limit], scope, len(hits) > limit)
+
+    def recent(
+        self, caller: Caller | None, query: ContextQuery, *, limit: int = 10, offset: int = 0
+    ) -> ContextPage:
+        """Newest contexts in one project (the caller's, unless another or all are asked for)."""
+        with self.reading() as conn:
+            flt, scope = self._filter(conn, caller, query)
+            hits = search_repo.recent(conn, flt, limit=limit + 1, offset=offset)
+        return ContextPage(hits[:limit], scope, len(hits) > limit)
+
+    def get(self, ids: Sequence[uuid.UUID], *, with_revisions: bool = False) -> list[FullContext]:
+        """Whole contexts by id (deleted ones too, marked), in the order asked."""
+        if not ids:
+            raise InvalidInput("give at least one id", field="ids")
+        if len(ids) > MAX_IDS:
+            raise InvalidInput(f"at most {MAX_IDS} ids at a time", field="ids")
+        with self.reading() as conn:
+            found = repo.get_many(conn, list(dict.fromkeys(ids)))
+            if not found:
+                raise NotFound("no context has any of these ids", field="ids")
+            return [FullContext(c, repo.revisions(conn, c.id) if with_revisions else []) for c in found]
+
+    def timeline(self, context_id: uuid.UUID, *, before: int = 3, after: int = 3) -> Timeline:
+        """Contexts stored just before and after one context, in its session."""
+        with self.reading() as conn:
+            anchor = repo.get_context(conn, context_id)
+            if anchor is None:
+                raise NotFound(f"no context {context_id}", field="id")
+            prior, following = search_repo.timeline(conn, anchor, before=before, after=after)
+            hit = search_repo.recent(conn, ContextFilter(ids=[anchor.id], deleted=None), limit=1)
+        return Timeline(hit[0], prior, following)
+
+    def deleted_ids(self, *, project: str | None = None) -> list[uuid.UUID]:
+        """Ids of every deleted (not yet purged) context, in one project or all."""
+        with self.reading() as conn:
+            project_ids, _ = scope_of(conn, None, project, project is None)
+            return repo.ids_matching(conn, ContextFilter(project_ids=project_ids, deleted=True))
+
+    def for_session(self, session_id: uuid.UUID, *, limit: int = 200) -> list[Context]:
+        """The live contexts a session stored, newest first, whole (for the session's page)."""
+        with self.reading() as conn:
+            return repo.recent_full(conn, ContextFilter(session_id=session_id), limit=limit)

@@ -1,0 +1,146 @@
+"""`aidis check`: integrity assertions over the whole database, and the repairs that are safe."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Connection
+
+from aidis.enums import Actor, EndReason
+from aidis.repositories import events as events_repo
+from aidis.repositories import integrity as repo
+from aidis.services.base import Clock, ServiceBase
+from aidis.services.sessions.lifecycle import SessionService
+
+# Clocks of several servers disagree a little; more than this is a bug (or generated data gone wrong).
+FUTURE_SKEW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One assertion: how many rows break it, a few examples, and whether --fix can repair it."""
+
+    name: str
+    description: str
+    violations: int
+    samples: list[str]
+    fixable: bool
+
+
+@dataclass
+class IntegrityReport:
+    """Every assertion's result and, with --fix, what was repaired."""
+
+    checks: list[CheckResult]
+    fixes: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def clean(self) -> bool:
+        """True when nothing is violated."""
+        return all(c.violations == 0 for c in self.checks)
+
+    def counts(self) -> dict[str, int]:
+        """Violations by check name (the shape exported as a Prometheus gauge)."""
+        return {c.name: c.violations for c in self.checks}
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON for `aidis check --json`."""
+        return {
+            "clean": self.clean,
+            "checks": [c.__dict__ for c in self.checks],
+            "fixes": self.fixes,
+        }
+
+
+class IntegrityService(ServiceBase):
+    """Runs the checks and the safe repairs."""
+
+    def __init__(self, engine: Any, clock: Clock, sessions: SessionService, idle_timeout: timedelta) -> None:
+        super().__init__(engine, clock, sessions.telemetry)
+        self.sessions = sessions
+        self.idle_timeout = idle_timeout
+
+    def _checks(self) -> list[tuple[str, str, Callable[[Connection], tuple[int, list[str]]], bool]]:
+        cutoff = self.clock() - self.idle_timeout
+        skew_limit = self.clock() + FUTURE_SKEW
+        return [
+            ("null_project", "sessions with a NULL project", repo.null_project, False),
+            ("dangling_project", "rows pointing at a missing project", repo.dangling_project, False),
+            (
+                "idle_open_session",
+                "open sessions idle past the timeout",
+                lambda c: repo.idle_open(c, cutoff),
+                True,
+            ),
+            (
+                "activity_in_future",
+                "sessions with a start, activity or end later than now",
+                lambda c: repo.in_the_future(c, skew_limit),
+                False,
+            ),
+            ("bad_end_state", "status disagreeing with ended_at/end_reason", repo.badly_ended, False),
+            (
+                "missing_end_event",
+                "closed sessions without a session_end event",
+                repo.ended_without_end_event,
+                True,
+            ),
+            (
+                "event_project_mismatch",
+                "events not in their session's project at that time",
+                repo.event_project_mismatch,
+                False,
+            ),
+            (
+                "counter_mismatch",
+                "session counters that disagree with their rows",
+                repo.counter_mismatch,
+                True,
+            ),
+            (
+                "duplicate_open_session",
+                "connections with more than one open session",
+                repo.duplicate_open,
+                False,
+            ),
+            (
+                "purged_text_left",
+                "purged contexts that still hold text or revisions",
+                repo.purged_text_left,
+                False,
+            ),
+            (
+                "revision_gap",
+                "contexts whose revision number disagrees with their kept revisions",
+                repo.revision_gaps,
+                False,
+            ),
+        ]
+
+    def check(self) -> IntegrityReport:
+        """Run every assertion (read-only) and publish the counts on the integrity gauge."""
+        results = []
+        with self.telemetry.tracer.start_as_current_span("aidis.integrity.check"), self.reading() as conn:
+            for name, description, run, fixable in self._checks():
+                violations, samples = run(conn)
+                results.append(CheckResult(name, description, violations, samples, fixable))
+        report = IntegrityReport(results)
+        self.telemetry.metrics.set_integrity(report.counts())
+        return report
+
+    def fix(self) -> IntegrityReport:
+        """Repair what is safe (idle sessions closed with end events, missing end events written,
+        counters recomputed from rows), then check again. Each repair leaves a trace: end events
+        say `integrity_fix`."""
+        fixes = {"idle_open_session": self.sessions.close_idle(self.idle_timeout, EndReason.INTEGRITY_FIX)}
+        with self.unit_of_work() as conn:
+            fixes["missing_end_event"] = len(
+                events_repo.write_end_events(conn, None, actor=Actor.SYSTEM, synthesized_by="integrity_fix")
+            )
+            fixes["counter_mismatch"] = repo.fix_counters(conn)
+        report = self.check()
+        report.fixes = fixes
+        return report

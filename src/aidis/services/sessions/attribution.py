@@ -1,0 +1,87 @@
+"""Which project a new session starts in, from the workspace its agent reports (see workspaces.py for
+the rules), and what to tell an agent whose session is Unassigned.
+
+Invariant: attribution happens only when a session starts and only when no project was named;
+an ambiguous workspace stops the search (never a guess from weaker evidence); a session that
+could not be tied to its agent's hook session is linked to it in metadata, never merged into it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Connection
+
+from aidis.enums import WorkspaceSource
+from aidis.records import Session
+from aidis.repositories import sessions as repo
+from aidis.services.base import ServiceBase
+from aidis.services.caller import Caller, WorkspaceHint
+from aidis.services.projects.resolver import Attribution, WorkspaceResolver, describe, usable
+from aidis.services.text.redaction import Redactor
+
+# Connections keyed by an agent's own session id (hooks and the agent's stdio MCP server share them).
+AGENT_CONNECTION_PREFIX = "claude-code:"
+
+
+class SessionAttribution(ServiceBase):
+    """Workspace evidence → the project of a new session."""
+
+    resolver: WorkspaceResolver = WorkspaceResolver()  # build_app sets the configured one
+    redactor: Redactor = Redactor()  # likewise (AIDIS_REDACTION)
+
+    def _link_agent_session(
+        self, conn: Connection, session: Session, attribution: Attribution, connection_id: str | None
+    ) -> Session:
+        """An MCP connection that could not be tied to its agent's hook session (HTTP, or a /clear the
+        hooks could not link) starts its own session; note the agent session open in the same folder."""
+        assert attribution.project is not None
+        for other in repo.open_by_prefix_in_project(
+            conn, AGENT_CONNECTION_PREFIX, attribution.project.id, exclude_connection=connection_id
+        ):
+            recorded = other.metadata.get("workspace")
+            if isinstance(recorded, dict) and recorded.get("path") == attribution.path:
+                repo.set_metadata(
+                    conn, session.id, {**session.metadata, "linked_agent_session": other.display_id}
+                )
+                linked = repo.get_session(conn, session.id)
+                assert linked is not None
+                return linked
+        return session
+
+    def _attribute(
+        self, conn: Connection, workspaces: Sequence[WorkspaceHint], now: datetime
+    ) -> Attribution | None:
+        """The first workspace that names a project or is ambiguous (ambiguity is never guessed past)."""
+        last: Attribution | None = None
+        for hint in workspaces:
+            found = self.resolver.resolve_in(conn, hint, now)
+            if found is None:
+                continue
+            if usable(found.project) or found.matched == "ambiguous":
+                return found
+            last = last or found
+        return last
+
+    def attribution_hint(self, caller: Caller, session: Session | None) -> str | None:
+        """Where the caller's project comes from, or what to call to choose one (read only).
+
+        None when the session's project was named explicitly or came from the connection.
+        """
+        if session is not None and not session.is_unassigned:
+            return None
+        with self.reading() as conn:
+            recorded = session.metadata.get("workspace") if session is not None else None
+            if isinstance(recorded, dict) and recorded.get("matched") == "ambiguous":
+                hint = WorkspaceHint(str(recorded.get("path")), WorkspaceSource(str(recorded.get("source"))))
+                ids = [uuid.UUID(c) for c in recorded.get("candidates", [])]
+                return describe(conn, Attribution(hint, hint.path, "ambiguous", candidates=ids))
+            for hint in caller.workspaces:
+                found = self.resolver.resolve_in(conn, hint, self.clock(), create=False)
+                if found is not None:
+                    return describe(conn, found)
+        if session is not None:
+            return "Unassigned: call session_assign with a project (or session_new with workspace)"
+        return None
