@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -43,6 +44,12 @@ class Settings(BaseSettings):
     port: int = Field(default=8765, ge=1, le=65535, description="Port `aidis serve` binds.")
     auth_token: str | None = Field(
         default=None, min_length=16, description="Bearer token for /mcp and /api and the dashboard login."
+    )
+    form_secret: str | None = Field(
+        default=None,
+        min_length=32,
+        description="Secret the dashboard's form tokens are bound to (default: made once in data_dir/form-secret); "
+        "give replicas behind one name the same one.",
     )
     allowed_origins: list[str] = Field(
         default_factory=list, description="Browser origins allowed to call /mcp besides the server's own."
@@ -93,7 +100,7 @@ class Settings(BaseSettings):
     )
     log_level: str = Field(default="INFO", description="Python log level.")
 
-    @field_validator("database_url", "auth_token", "connection_id", mode="before")
+    @field_validator("database_url", "auth_token", "connection_id", "form_secret", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         if isinstance(value, str) and value.strip() == "":
@@ -109,6 +116,17 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'aidis.db'}"
+
+
+def with_overrides(settings: Settings, updates: dict[str, Any]) -> Settings:
+    """`settings` with command-line values in place of some, validated like the environment's (a bad one
+    is an InvalidInput naming its option)."""
+    try:
+        return Settings.model_validate({**settings.model_dump(), **updates})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "--" + str(first["loc"][0]).replace("_", "-") if first["loc"] else "option"
+        raise InvalidInput(f"{name}: {first['msg']}", field=name) from exc
 
 
 def load_settings() -> Settings:

@@ -48,7 +48,7 @@ def test_backfill_dry_run_and_bad_share(db: Database) -> None:
     ok = runner.invoke(cli, ["backfill", "--dry-run"], env=_env(db.url))
     assert ok.exit_code == 0 and "dry run" in ok.output
     bad = runner.invoke(cli, ["backfill", "--min-share", "0.2"], env=_env(db.url))
-    assert bad.exit_code == 2 and "min_share" in bad.output
+    assert bad.exit_code == 2 and "min-share" in bad.output
 
 
 def test_bad_database_url_is_a_clear_error(tmp_path: Path) -> None:

@@ -73,6 +73,9 @@ def test_concurrent_starts_all_succeed(database: str, tmp_path: Path, args: list
         assert result.returncode == 0, result.stderr
         assert "Traceback" not in result.stderr, result.stderr
     assert _at_head(database)
+    if args == ["db", "upgrade"]:  # exactly one says it did the work; the others that it was done
+        said = sorted(result.stdout.split(";")[0].split(" from ")[0] for result in results)
+        assert said == ["database already at " + head_revision()] * (STARTS - 1) + ["database upgraded"], said
 
 
 def test_concurrent_serve_replicas_all_become_ready(database: str, tmp_path: Path) -> None:

@@ -92,7 +92,19 @@ def app_filter() -> Any:
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
-        (b"not json", "stdin is not JSON"),
+        (b"not json", "body: not JSON"),
+        (
+            b'{"hook_event_name": "Stop", "session_id": "a\\ud800b"}',
+            "session_id: must not contain lone surrogates",
+        ),
+        (
+            b'{"hook_event_name": "Stop", "session_id": "a", "x": {"\\udfff": 1}}',
+            "key must not contain lone surrogates",
+        ),
+        (b"[" * 100_000 + b"]" * 100_000, "nested more than 64 levels"),
+        (b'{"a": [' + b"0," * 100_001 + b"0]}", "more than 100000 keys and items"),
+        (b" " * 5_000_000, "over 1000000 bytes"),
+        (b'{"hook_event_name": "Stop", "session_id": "a\\u0000"}', "session_id: must not contain NUL"),
         (b"[1, 2]", "must be a JSON object"),
         (b'{"hook_event_name": "Stop"}', "session_id: required"),
         (b'{"hook_event_name": 3, "session_id": "x"}', "hook_event_name: must be a string"),

@@ -116,3 +116,27 @@ def test_session_page_shows_timeline_and_project_changes(app: AppContext, page: 
             "Unassigned" in page.locator("table").inner_text()
             and "explicit_assign" in page.locator("table").inner_text()
         )
+
+
+def test_the_dashboard_breaks_no_rule_of_its_own_content_security_policy(
+    app: AppContext, data: dict[str, list[str]], page: Page
+) -> None:
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None,
+    )
+    with running_http_server(app) as url:
+        stored = app.contexts.store(Caller("a1", "test", "stdio"), "a decision", project="alpha")
+        for path in (
+            "/",
+            "/sessions",
+            "/sessions?unassigned=1",
+            "/projects",
+            "/contexts",
+            f"/contexts/{stored.context.id}",
+            f"/sessions/{data['assigned'][0]}",
+        ):
+            page.goto(url + path)
+            page.wait_for_load_state("load")
+    assert refused == []

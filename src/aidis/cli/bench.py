@@ -49,10 +49,12 @@ def _target(engine: str, transport: str, tool: str, contexts: int | None, ratio:
 def bench_command(
     quick: Annotated[bool, typer.Option(help="A seconds-long run of every step (small sizes)")] = False,
     engine: Annotated[list[str] | None, typer.Option(help="sqlite and/or postgresql (default both)")] = None,
-    calls: Annotated[int | None, typer.Option(min=5, help="Timed calls per tool")] = None,
+    calls: Annotated[int | None, typer.Option(min=5, max=100_000, help="Timed calls per tool")] = None,
     contexts: Annotated[list[int] | None, typer.Option(help="Context counts to search at")] = None,
     concurrency: Annotated[list[int] | None, typer.Option(help="Concurrent HTTP connections")] = None,
-    duration: Annotated[float | None, typer.Option(min=0.1, help="Seconds per throughput run")] = None,
+    duration: Annotated[
+        float | None, typer.Option(min=0.1, max=3600, help="Seconds per throughput run")
+    ] = None,
     postgres_admin_url: Annotated[str, typer.Option(help="Where to create the PostgreSQL bench database")] = (
         "postgresql://postgres@127.0.0.1:5432/postgres"
     ),
@@ -64,7 +66,7 @@ def bench_command(
         typer.Option(help="Instead: backfill, check, dashboard and API at --sessions sessions (minutes)"),
     ] = False,
     sessions: Annotated[
-        int, typer.Option(min=100, help="Sessions generated for --scale (10 events each)")
+        int, typer.Option(min=100, max=100_000_000, help="Sessions generated for --scale (10 events each)")
     ] = 1_000_000,
 ) -> None:
     """Latency (p50/p95/p99), throughput and peak RSS of real AIDIS servers over stdio and HTTP;

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -23,6 +24,28 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
+def internal_error_log(exc: BaseException) -> str:
+    """Append `exc` with its traceback to the data directory's `cli-errors.log`; returns where it went."""
+    import traceback
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    try:
+        folder = load_settings().data_dir
+    except AidisError:
+        folder = Path.home() / ".local" / "share" / "aidis"
+    path = Path(folder) / "cli-errors.log"
+    text = "".join(traceback.format_exception(exc))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as log:
+            log.write(f"--- {datetime.now(UTC).isoformat()}\n{text}")
+    except OSError:
+        sys.stderr.write(text)  # nowhere to keep it: better on the screen than lost
+        return "the lines above"
+    return str(path)
+
+
 def settings() -> Settings:
     """Settings from the environment, or a one-line error naming the bad variable."""
     try:
@@ -41,9 +64,9 @@ def build(config: Settings, *, migrate: bool = True) -> AppContext:
 
 @contextmanager
 def quiet_app() -> Iterator[AppContext]:
-    """The app for a short command: warnings only in the log, closed afterwards, AidisErrors as one line."""
+    """The app for a short command: errors only in the log, closed afterwards, AidisErrors as one line."""
     config = settings()
-    configure_logging("WARNING", json_logs=config.json_logs)
+    configure_logging("ERROR", json_logs=config.json_logs)  # every AidisError is the one line
     app = build(config)
     try:
         yield app

@@ -10,14 +10,14 @@ from rich.console import Console
 
 from aidis import __version__
 from aidis.cli.bench import bench_command
-from aidis.cli.common import build, err, fail
+from aidis.cli.common import build, err, fail, internal_error_log
 from aidis.cli.common import settings as settings_from_env
 from aidis.cli.exchange import export_command, import_export_command, prune_command
 from aidis.cli.memory import contexts_cli, search_command
 from aidis.cli.projects import projects_cli
 from aidis.cli.sessions import sessions_cli
 from aidis.cli.setup import setup as setup_command
-from aidis.config import Settings
+from aidis.config import Settings, with_overrides
 from aidis.errors import AidisError
 from aidis.telemetry import configure_logging, install_tracing_from_env
 
@@ -55,7 +55,9 @@ def serve(
     host: Annotated[
         str | None, typer.Option(help="Address to bind (default AIDIS_HOST or 127.0.0.1)")
     ] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default AIDIS_PORT or 8765)")] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Port (default AIDIS_PORT or 8765)")
+    ] = None,
     workers: Annotated[
         int, typer.Option(min=1, max=64, help="Worker processes (more than 1 serves MCP statelessly)")
     ] = 1,
@@ -72,7 +74,10 @@ def serve(
     updates: dict[str, Any] = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     if workers > 1:
         updates["mcp_stateless"] = True  # a worker must answer requests of connections another one began
-    settings = settings.model_copy(update=updates)
+    try:
+        settings = with_overrides(settings, updates)
+    except AidisError as exc:
+        raise fail(exc.message) from exc
     try:
         require_token_for_bind(settings.host, settings.auth_token, settings.allowed_hosts)
     except AidisError as exc:
@@ -139,8 +144,8 @@ def hook(agent: Annotated[str, typer.Argument(help="claude-code")]) -> None:
 
 @cli.command("demo-data")
 def demo_data(
-    sessions: Annotated[int, typer.Option(min=1, help="How many sessions to create")] = 120,
-    days: Annotated[int, typer.Option(min=1, help="Spread them over this many past days")] = 30,
+    sessions: Annotated[int, typer.Option(min=1, max=100_000_000, help="How many sessions to create")] = 120,
+    days: Annotated[int, typer.Option(min=1, max=3650, help="Spread them over this many past days")] = 30,
     bulk: Annotated[bool, typer.Option(help="Set-based synthetic data for benchmarks (no contexts)")] = False,
     events_per_session: Annotated[int, typer.Option(min=2, max=100, help="With --bulk")] = 5,
     projects: Annotated[int, typer.Option(min=1, max=1000, help="With --bulk")] = 20,
@@ -151,7 +156,7 @@ def demo_data(
     from aidis.services.operations.demo import generate_bulk, seed_realistic
 
     settings = settings_from_env()
-    _configure_logging(settings.model_copy(update={"log_level": "WARNING"}))
+    _configure_logging(settings.model_copy(update={"log_level": "ERROR"}))
     app = build(settings)
     try:
         if not bulk:
@@ -188,7 +193,7 @@ def import_legacy(
     from rich.table import Table
 
     settings = settings_from_env()
-    _configure_logging(settings.model_copy(update={"log_level": "WARNING"}))
+    _configure_logging(settings.model_copy(update={"log_level": "ERROR"}))
     app = build(settings)
     try:
         with Progress(console=err) as progress:
@@ -226,7 +231,7 @@ def import_legacy(
 def backfill(
     dry_run: Annotated[bool, typer.Option(help="Show what would change, change nothing")] = False,
     min_share: Annotated[
-        float, typer.Option(help="Share of a session's evidence one project needs (0.5–1]")
+        float, typer.Option(min=0.5, max=1.0, help="Share of a session's evidence one project needs (0.5–1]")
     ] = 1.0,
     revert: Annotated[str | None, typer.Option(help="Undo the backfill run with this id")] = None,
 ) -> None:
@@ -277,7 +282,7 @@ def check(
     from rich.table import Table
 
     settings = settings_from_env()
-    _configure_logging(settings.model_copy(update={"log_level": "WARNING"}))
+    _configure_logging(settings.model_copy(update={"log_level": "ERROR"}))
     app = build(settings)
     try:
         report = app.integrity.fix() if fix else app.integrity.check()
@@ -340,8 +345,29 @@ def db_current() -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    cli()
+    """Console-script entry point: every failure is one line on stderr and exit status 2 (usage errors,
+    AIDIS errors, and — with the traceback kept in a log file, never shown — anything unexpected)."""
+    try:
+        code = cli(standalone_mode=False)
+    except typer.TyperException as exc:  # usage errors (typer carries its own click; these are its base)
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+        format_message = getattr(exc, "format_message", None)
+        message = format_message() if callable(format_message) else exc.message
+        raise SystemExit(_one_line(f"{message}{hint}")) from None
+    except typer.Abort:
+        raise SystemExit(_one_line("aborted")) from None
+    except AidisError as exc:
+        raise SystemExit(_one_line(exc.message)) from None
+    except Exception as exc:  # noqa: BLE001 - a bug: one line here, the traceback kept in the log file
+        where = internal_error_log(exc)
+        raise SystemExit(_one_line(f"internal error ({type(exc).__name__}); details in {where}")) from None
+    raise SystemExit(code if isinstance(code, int) else 0)
+
+
+def _one_line(message: str) -> int:
+    fail(" ".join(message.split()))
+    return 2
 
 
 if __name__ == "__main__":

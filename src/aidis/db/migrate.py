@@ -107,21 +107,26 @@ def _lock(conn: Connection) -> None:
     # SQLite: the engine opens write transactions with BEGIN IMMEDIATE, which already is the lock.
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the database to `revision`; one query and no Alembic work when it is already there."""
+def upgrade(engine: Engine, revision: str = "head") -> str | None:
+    """Bring the database to `revision`; one query and no Alembic work when it is already there.
+
+    Returns the revision this call found under the migration lock: the one it upgraded from, or the
+    target itself when another process (or nobody) had work to do — so of several processes started
+    at once, exactly one reports that it migrated."""
     at = current_revision(engine)
     refuse_unknown(at)
     if at == head_revision() and revision == "head":
-        return
+        return at
     with engine.connect() as conn, conn.begin():
         _lock(conn)
         at = stored_revision(conn)  # again, under the lock: another process may have migrated
         refuse_unknown(at)
         if at == head_revision() and revision == "head":
-            return
+            return at
         from alembic import command
 
         command.upgrade(alembic_config(engine, conn), revision)
+        return at
 
 
 def downgrade(engine: Engine, revision: str) -> None:

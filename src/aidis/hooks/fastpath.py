@@ -14,7 +14,7 @@ import os
 import sys
 import time
 
-from aidis.hooks.payload import AGENTS, MAX_PAYLOAD_BYTES, check
+from aidis.hooks.payload import AGENTS, MAX_PAYLOAD_BYTES, parse
 from aidis.hooks.spool import SPOOL_NAME, append, spool_dir
 
 CONTEXT_EVENT = "SessionStart"
@@ -42,7 +42,18 @@ def spawn_replayer(spool: str) -> None:
 
 
 def main(argv: list[str]) -> int:
-    """Read one payload on stdin, spool it, and hand it on; returns the exit code (always 0)."""
+    """Read one payload on stdin, spool it, and hand it on; returns the exit code (always 0).
+
+    Whatever goes wrong is one line on stderr, never a traceback and never another exit code: an
+    agent may treat a failing hook as a failed step (Claude Code shows it; Codex can block on it)."""
+    try:
+        return _main(argv)
+    except Exception as exc:  # noqa: BLE001 - the agent must not break; the cause is said, not swallowed
+        _say(argv[0] if argv else "?", f"internal error ({type(exc).__name__}: {exc}); event not recorded")
+        return 0
+
+
+def _main(argv: list[str]) -> int:
     agent = argv[0] if argv else ""
     if agent in ("-h", "--help"):
         sys.stdout.write("usage: aidis hook claude-code  (one hook event as JSON on stdin; always exits 0)\n")
@@ -51,16 +62,8 @@ def main(argv: list[str]) -> int:
         _say(agent or "?", f"unknown agent {agent!r}; known: {', '.join(AGENTS)}")
         return 0
     raw = sys.stdin.buffer.read(MAX_PAYLOAD_BYTES + 1)
-    if len(raw) > MAX_PAYLOAD_BYTES:
-        _say(agent, f"payload over {MAX_PAYLOAD_BYTES} bytes; ignored")
-        return 0
-    try:
-        payload = json.loads(raw or b"null")
-    except ValueError as exc:
-        _say(agent, f"stdin is not JSON ({exc}); ignored")
-        return 0
-    problem = check(payload)
-    if problem is not None:
+    payload, problem = parse(raw)
+    if payload is None:
         _say(agent, f"invalid payload: {problem}; ignored")
         return 0
     spool = os.path.join(spool_dir(), SPOOL_NAME)

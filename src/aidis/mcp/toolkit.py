@@ -200,6 +200,8 @@ def build_tool(
             if reported:  # the client's roots are stronger evidence than the server's own cwd
                 caller = replace(caller, workspaces=(*reported, *caller.workspaces))
         env = ToolEnv(app, caller, spec.name, len(json.dumps(fields, default=str)), catalog)
+        if caller.workspaces:  # folders are looked at before the handler opens a transaction
+            await env.run(app.sessions.prepare_workspaces, caller.workspaces)
         attributes = {
             "aidis.tool": spec.name,
             "aidis.connection.id": caller.connection_id,

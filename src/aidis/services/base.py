@@ -45,7 +45,8 @@ def _database_errors() -> Iterator[None]:
     try:
         yield
     except (OperationalError, InterfaceError) as exc:
-        log.error("database unavailable: %s", getattr(exc, "orig", exc))
+        reason = " ".join(str(getattr(exc, "orig", exc)).split())[:200]
+        log.warning("database unavailable: %s", reason)
         raise Unavailable(
-            "the AIDIS database cannot be reached right now; nothing was written, retry shortly"
+            f"the AIDIS database cannot be reached right now ({reason}); nothing was written, retry shortly"
         ) from exc

@@ -24,8 +24,10 @@ from aidis.services.operations.maintenance import close_stranded, reap_forever
 from aidis.web import api, context_pages, contexts_api, hooks_api, login, project_forms, views
 from aidis.web.browser_guard import BrowserGuard
 from aidis.web.errors import install_error_handlers
+from aidis.web.form_tokens import form_secret
 from aidis.web.health import healthz, metrics, readyz
 from aidis.web.security import AccessMiddleware, served_hosts
+from aidis.web.security_headers import SecurityHeaders
 
 STATIC = Path(__file__).parent / "static"
 log = logging.getLogger("aidis.web")
@@ -82,11 +84,13 @@ def create_web_app(app: AppContext, *, run_maintenance: bool = True) -> FastAPI:
     web.state.mcp = mcp_server
     install_error_handlers(web)
     web.add_middleware(AccessMiddleware, token=settings.auth_token, metrics_public=settings.metrics_public)
-    web.add_middleware(  # added last = runs first: nothing answers a foreign Host or Origin
+    web.add_middleware(  # runs before the token check: nothing answers a foreign Host or Origin
         BrowserGuard,
         allowed_hosts=served_hosts(settings.host, settings.allowed_hosts),
         allowed_origins=settings.allowed_origins,
+        form_secret=form_secret(settings),
     )
+    web.add_middleware(SecurityHeaders)  # added last = runs first: even a refusal is never framed
     web.include_router(api.router)
     web.include_router(contexts_api.router)
     web.include_router(login.router)

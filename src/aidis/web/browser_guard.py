@@ -2,20 +2,21 @@
 
 Invariant: no route answers a request whose `Host` is not this server's (DNS rebinding), and no
 state change is accepted from a foreign `Origin`/`Referer`, without `application/json` on the JSON
-surfaces, or without the per-form token on dashboard forms (CSRF). These checks run before the
+surfaces, or without the per-form token on dashboard forms (CSRF; the token is bound to a server
+secret, see form_tokens). These checks run before the
 token checks and before any handler, for every route the app has now or gets later, so a new form
 or endpoint cannot forget them. See docs/security.md for what they stop and what they do not.
 """
 
 from __future__ import annotations
 
-import hmac
 import secrets
 from collections.abc import Iterable
 from urllib.parse import parse_qs, urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from aidis.web.form_tokens import token_for, token_valid
 from aidis.web.security import header_map, is_loopback, request_cookie, send_error
 
 CSRF_COOKIE = "aidis_csrf"
@@ -60,9 +61,15 @@ class BrowserGuard:
     """ASGI middleware: Host allow-list, Origin/Referer on state changes, JSON content type, form token."""
 
     def __init__(
-        self, app: ASGIApp, *, allowed_hosts: Iterable[str] = (), allowed_origins: Iterable[str] = ()
+        self,
+        app: ASGIApp,
+        *,
+        allowed_hosts: Iterable[str] = (),
+        allowed_origins: Iterable[str] = (),
+        form_secret: bytes,
     ) -> None:
         self.app = app
+        self.form_secret = form_secret
         self.allowed_hosts = [h.strip().lower() for h in allowed_hosts if h.strip()]
         self.allowed_origins = {o.strip().rstrip("/").lower() for o in allowed_origins if o.strip()}
 
@@ -138,7 +145,7 @@ class BrowserGuard:
         fresh = token is None
         if token is None:
             token = secrets.token_urlsafe(32)
-        scope.setdefault("state", {})["csrf_token"] = token
+        scope.setdefault("state", {})["csrf_token"] = token_for(self.form_secret, token)
         if not fresh:
             await self.app(scope, receive, send)
             return
@@ -153,7 +160,7 @@ class BrowserGuard:
         await self.app(scope, receive, send_with_cookie)
 
     async def _form_post(self, scope: Scope, receive: Receive, send: Send, headers: dict[str, str]) -> None:
-        """A dashboard form: urlencoded, and its csrf_token field equal to the cookie."""
+        """A dashboard form: urlencoded, and its csrf_token field this server's token for the cookie."""
         content_type = headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type != "application/x-www-form-urlencoded":
             await send_error(
@@ -170,7 +177,7 @@ class BrowserGuard:
             return
         cookie = request_cookie(headers, CSRF_COOKIE)
         sent = parse_qs(body.decode("utf-8", "replace")).get(CSRF_FIELD, [""])[0]
-        if not cookie or not sent or not hmac.compare_digest(cookie, sent):
+        if not token_valid(self.form_secret, cookie, sent):
             await send_error(
                 send,
                 403,
@@ -179,7 +186,8 @@ class BrowserGuard:
                 CSRF_FIELD,
             )
             return
-        scope.setdefault("state", {})["csrf_token"] = cookie
+        assert cookie is not None
+        scope.setdefault("state", {})["csrf_token"] = token_for(self.form_secret, cookie)
         await self.app(scope, _replay(body, receive), send)
 
 

@@ -94,7 +94,8 @@ def stacked_bars_svg(
             )
     parts.append("</svg>")
     legend = "".join(
-        f'<span class="legend-item"><span class="swatch" style="background:{s.colour}"></span>{escape(s.name)}'
+        f'<span class="legend-item"><svg class="swatch" viewBox="0 0 10 10" aria-hidden="true">'
+        f'<rect width="10" height="10" rx="2" fill="{s.colour}"/></svg>{escape(s.name)}'
         f" ({sum(s.counts)})</span>"
         for s in series
     )

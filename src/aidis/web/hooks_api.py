@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Any
 
 import anyio
 from fastapi import APIRouter, Request
@@ -17,11 +16,22 @@ from fastapi.responses import JSONResponse
 
 from aidis.app import AppContext
 from aidis.errors import InvalidInput
-from aidis.hooks.payload import AGENTS, MAX_PAYLOAD_BYTES
+from aidis.hooks.payload import AGENTS, MAX_PAYLOAD_BYTES, parse
 from aidis.services.agents.hook_events import connection_for
-from aidis.textrules import refuse_nul
 
 router = APIRouter(include_in_schema=False)
+
+
+async def read_bounded(request: Request, limit: int) -> bytes:
+    """The request body, refused (naming `body`) as soon as it passes `limit` bytes — never read whole."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise InvalidInput(f"body: over {limit} bytes", field="body")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 @router.post("/hooks/{agent}")
@@ -29,14 +39,11 @@ async def hook(request: Request, agent: str) -> JSONResponse:
     """Apply one hook event; SessionStart answers with hookSpecificOutput.additionalContext."""
     if agent not in AGENTS:
         raise InvalidInput(f"unknown agent {agent!r}; known: {', '.join(AGENTS)}", field="agent")
-    body = await request.body()
-    if len(body) > MAX_PAYLOAD_BYTES:
-        raise InvalidInput(f"payload over {MAX_PAYLOAD_BYTES} bytes", field="body")
-    try:
-        payload: Any = await request.json()
-    except ValueError as exc:
-        raise InvalidInput(f"the body is not JSON: {exc}", field="body") from exc
-    refuse_nul(payload)
+    body = await read_bounded(request, MAX_PAYLOAD_BYTES)
+    payload, problem = parse(body)
+    if payload is None:
+        assert problem is not None
+        raise InvalidInput(f"invalid {agent} hook payload: {problem}", field=problem.split(":", 1)[0])
     app: AppContext = request.app.state.aidis
     record = {"id": uuid.uuid4().hex, "agent": agent, "received_at": time.time(), "payload": payload}
     await anyio.to_thread.run_sync(app.hooks.apply, record)

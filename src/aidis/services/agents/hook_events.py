@@ -54,6 +54,14 @@ def connection_for(agent: str, agent_session_id: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class TranscriptRead:
+    """A transcript read outside the transaction: the stored reading it started from, and the new one."""
+
+    stored: Any
+    state: UsageState
+
+
+@dataclass(frozen=True, slots=True)
 class Applied:
     """What applying one hook event did."""
 
@@ -82,6 +90,7 @@ class HookService(ServiceBase):
         received_at = datetime.fromtimestamp(received, UTC) if isinstance(received, int | float) else now
         event = str(payload["hook_event_name"])
         agent_session = str(payload["session_id"])
+        ahead = self._read_ahead(agent, event, payload)  # files and folders first: no transaction is open
         with self.unit_of_work() as conn:
             try:
                 with conn.begin_nested():
@@ -96,7 +105,7 @@ class HookService(ServiceBase):
                     )
             except IntegrityError:
                 return Applied("duplicate", None)
-            applied = self._handle(conn, agent, event, payload, now)
+            applied = self._handle(conn, agent, event, payload, now, ahead)
             repo.finish_event(
                 conn,
                 event_id,
@@ -105,8 +114,30 @@ class HookService(ServiceBase):
             )
             return applied
 
+    def _read_ahead(self, agent: str, event: str, payload: dict[str, Any]) -> TranscriptRead | None:
+        """What the event needs from the file system, read before any transaction opens: the workspace
+        probed (git) and, for a usage event, the transcript read on from the session's stored offset."""
+        cwd = payload.get("cwd")
+        if isinstance(cwd, str) and cwd:
+            self.sessions.resolver.prepare(cwd)
+        path = payload.get("transcript_path")
+        if event not in USAGE_EVENTS or not isinstance(path, str) or not path:
+            return None
+        with self.reading() as conn:
+            session = sessions_repo.get_open_for_connection(
+                conn, connection_for(agent, str(payload["session_id"]))
+            )
+        stored = session.metadata.get("transcript") if session is not None else None
+        return TranscriptRead(stored, read_usage(path, UsageState.load(stored)))
+
     def _handle(
-        self, conn: Connection, agent: str, event: str, payload: dict[str, Any], now: datetime
+        self,
+        conn: Connection,
+        agent: str,
+        event: str,
+        payload: dict[str, Any],
+        now: datetime,
+        ahead: TranscriptRead | None = None,
     ) -> Applied:
         connection_id = connection_for(agent, str(payload["session_id"]))
         connections_repo.upsert_connection(
@@ -118,7 +149,7 @@ class HookService(ServiceBase):
         if event == "SessionEnd":
             if session is None:
                 return Applied("no open session to end", None)
-            session = self._usage(conn, session, payload)
+            session = self._usage(conn, session, ahead)
             reason_word = str(payload.get("reason") or "other")
             reason = END_REASONS.get(reason_word, EndReason.CONNECTION_CLOSED)
             self._remember(conn, session, agent_end_reason=reason_word)
@@ -133,7 +164,7 @@ class HookService(ServiceBase):
             return Applied("prompt", touched)
         touched = self.sessions.touch_in(conn, session.id, now=now)
         if event in USAGE_EVENTS:
-            return Applied("usage read", self._usage(conn, touched, payload))
+            return Applied("usage read", self._usage(conn, touched, ahead))
         return Applied(f"noted {event}", touched)
 
     def _start(
@@ -201,11 +232,18 @@ class HookService(ServiceBase):
                 return self._remember(conn, started, cleared_from=candidate.display_id)
         return started
 
-    def _usage(self, conn: Connection, session: Session, payload: dict[str, Any]) -> Session:
-        path = payload.get("transcript_path")
-        if not isinstance(path, str) or not path:
+    def _usage(self, conn: Connection, session: Session, ahead: TranscriptRead | None) -> Session:
+        """Store what the transcript read ahead gave, if the session's stored reading is still the one it
+        started from (another event may have read on meanwhile: then its reading stands, nothing is
+        counted twice, and the next event reads on from there)."""
+        if ahead is None:
             return session
-        state = read_usage(path, UsageState.load(session.metadata.get("transcript")))
+        if session.metadata.get("transcript") != ahead.stored:
+            log.info(
+                "transcript of %s was read on by another event meanwhile; keeping that reading", session.id
+            )
+            return session
+        state = ahead.state
         if not state.models:
             return self._remember(conn, session, transcript=state.dump())
         sent, received = state.totals()

@@ -4,7 +4,8 @@ Invariants: the file is read incrementally — from the offset remembered last t
 only, so a line being written is read next time; one API response is counted once although the
 transcript may write it as several lines repeating its message id, request id and usage; synthetic
 entries (no API call behind them) are skipped; a missing, truncated, replaced or malformed
-transcript is logged and skipped, never fatal. No database here: the state is handed in and out.
+transcript is logged and skipped, never fatal; only a regular file is read (`agent_files`). No
+database here: the state is handed in and out, and the caller reads before its transaction.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
+
+from aidis.services.agents.agent_files import read_regular_file
 
 log = logging.getLogger("aidis.transcripts")
 
@@ -68,29 +70,24 @@ class UsageState:
 
 
 def read_usage(path: str, state: UsageState) -> UsageState:
-    """Add the usage written to `path` since `state` to it; returns the new state."""
-    file = Path(path)
+    """Add the usage written to `path` since `state` to it; returns the new state. Reads the file (a
+    regular file only, bounded): call it outside any database transaction."""
     if state.path != path:
         state = UsageState(path=path, models=state.models)  # another transcript (resumed elsewhere)
         state.recent = []
         state.offset = 0
-    try:
-        size = file.stat().st_size
-    except OSError as exc:
-        log.warning("transcript %s cannot be read: %s", path, exc.strerror or exc)
+    got = read_regular_file(path, state.offset, MAX_READ_BYTES)
+    if got is None:
         return state
-    if size < state.offset:
+    if got.size < state.offset:
         log.warning(
-            "transcript %s shrank (%d < %d bytes); reading it from the start", path, size, state.offset
+            "transcript %s shrank (%d < %d bytes); reading it from the start", path, got.size, state.offset
         )
         state = UsageState(path=path)
-    try:
-        with file.open("rb") as handle:
-            handle.seek(state.offset)
-            data = handle.read(MAX_READ_BYTES)
-    except OSError as exc:
-        log.warning("transcript %s cannot be read: %s", path, exc.strerror or exc)
-        return state
+        got = read_regular_file(path, 0, MAX_READ_BYTES)
+        if got is None:
+            return state
+    data = got.data
     end = data.rfind(b"\n")
     if end < 0:
         return state  # no complete line yet

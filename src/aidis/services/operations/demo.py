@@ -76,6 +76,7 @@ def seed_realistic(
         if name not in existing:
             projects.create(name, description=description)
     names = list(DEMO_PROJECTS)
+    run = uuid.uuid4().hex[:8]  # connections of this run: running the command again adds, never collides
     step = timedelta(days=days) / sessions
     still_open = min(3, sessions)
 
@@ -89,7 +90,7 @@ def seed_realistic(
         unassigned = rng.random() < 1 / 6
         # An agent that never named a project has no "last project" to inherit, so it stays Unassigned.
         agent = "unknown" if unassigned else rng.choice(["claude-code", "cursor", "codex"])
-        caller = Caller(f"demo-{seed}-{i}", agent, "stdio")
+        caller = Caller(f"demo-{seed}-{run}-{i}", agent, "stdio")
         project = None if unassigned else rng.choice(names)
         lifecycle.start(
             caller.connection_id,

@@ -48,10 +48,10 @@ class SchemaService:
         self.engine = engine
 
     def upgrade(self) -> tuple[str | None, str | None]:
-        """Migrate to head (serialized across processes); returns the revision before and after."""
+        """Migrate to head (serialized across processes); returns the revision this process found under
+        the migration lock and the one after (equal when another process did the work)."""
         try:
-            before = migrate.current_revision(self.engine)
-            migrate.upgrade(self.engine)
+            before = migrate.upgrade(self.engine)
             return before, migrate.current_revision(self.engine)
         except (OperationalError, InterfaceError) as exc:
             raise describe_unreachable(self.engine, exc) from exc

@@ -114,8 +114,24 @@ def _probe(path: Path) -> PathFacts:
     return PathFacts(path, root, normalize_remote(remote_url) if remote_url else None)
 
 
+_CHILDREN: dict[Path, tuple[float, list[Path]]] = {}
+
+
 def child_repositories(path: Path) -> list[Path]:
-    """Immediate subdirectories that are git repositories (a parent of several is ambiguous)."""
+    """Immediate subdirectories that are git repositories (a parent of several is ambiguous); kept for
+    PROBE_TTL_SECONDS like `probe`."""
+    now = time.monotonic()
+    known = _CHILDREN.get(path)
+    if known is not None and now - known[0] < PROBE_TTL_SECONDS:
+        return known[1]
+    found = _child_repositories(path)
+    if len(_CHILDREN) >= PROBE_CACHE_SIZE:
+        _CHILDREN.clear()
+    _CHILDREN[path] = (now, found)
+    return found
+
+
+def _child_repositories(path: Path) -> list[Path]:
     found = []
     try:
         with os.scandir(path) as entries:

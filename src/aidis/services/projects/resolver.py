@@ -81,6 +81,18 @@ class WorkspaceResolver:
         self.auto_projects = auto_projects
         self.home = (home or Path.home()).resolve()
 
+    def prepare(self, raw_path: str) -> None:
+        """Look at a folder now, outside any transaction: its git facts and child repositories are then
+        answered from the cache inside `resolve_in` (a slow or hostile folder never holds a lock)."""
+        try:
+            path = check_directory(raw_path)
+        except InvalidInput:
+            return  # resolve_in says why, with the hint's source
+        if path == self.home or path == Path(path.anchor):
+            return
+        if probe(path).repo_root is None:
+            child_repositories(path)
+
     def resolve_in(
         self, conn: Connection, hint: WorkspaceHint, now: datetime, *, create: bool = True
     ) -> Attribution | None:

@@ -8,6 +8,7 @@ could not be tied to its agent's hook session is linked to it in metadata, never
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -24,6 +25,8 @@ from aidis.services.text.redaction import Redactor
 
 # Connections keyed by an agent's own session id (hooks and the agent's stdio MCP server share them).
 AGENT_CONNECTION_PREFIX = "claude-code:"
+# A folder looked at before its transaction is looked at again after this long (under the probe's 30 s).
+PREPARED_SECONDS = 20.0
 
 
 class SessionAttribution(ServiceBase):
@@ -31,6 +34,20 @@ class SessionAttribution(ServiceBase):
 
     resolver: WorkspaceResolver = WorkspaceResolver()  # build_app sets the configured one
     redactor: Redactor = Redactor()  # likewise (AIDIS_REDACTION)
+
+    def prepare_workspaces(self, hints: tuple[WorkspaceHint, ...]) -> None:
+        """Look at the caller's folders before any transaction opens (see `WorkspaceResolver.prepare`);
+        a folder looked at within the probe's lifetime is not looked at again."""
+        now = time.monotonic()
+        prepared: dict[str, float] = self.__dict__.setdefault("_prepared_workspaces", {})
+        for hint in hints:
+            seen = prepared.get(hint.path)
+            if seen is not None and now - seen < PREPARED_SECONDS:
+                continue
+            self.resolver.prepare(hint.path)
+            if len(prepared) >= 1024:
+                prepared.clear()
+            prepared[hint.path] = now
 
     def _link_agent_session(
         self, conn: Connection, session: Session, attribution: Attribution, connection_id: str | None
