@@ -64,19 +64,19 @@ async def test_a_server_started_before_its_database_answers_and_works_once_it_is
 
 
 def test_the_stdio_server_is_built_without_loading_the_database_layer(tmp_path: Path) -> None:
-    """What the agent waits for (the server up, its tools listed) needs no SQLAlchemy; the first
-    tool's wait loads it."""
+    """The SDK server (what serves every request after the handshake) is built without SQLAlchemy; the
+    first tool's wait loads it."""
     script = """
 import asyncio, sys
 from aidis.config import Settings
-from aidis.mcp.deferred_app import BuildAfterHandshake, DeferredApp
+from aidis.mcp.deferred_app import DeferredApp
 from aidis.mcp.identity import FixedConnection
 from aidis.mcp.server import build_mcp_server
 import aidis.mcp.stdio
 
 settings = Settings(database_url=sys.argv[1], log_level="WARNING")
 deferred = DeferredApp(settings, lambda: aidis.mcp.stdio._build(settings))
-server = build_mcp_server(deferred, FixedConnection("t"), middleware=[BuildAfterHandshake(deferred)])
+server = build_mcp_server(deferred, FixedConnection("t"))
 assert len(asyncio.run(server.list_tools())) == 24
 loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("sqlalchemy", "psycopg", "alembic"))
 assert not loaded, loaded

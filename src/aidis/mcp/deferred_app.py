@@ -1,4 +1,4 @@
-"""A stdio server's app, built once the server has answered the handshake and listed its tools.
+"""A stdio server's app, built once the SDK serves (the front answered the handshake and the tool list).
 
 Invariant: no tool runs before the app is whole — the schema checked (migrated when behind),
 stranded sessions closed — every tool call waits for it. Why deferred: an agent waits for its MCP
@@ -17,10 +17,9 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import anyio
-from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, ServerRequestContext
 
 from aidis.errors import AidisError
 
@@ -86,24 +85,3 @@ class DeferredApp:
         if self._error is None:
             raise RuntimeError("the app build ended without an app or an error")
         raise self._error
-
-
-HANDSHAKE = frozenset({"initialize", "notifications/initialized"})
-
-
-class BuildAfterHandshake(ServerMiddleware[Any]):
-    """Starts the deferred build once the server has handled its first message past the handshake
-    (usually `tools/list`), so neither the `initialize` answer the agent waits for nor the tool list
-    shares the interpreter with loading the database layer; the agent's first model request, which
-    takes far longer, covers the build. A tool call that comes first starts it itself."""
-
-    def __init__(self, app: DeferredApp) -> None:
-        self.app = app
-
-    async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
-        """Handle the message, then make sure the build has started unless it was the handshake."""
-        try:
-            return await call_next(ctx)
-        finally:
-            if ctx.method not in HANDSHAKE:
-                self.app.start()

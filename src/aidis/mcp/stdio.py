@@ -1,22 +1,35 @@
 """`aidis mcp`: one stdio MCP server per agent, started in the agent's workspace.
 
-Invariant: nothing an agent waits for is loaded unless needed — `aidis mcp` is dispatched here
-before the command line (Typer, Rich) is imported, the OpenTelemetry SDK only when an exporter is
-configured, and the database layer after the server has answered `initialize` (see
-aidis.mcp.deferred_app; every tool waits for it). Bad settings are one line on stderr and exit 2
-before serving; a database that cannot be opened is one line on stderr at once, the error of every
-tool call, and exit 2 when the server ends.
+Invariant: the agent waits for nothing that is not needed to answer it. `aidis mcp` is dispatched here
+before the command line (Typer, Rich) is imported; the standard-library front (aidis.mcp.front)
+answers the handshake and the tool list at once; the MCP SDK loads on a thread of its own once the
+handshake is over (or a request needs it) and the database layer after that (every tool waits for it,
+aidis.mcp.deferred_app). A database that cannot be opened is one line on stderr, the error of every
+tool call, and exit status 2 when the server ends; bad settings likewise.
+
+Ending: when the client closes stdin, or on SIGTERM/SIGINT (Gemini CLI sends SIGTERM; Codex SIGKILLs
+its servers and then SIGTERMs the group), the session this process started is ended (`connection
+closed`) — unless its id belongs to an agent's lifecycle hooks, whose `SessionEnd` ends it. A server
+killed with SIGKILL leaves its session to the agent's `SessionEnd` hook or to the idle reaper.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
-from typing import TYPE_CHECKING
+import threading
+from typing import TYPE_CHECKING, Any
+
+from aidis.mcp.front import StdioFront, fd_reader, fd_writer, load_answers
 
 if TYPE_CHECKING:
     from aidis.app import AppContext
     from aidis.config import Settings
+    from aidis.mcp.deferred_app import DeferredApp
+    from aidis.mcp.identity import FixedConnection
+
+SDK_GRACE_SECONDS = 10.0
 
 
 def _fail(message: str) -> int:
@@ -38,47 +51,142 @@ def _build(settings: Settings) -> AppContext:
     return app
 
 
-def serve_stdio() -> int:
-    """Run the stdio server until the client closes it; returns the exit code."""
-    from aidis.config import load_settings
-    from aidis.enums import Actor, EndReason, WorkspaceSource
-    from aidis.errors import AidisError
-    from aidis.mcp.deferred_app import BuildAfterHandshake, DeferredApp
-    from aidis.mcp.identity import FixedConnection
-    from aidis.mcp.server import build_mcp_server
-    from aidis.services.caller import WorkspaceHint
-    from aidis.telemetry import configure_logging, install_tracing_from_env
+class _Runtime:
+    """What the SDK thread builds and the exit path ends: settings, identity, the deferred app."""
 
-    try:
-        settings = load_settings()
-    except AidisError as exc:
-        return _fail(exc.message)
-    configure_logging(settings.log_level, json_logs=settings.json_logs)
-    provider = install_tracing_from_env()
-    # The agent starts `aidis mcp` in its workspace: that directory is evidence of the project (the
-    # resolver never takes the home directory or `/`). Claude Code names its session in the
-    # environment: the same id keys its hooks, so hook events and tool calls share one session.
-    agent_session = os.environ.get("CLAUDE_CODE_SESSION_ID", "").strip()[:200]
-    connection_id = settings.connection_id or (f"claude-code:{agent_session}" if agent_session else None)
-    agent_type = "claude-code" if agent_session and settings.agent_type == "unknown" else settings.agent_type
-    workspace = WorkspaceHint(os.getcwd(), WorkspaceSource.CWD)
-    identity = FixedConnection.new("stdio", agent_type, connection_id, workspaces=(workspace,))
-    deferred = DeferredApp(settings, lambda: _build(settings))
-    server = build_mcp_server(deferred, identity, middleware=[BuildAfterHandshake(deferred)])
-    try:
-        server.run("stdio")
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.settings: Settings | None = None
+        self.identity: FixedConnection | None = None
+        self.agent_owned = False
+        self.deferred: DeferredApp | None = None
+        self.provider: Any = None
+
+    def prepare(self) -> None:
+        """Settings, logging, tracing and this process's connection (once; raises AidisError)."""
+        with self.lock:
+            if self.deferred is not None:
+                return
+            from aidis.config import load_settings
+            from aidis.enums import WorkspaceSource
+            from aidis.mcp.deferred_app import DeferredApp
+            from aidis.mcp.identity import FixedConnection
+            from aidis.services.caller import WorkspaceHint
+            from aidis.telemetry import configure_logging, install_tracing_from_env
+
+            settings = load_settings()
+            configure_logging(settings.log_level, json_logs=settings.json_logs)
+            self.provider = install_tracing_from_env()
+            # The agent starts `aidis mcp` in its workspace: that directory is evidence of the project (the
+            # resolver never takes the home directory or `/`). Claude Code names its session in the
+            # environment: the same id keys its hooks, so hook events and tool calls share one session.
+            agent_session = os.environ.get("CLAUDE_CODE_SESSION_ID", "").strip()[:200]
+            connection_id = settings.connection_id or (f"claude-code:{agent_session}" if agent_session else None)
+            agent_type = (
+                "claude-code" if agent_session and settings.agent_type == "unknown" else settings.agent_type
+            )
+            workspace = WorkspaceHint(os.getcwd(), WorkspaceSource.CWD)
+            self.identity = FixedConnection.new("stdio", agent_type, connection_id, workspaces=(workspace,))
+            self.agent_owned = connection_id is not None  # a fixed or agent-given id outlives this process
+            self.settings = settings
+            self.deferred = DeferredApp(settings, lambda: _build(settings))
+
+    def run_sdk(self, front: StdioFront) -> None:
+        """The SDK thread: build the server, start the database layer, serve the front's lines."""
+        import anyio
+
+        from aidis.mcp.sdk_bridge import serve_lines
+        from aidis.mcp.server import build_mcp_server
+
+        self.prepare()
+        assert self.deferred is not None and self.identity is not None
+        server = build_mcp_server(self.deferred, self.identity)
+        self.deferred.start()  # the handshake is answered: load the database layer meanwhile
+        anyio.run(serve_lines, server, front)
+
+    def finish(self) -> int:
+        """End this process's session (unless an agent's hooks own it) and release everything."""
+        from aidis.enums import Actor, EndReason
+        from aidis.errors import AidisError
+
         try:
-            app = deferred.wait()
-        except AidisError:
-            return 2  # the build has written its one line to stderr already (DeferredApp)
+            self.prepare()
+        except AidisError as exc:
+            return _fail(exc.message)
+        assert self.deferred is not None and self.identity is not None
         try:
-            if connection_id is None:  # a fixed or agent-given id outlives this process: leave it open
-                app.sessions.end_for_connection(
-                    identity.connection_id, reason=EndReason.CONNECTION_CLOSED, actor=Actor.SYSTEM
-                )
+            try:
+                app = self.deferred.wait()
+            except AidisError:
+                return 2  # the build has written its one line to stderr already (DeferredApp)
+            try:
+                if not self.agent_owned:
+                    app.sessions.end_for_connection(
+                        self.identity.connection_id, reason=EndReason.CONNECTION_CLOSED, actor=Actor.SYSTEM
+                    )
+            finally:
+                app.close()
         finally:
-            app.close()
+            if self.provider is not None:
+                self.provider.shutdown()
+        return 0
+
+
+def _claim_stdio() -> tuple[Any, Any]:
+    """Read and write callables for the protocol. Descriptors 0 and 1 are moved aside (0 → /dev/null,
+    1 → stderr) so a child process or a stray print can neither steal input nor corrupt output."""
+    try:
+        in_fd, out_fd = sys.stdin.fileno(), sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not real descriptors (an in-process test runner)
+        stdin: Any = sys.stdin.buffer
+        stdout = sys.stdout.buffer
+
+        def write(data: bytes) -> None:
+            stdout.write(data)
+            stdout.flush()
+
+        return (lambda: stdin.read1(65536)), write
+    reader, writer = os.dup(in_fd), os.dup(out_fd)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, in_fd)
+    os.close(null)
+    os.dup2(sys.stderr.fileno(), out_fd)
+    return fd_reader(reader), fd_writer(writer)
+
+
+def serve_stdio() -> int:
+    """Run the stdio server until the client closes it (or a signal); returns the exit code."""
+    read, write = _claim_stdio()
+    runtime = _Runtime()
+    front = StdioFront(runtime.run_sdk, answers=load_answers(), read=read, write=write)
+
+    def on_signal(_signum: int, _frame: Any) -> None:
+        front.stop()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    reader = threading.Thread(target=front.serve, name="aidis-mcp-stdin", daemon=True)
+    reader.start()
+    try:
+        while not front.closed.wait(1.0):  # a timed wait keeps signal handlers responsive
+            pass
+        front.end_input()
+        finished = front.join_sdk(SDK_GRACE_SECONDS)
+        if front.sdk_error is not None:
+            return _report(front.sdk_error)
+        if not finished:
+            sys.stderr.write("aidis mcp: requests still running at exit were abandoned\n")
+        return runtime.finish()
     finally:
-        if provider is not None:
-            provider.shutdown()
-    return 0
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _report(error: BaseException) -> int:
+    from aidis.errors import AidisError
+
+    if isinstance(error, AidisError):
+        return _fail(error.message)
+    import traceback
+
+    traceback.print_exception(error, file=sys.stderr)  # a bug: shown on stderr, never on the protocol
+    return 2
