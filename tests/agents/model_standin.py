@@ -168,9 +168,9 @@ def _handler(model: StandIn) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def running_standin() -> Iterator[tuple[str, StandIn]]:
-    """The stand-in on a free loopback port: (base URL, the model)."""
-    model = StandIn()
+def running_standin(model: StandIn | None = None) -> Iterator[tuple[str, StandIn]]:
+    """The stand-in (a fresh `StandIn` unless given) on a free loopback port: (base URL, the model)."""
+    model = model or StandIn()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(model))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
