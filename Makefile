@@ -7,6 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
 CLAUDE_CODE_VERSION ?= 2.1.197
+MEMORY_SERVER_VERSION ?= 2026.8.31
 
 .PHONY: install browser git agents serve mcp test lint typecheck pytest screenshots clean
 
@@ -44,10 +45,17 @@ git:                    ## git for the workspace tests (temporary repositories)
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq git >/dev/null; \
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq git >/dev/null; fi; }
 
-agents:                 ## a pinned Claude Code from npm for the real-agent tests (runs offline against a stand-in)
-	@ls .agents/node_modules/@anthropic-ai/claude-code-*/claude >/dev/null 2>&1 || { \
-	  echo "installing @anthropic-ai/claude-code@$(CLAUDE_CODE_VERSION) (npm)"; \
-	  npm install --prefix .agents --no-audit --no-fund --loglevel=error @anthropic-ai/claude-code@$(CLAUDE_CODE_VERSION) >/dev/null; }
+AGENT_PACKAGES = @anthropic-ai/claude-code@$(CLAUDE_CODE_VERSION) \
+	@modelcontextprotocol/server-memory@$(MEMORY_SERVER_VERSION)
+AGENTS_STAMP = .agents/.installed-$(shell echo '$(AGENT_PACKAGES)' | cksum | cut -d' ' -f1)
+
+agents: $(AGENTS_STAMP)  ## pinned agents from npm for the real-agent tests and benchmarks (run offline against stand-ins)
+
+$(AGENTS_STAMP):
+	@echo "installing $(AGENT_PACKAGES) (npm)"
+	@npm install --prefix .agents --no-audit --no-fund --loglevel=error $(AGENT_PACKAGES) >/dev/null
+	@rm -f .agents/.installed-*
+	@touch $@
 
 pytest: install browser git agents
 	$(BIN)/pytest $(PYTEST_ARGS)

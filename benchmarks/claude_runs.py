@@ -83,7 +83,9 @@ class Run:
         """Whether the first agent turn already offered the configuration's MCP tools."""
         first = self.first_agent_request()
         prefix = SERVER_PREFIX.get(self.config)
-        return bool(first and prefix and any(str(t.get("name", "")).startswith(prefix) for t in first["tools"]))
+        return bool(
+            first and prefix and any(str(t.get("name", "")).startswith(prefix) for t in first["tools"])
+        )
 
     def server_tool_bytes(self) -> int:
         """Bytes of the configuration's tool definitions as Claude Code sent them to the model."""
@@ -106,14 +108,15 @@ def _base_env(home: Path) -> dict[str, str]:
     }
 
 
-def prepare(name: str, root: Path, *, database_url: str | None = None) -> Prepared:
-    """A template HOME for configuration `name` under `root`."""
+def prepare(name: str, root: Path, *, database_url: str | None = None, aidis: str | None = None) -> Prepared:
+    """A template HOME for configuration `name` under `root`; `aidis` runs another AIDIS (a baseline)."""
     home = root / name / "home"
     workspace = home / "code" / "widgets"
     workspace.mkdir(parents=True)
     subprocess.run(["git", "init", "-q", str(workspace)], check=True)
     subprocess.run(
-        ["git", "-C", str(workspace), "remote", "add", "origin", "git@github.com:acme/widgets.git"], check=True
+        ["git", "-C", str(workspace), "remote", "add", "origin", "git@github.com:acme/widgets.git"],
+        check=True,
     )
     env = _base_env(home)
     servers: dict[str, Any] = {}
@@ -137,6 +140,9 @@ def prepare(name: str, root: Path, *, database_url: str | None = None) -> Prepar
         )
         if done.returncode != 0:
             raise SystemExit(f"aidis setup claude-code failed: {done.stderr}")
+        if aidis is not None:  # the same set-up, pointing at the other AIDIS
+            for path in (home / ".claude.json", home / ".claude" / "settings.json"):
+                path.write_text(path.read_text().replace(str(BIN / "aidis"), aidis))
     return Prepared(name, home, env, workspace)
 
 
@@ -169,7 +175,14 @@ def run_claude(
         allowed = [f"{SERVER_PREFIX[prepared.name]}*"] if prepared.name in SERVER_PREFIX else []
         started = time.perf_counter()
         done = subprocess.run(
-            [claude_binary(), "-p", prompt, "--output-format", "json", *(["--allowedTools", *allowed] if allowed else [])],
+            [
+                claude_binary(),
+                "-p",
+                prompt,
+                "--output-format",
+                "json",
+                *(["--allowedTools", *allowed] if allowed else []),
+            ],
             cwd=prepared.workspace,
             env=env,
             capture_output=True,

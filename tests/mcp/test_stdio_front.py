@@ -144,9 +144,11 @@ def test_the_sdk_gets_every_line_in_order_but_what_the_front_answered() -> None:
         INITIALIZED,
         {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
         {"jsonrpc": "2.0", "id": 3, "method": "ping"},
-        tool_call(4, "session_status"),
-        {"jsonrpc": "2.0", "id": 5, "method": "tools/list"},  # after a request went on: the SDK answers
-        {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 4}},
+        {"jsonrpc": "2.0", "id": 4, "method": "prompts/list"},
+        {"jsonrpc": "2.0", "id": 5, "method": "resources/list"},
+        tool_call(6, "session_status"),
+        {"jsonrpc": "2.0", "id": 7, "method": "tools/list"},  # after a request went on: the SDK answers
+        {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 6}},
     ]
     for line in lines:
         front.handle(json.dumps(line).encode())
@@ -154,11 +156,20 @@ def test_the_sdk_gets_every_line_in_order_but_what_the_front_answered() -> None:
     handed = []
     while (line := front.next_line()) is not None:
         handed.append(json.loads(line))
-    assert handed == [lines[0], lines[1], lines[4], lines[5], lines[6]]
-    assert [json.loads(o)["id"] for o in out] == [1, 2, 3]
+    assert handed == [lines[0], lines[1], lines[6], lines[7], lines[8]]
+    answered = [json.loads(o) for o in out]
+    assert [a["id"] for a in answered] == [1, 2, 3, 4, 5]
+    assert answered[3]["result"] == {"prompts": []} and answered[4]["result"] == {"resources": []}
     front.write_line(json.dumps({"jsonrpc": "2.0", "id": 1, "result": {}}).encode())  # the SDK's own answer
-    front.write_line(json.dumps({"jsonrpc": "2.0", "id": 4, "result": {}}).encode())
-    assert [json.loads(o)["id"] for o in out] == [1, 2, 3, 4]  # the second answer to `initialize` dropped
+    front.write_line(json.dumps({"jsonrpc": "2.0", "id": 6, "result": {}}).encode())
+    assert [json.loads(o)["id"] for o in out] == [
+        1,
+        2,
+        3,
+        4,
+        5,
+        6,
+    ]  # the second answer to `initialize` dropped
 
 
 def test_a_tool_call_before_the_tool_list_works(db: Database) -> None:

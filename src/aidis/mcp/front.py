@@ -3,17 +3,17 @@
 Why: an agent gives its MCP servers about two seconds (Claude Code then sends its first model request
 without the late server's tools), and importing the SDK costs 0.6–0.8 s of CPU — far more with several
 agents starting at once on a small machine. The front answers the handshake-era `initialize`,
-`tools/list` and `ping` from `front_answers.json`, which `python -m aidis.mcp.schema_export` records
+`ping` and the `tools`, `prompts` and `resources` lists from `front_answers.json`, which `python -m aidis.mcp.schema_export` records
 from the real SDK server (a test fails when the file and the SDK differ), while the SDK loads.
 
 Invariants:
-- Every line the client sends reaches the SDK in the order it was sent, except the `tools/list` and
-  `ping` requests the front answered itself. The `initialize` the front answered is replayed to the SDK
+- Every line the client sends reaches the SDK in the order it was sent, except the list and `ping`
+  requests the front answered itself. The `initialize` the front answered is replayed to the SDK
   (its answer to it, the same, is dropped), so the SDK's session state is exactly as if it had
   answered. Once a request has gone to the SDK, the front answers nothing more itself: from there the
   SDK alone orders the answers, as it would without the front.
 - The front answers only what the recording covers: well-formed handshake-era requests. A 2026-07-28
-  request (per-request envelope), a paginated `tools/list` or an odd `initialize` waits for the SDK.
+  request (per-request envelope), a paginated list or an odd `initialize` waits for the SDK.
 - A line that is not JSON, not UTF-8, nested too deeply or holding a lone surrogate gets a JSON-RPC
   parse error (-32700, id null); JSON that is not a JSON-RPC 2.0 message gets invalid request
   (-32600). Either is logged (the first ten, then every hundredth): the client never waits forever.
@@ -35,7 +35,10 @@ ANSWERS_FILE = os.path.join(os.path.dirname(__file__), "front_answers.json")
 MODERN_KEY = "io.modelcontextprotocol/protocolVersion"
 MAX_DEPTH = 100
 MAX_LINE_BYTES = 16 * 1024 * 1024
-FRONT_METHODS = frozenset({"initialize", "tools/list", "ping"})
+# What a client asks while connecting (Claude Code lists prompts and resources too, and counts the server
+# as connected only once every list has come back).
+LISTS = ("tools/list", "prompts/list", "resources/list", "resources/templates/list")
+FRONT_METHODS = frozenset({"initialize", "ping", *LISTS})
 
 
 def load_answers(path: str = ANSWERS_FILE) -> dict[str, Any] | None:
@@ -194,7 +197,7 @@ class StdioFront:
         if request and self._answer(message, str(method)):
             if method == "initialize":
                 self._forward(raw)  # replayed to the SDK; its answer is dropped
-            elif method == "tools/list":
+            elif method in LISTS:
                 self.ensure_sdk()  # the handshake is over: load the SDK now
             return
         self._forward(raw)
@@ -252,8 +255,8 @@ class StdioFront:
         if method == "ping":
             self._result(ident, {})
             return True
-        listed = answers["tools/list"]
-        index = listed["by_version"].get(self._initialized_version)
+        listed = answers["lists"]
+        index = listed["by_version"].get(self._initialized_version, {}).get(method)
         if index is None:
             return False
         self._result(ident, listed["results"][index])

@@ -80,26 +80,30 @@ def sdk_answers(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def front_answers() -> dict[str, Any]:
     """The SDK's answers to `initialize` for every protocol version it knows (and an unknown one), and
-    to `tools/list` for every version it negotiates."""
+    to each list a connecting client asks for, for every version it negotiates (an answer that is an
+    error is not recorded: the SDK gives it)."""
+    from aidis.mcp.front import LISTS
+
     initialize: dict[str, Any] = {}
     results: list[Any] = []
-    by_version: dict[str, int] = {}
+    by_version: dict[str, dict[str, int]] = {}
     for version in (*KNOWN_PROTOCOL_VERSIONS, UNKNOWN_VERSION):
+        lists = [{"jsonrpc": "2.0", "id": 2 + i, "method": method} for i, method in enumerate(LISTS)]
         written = sdk_answers(
-            [
-                initialize_request(version),
-                {"jsonrpc": "2.0", "method": "notifications/initialized"},
-                {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
-            ]
+            [initialize_request(version), {"jsonrpc": "2.0", "method": "notifications/initialized"}, *lists]
         )
         by_id = {message.get("id"): message for message in written}
         result = by_id[1]["result"]
         initialize["default" if version == UNKNOWN_VERSION else version] = result
-        listed = by_id[2]["result"]
-        if listed not in results:  # the same list for most versions: kept once
-            results.append(listed)
-        by_version[result["protocolVersion"]] = results.index(listed)
-    return {"initialize": initialize, "tools/list": {"by_version": by_version, "results": results}}
+        negotiated = by_version.setdefault(result["protocolVersion"], {})
+        for request in lists:
+            answer = by_id[request["id"]]
+            if "result" not in answer:
+                continue
+            if answer["result"] not in results:  # the same lists for most versions: kept once
+                results.append(answer["result"])
+            negotiated[request["method"]] = results.index(answer["result"])
+    return {"initialize": initialize, "lists": {"by_version": by_version, "results": results}}
 
 
 def render_answers(answers: dict[str, Any]) -> str:

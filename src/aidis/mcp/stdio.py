@@ -81,7 +81,9 @@ class _Runtime:
             # resolver never takes the home directory or `/`). Claude Code names its session in the
             # environment: the same id keys its hooks, so hook events and tool calls share one session.
             agent_session = os.environ.get("CLAUDE_CODE_SESSION_ID", "").strip()[:200]
-            connection_id = settings.connection_id or (f"claude-code:{agent_session}" if agent_session else None)
+            connection_id = settings.connection_id or (
+                f"claude-code:{agent_session}" if agent_session else None
+            )
             agent_type = (
                 "claude-code" if agent_session and settings.agent_type == "unknown" else settings.agent_type
             )
