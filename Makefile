@@ -27,8 +27,8 @@ mcp: install            ## install, then serve MCP over stdio
 	$(BIN)/aidis mcp
 
 lint: install
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 
 typecheck: install
 	$(BIN)/mypy

@@ -26,7 +26,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.agents.model_standin import StandIn, running_standin  # noqa: E402
+from tests.agents.model_standin import StandIn, running_standin
 
 CONFIGS = ("none", "memory", "noop", "aidis")
 SERVER_PREFIX = {"memory": "mcp__memory__", "noop": "mcp__noop__", "aidis": "mcp__aidis__"}

@@ -27,7 +27,7 @@ def _time(argv: list[str], payload: bytes, env: dict[str, str], runs: int) -> li
     samples = []
     for _ in range(runs):
         started = time.perf_counter()
-        subprocess.run(argv, input=payload, env=env, capture_output=True, check=False)  # noqa: S603
+        subprocess.run(argv, input=payload, env=env, capture_output=True, check=False)
         samples.append((time.perf_counter() - started) * 1000)
     return samples
 
@@ -61,7 +61,7 @@ def main() -> None:
             "AIDIS_DATABASE_URL": url,
             "AIDIS_DATA_DIR": tmp,
         }
-        subprocess.run([_aidis(), "db", "upgrade"], env=env, capture_output=True, check=True)  # noqa: S603
+        subprocess.run([_aidis(), "db", "upgrade"], env=env, capture_output=True, check=True)
         bare = _time([sys.executable, "-c", "pass"], b"", env, args.runs)
         floor = statistics.median(bare)
         hook = [_aidis(), "hook", "claude-code"]

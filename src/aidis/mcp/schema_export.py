@@ -88,7 +88,9 @@ def front_answers() -> dict[str, Any]:
     results: list[Any] = []
     by_version: dict[str, dict[str, int]] = {}
     for version in (*KNOWN_PROTOCOL_VERSIONS, UNKNOWN_VERSION):
-        lists = [{"jsonrpc": "2.0", "id": 2 + i, "method": method} for i, method in enumerate(LISTS)]
+        lists: list[dict[str, Any]] = [
+            {"jsonrpc": "2.0", "id": 2 + i, "method": method} for i, method in enumerate(LISTS)
+        ]
         written = sdk_answers(
             [initialize_request(version), {"jsonrpc": "2.0", "method": "notifications/initialized"}, *lists]
         )
@@ -102,7 +104,7 @@ def front_answers() -> dict[str, Any]:
                 continue
             if answer["result"] not in results:  # the same lists for most versions: kept once
                 results.append(answer["result"])
-            negotiated[request["method"]] = results.index(answer["result"])
+            negotiated[str(request["method"])] = results.index(answer["result"])
     return {"initialize": initialize, "lists": {"by_version": by_version, "results": results}}
 
 
