@@ -7,6 +7,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
 CLAUDE_CODE_VERSION ?= 2.1.197
+CODEX_VERSION ?= 0.169.0
+GEMINI_CLI_VERSION ?= 0.61.0
 MEMORY_SERVER_VERSION ?= 2026.8.31
 
 .PHONY: install browser git agents serve mcp test lint typecheck pytest screenshots clean
@@ -45,8 +47,8 @@ git:                    ## git for the workspace tests (temporary repositories)
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq git >/dev/null; \
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq git >/dev/null; fi; }
 
-AGENT_PACKAGES = @anthropic-ai/claude-code@$(CLAUDE_CODE_VERSION) \
-	@modelcontextprotocol/server-memory@$(MEMORY_SERVER_VERSION)
+AGENT_PACKAGES = @anthropic-ai/claude-code@$(CLAUDE_CODE_VERSION) @openai/codex@$(CODEX_VERSION) \
+	@google/gemini-cli@$(GEMINI_CLI_VERSION) @modelcontextprotocol/server-memory@$(MEMORY_SERVER_VERSION)
 AGENTS_STAMP = .agents/.installed-$(shell echo '$(AGENT_PACKAGES)' | cksum | cut -d' ' -f1)
 
 agents: $(AGENTS_STAMP)  ## pinned agents from npm for the real-agent tests and benchmarks (run offline against stand-ins)

@@ -31,6 +31,7 @@ from aidis.services.operations.stats import StatsService
 from aidis.services.projects.catalog import ProjectService
 from aidis.services.projects.resolver import WorkspaceResolver
 from aidis.services.projects.roots import ProjectWorkspaceService
+from aidis.services.sessions.activity_reads import ActivityReadService
 from aidis.services.sessions.handover import SessionContextService
 from aidis.services.sessions.lifecycle import SessionService
 from aidis.services.sessions.summaries import SessionSummaryService
@@ -67,6 +68,7 @@ class AppContext:
     workspaces: ProjectWorkspaceService
     session_context: SessionContextService
     summaries: SessionSummaryService
+    activity: ActivityReadService
 
     async def get(self) -> AppContext:
         """This app: an AppContext is its own `AppSource` (see aidis.mcp.toolkit)."""
@@ -140,10 +142,10 @@ class AppContext:
 
     @cached_property
     def hooks(self) -> HookService:
-        """Agent lifecycle hooks (Claude Code)."""
+        """Agent lifecycle hooks (Claude Code, Codex, Gemini CLI)."""
         from aidis.services.agents.hook_events import HookService
 
-        return HookService(self.sessions)
+        return HookService(self.sessions, capture_activity=self.settings.capture)
 
     def close(self) -> None:
         """Release database connections."""
@@ -184,6 +186,8 @@ def build_app(
     sessions.redactor = Redactor(settings.redaction)
     stats = StatsService(engine, clock, telemetry)
     telemetry.metrics.watch_database(stats.totals)
+    summaries = SessionSummaryService(sessions)
+    sessions.ending.append(summaries.summarize_activity_in)
     return AppContext(
         settings=settings,
         engine=engine,
@@ -200,5 +204,6 @@ def build_app(
         schema=schema,
         workspaces=ProjectWorkspaceService(engine, clock, telemetry),
         session_context=SessionContextService(engine, clock, telemetry),
-        summaries=SessionSummaryService(sessions),
+        summaries=summaries,
+        activity=ActivityReadService(engine, clock, telemetry),
     )

@@ -71,6 +71,11 @@ class Settings(BaseSettings):
     spool_dir: Path | None = Field(
         default=None, description="Where hook events wait for the database (default: data_dir/spool)."
     )
+    capture: bool = Field(
+        default=True,
+        description="Record what agents do from their tool-use hooks (files, commands, tests); "
+        "AIDIS_CAPTURE=off records none of it.",
+    )
     redaction: str = Field(
         default="redact",
         pattern="^(redact|refuse)$",

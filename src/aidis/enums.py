@@ -146,3 +146,20 @@ class ContextType(StrEnum):
 def values(enum_cls: type[StrEnum]) -> list[str]:
     """The stored string values of an enum, in declaration order."""
     return [member.value for member in enum_cls]
+
+
+class ActivityKind(StrEnum):
+    """What an agent did, as its tool-use hooks report it (no model call involved)."""
+
+    READ = "read"  # a file read
+    CREATE = "create"  # a file created
+    EDIT = "edit"  # a file changed
+    DELETE = "delete"  # a file deleted
+    COMMAND = "command"  # a shell command (with its exit status when the agent reports it)
+    TEST = "test"  # a test run (a command recognised as one), with pass/fail counts when its output says
+    ERROR = "error"  # a tool that failed
+
+    @property
+    def touches_file(self) -> bool:
+        """Whether this kind names a file."""
+        return self in (ActivityKind.READ, ActivityKind.CREATE, ActivityKind.EDIT, ActivityKind.DELETE)

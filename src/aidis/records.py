@@ -254,3 +254,66 @@ class Cursor:
 
     key: datetime
     id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityRow:
+    """One thing an agent did in a session (a file, a command, a test run, a failure)."""
+
+    id: int
+    session_id: uuid.UUID
+    occurred_at: datetime
+    agent: str
+    kind: str
+    tool_name: str | None
+    path: str | None
+    command: str | None
+    exit_code: int | None
+    tests_passed: int | None
+    tests_failed: int | None
+    detail: str | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> ActivityRow:
+        """From a `session_activity` row mapping."""
+        return cls(
+            id=int(row["id"]),
+            session_id=row["session_id"],
+            occurred_at=row["occurred_at"],
+            agent=str(row["agent"]),
+            kind=str(row["kind"]),
+            tool_name=row["tool_name"],
+            path=row["path"],
+            command=row["command"],
+            exit_code=row["exit_code"],
+            tests_passed=row["tests_passed"],
+            tests_failed=row["tests_failed"],
+            detail=row["detail"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TouchedBy:
+    """A session whose agent touched a path."""
+
+    session_id: uuid.UUID
+    display_id: str
+    project_id: uuid.UUID
+    project_name: str
+    path: str
+    last_at: datetime
+    times: int
+
+    @classmethod
+    def from_row(cls, row: Any) -> TouchedBy:
+        """From the `touched` query's row mapping."""
+        name = SENTINEL_DISPLAY_NAME if row["project_id"] == SENTINEL_PROJECT_ID else str(row["project_name"])
+        return cls(
+            session_id=row["id"],
+            display_id=str(row["display_id"]),
+            project_id=row["project_id"],
+            project_name=name,
+            path=str(row["path"]),
+            last_at=row["last_at"],
+            times=int(row["times"]),
+        )

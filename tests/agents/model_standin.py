@@ -22,10 +22,12 @@ NOTE = "Claude Code stored this through AIDIS"
 class StandIn:
     """The scripted model and what it was asked."""
 
-    def __init__(self) -> None:
+    def __init__(self, script: list[tuple[str, dict[str, Any]]] | None = None) -> None:
         self.requests: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         self.responses = 0
+        # the tool calls the model makes, one per turn, in order (each when the tool is offered)
+        self.script = script if script is not None else [(TOOL, {"content": NOTE})]
 
     def next_id(self) -> str:
         """A fresh message id per response, as the real API gives."""
@@ -36,14 +38,16 @@ class StandIn:
     def reply(self, body: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
         """(content blocks, stop reason) for one request."""
         tools = {t.get("name") for t in body.get("tools", []) if isinstance(t, dict)}
-        messages = body.get("messages", [])
-        last = messages[-1] if messages else {}
-        content = last.get("content") if isinstance(last, dict) else None
-        answered = isinstance(content, list) and any(
-            isinstance(b, dict) and b.get("type") == "tool_result" for b in content
+        made = sum(
+            1
+            for message in body.get("messages", [])
+            if isinstance(message, dict) and message.get("role") == "assistant"
+            for block in (message.get("content") if isinstance(message.get("content"), list) else [])
+            if isinstance(block, dict) and block.get("type") == "tool_use"
         )
-        if TOOL in tools and not answered:
-            block = {"type": "tool_use", "id": "toolu_standin_1", "name": TOOL, "input": {"content": NOTE}}
+        if made < len(self.script) and self.script[made][0] in tools:
+            name, arguments = self.script[made]
+            block = {"type": "tool_use", "id": f"toolu_standin_{made + 1}", "name": name, "input": arguments}
             return [block], "tool_use"
         return [{"type": "text", "text": "Done."}], "end_turn"
 

@@ -3,18 +3,17 @@ connected with `aidis setup claude-code`, drives whole sessions; the database sa
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 import subprocess
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from aidis.app import AppContext
 from aidis.db.schema import hook_events
 from aidis.records import SessionFilter
+from tests.agents.agent_installs import agent_binary
 from tests.agents.model_standin import NOTE, running_standin
 from tests.gitrepos import make_repo, require_git
 from tests.mcp.transports import aidis_executable, wait_until
@@ -26,13 +25,7 @@ REQUIRE_AGENTS = os.environ.get("AIDIS_REQUIRE_AGENTS", "") not in ("", "0", "fa
 
 def claude_binary() -> str:
     """The native Claude Code binary `make agents` installed (fail in CI when it is missing)."""
-    found = sorted(glob.glob(str(ROOT / ".agents/node_modules/@anthropic-ai/claude-code-*/claude")))
-    if found:
-        return found[0]
-    reason = "Claude Code is not installed (make agents)"
-    if REQUIRE_AGENTS:
-        pytest.fail(f"AIDIS_REQUIRE_AGENTS is set but {reason}", pytrace=False)
-    pytest.skip(reason)
+    return agent_binary("claude-code")
 
 
 def _hooks(db: Database) -> list[tuple[str, str, str]]:

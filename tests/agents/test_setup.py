@@ -23,6 +23,16 @@ CLAUDE_SETTINGS = {
 }
 
 
+CODEX_HOOKS = {
+    "hooks": {"PostToolUse": [{"matcher": "Bash", "hooks": [{"type": "command", "command": "lint"}]}]}
+}
+GEMINI_SETTINGS = {
+    "theme": "Dracula",
+    "mcpServers": {"git": {"command": "git-mcp"}},
+    "hooks": {"AfterTool": [{"matcher": "write_file", "hooks": [{"type": "command", "command": "fmt"}]}]},
+}
+
+
 def _setup(home: Path, *args: str) -> str:
     result = runner.invoke(cli, ["setup", *args], env={"HOME": str(home)})
     assert result.exit_code == 0, result.output
@@ -53,7 +63,15 @@ def test_claude_code_setup_keeps_everything_else_is_idempotent_and_uninstalls_ex
     settings = _json(home / ".claude" / "settings.json")
     hooks = settings["hooks"]
     assert isinstance(hooks, dict)
-    assert set(hooks) == {"SessionStart", "UserPromptSubmit", "Stop", "PreCompact", "SessionEnd"}
+    assert set(hooks) == {
+        "SessionStart",
+        "UserPromptSubmit",
+        "PostToolUse",
+        "PostToolUseFailure",
+        "Stop",
+        "PreCompact",
+        "SessionEnd",
+    }
     assert {"hooks": [{"type": "command", "command": "say done"}]} in hooks["Stop"]
     assert hooks["SessionStart"][0]["matcher"] == "startup|resume|clear|compact"
     assert settings["permissions"] == CLAUDE_SETTINGS["permissions"]
@@ -85,17 +103,41 @@ def test_project_scope_writes_the_project_files(home: Path, tmp_path: Path) -> N
     assert "SessionEnd" in _json(project / ".claude" / "settings.json")["hooks"]  # type: ignore[operator]
 
 
-def test_codex_keeps_comments_and_other_servers(home: Path) -> None:
-    _setup(home, "codex")
+def test_codex_keeps_comments_and_other_servers_and_gets_hooks(home: Path) -> None:
+    (home / ".codex" / "hooks.json").write_text(json.dumps(CODEX_HOOKS))
+    out = _setup(home, "codex")
+    assert "/hooks" in out  # how to trust the hooks: setup never trusts them itself
     text = (home / ".codex" / "config.toml").read_text()
     doc = tomlkit.parse(text)
     assert "# my model" in text and doc["mcp_servers"]["docs"]["command"] == "docs-mcp"  # type: ignore[index]
-    assert doc["mcp_servers"]["aidis"]["args"] == ["mcp"]  # type: ignore[index]
+    aidis = doc["mcp_servers"]["aidis"]  # type: ignore[index]
+    assert aidis["args"] == ["mcp"] and aidis["env"]["AIDIS_AGENT_TYPE"] == "codex"  # type: ignore[index]
+    assert {"AIDIS_DATA_DIR", "AIDIS_DATABASE_URL"} <= set(aidis["env_vars"])  # type: ignore[index]
+    hooks = _json(home / ".codex" / "hooks.json")["hooks"]
+    assert isinstance(hooks, dict)
+    assert {"SessionStart", "UserPromptSubmit", "PostToolUse", "Stop", "SessionEnd"} <= set(hooks)
+    assert CODEX_HOOKS["hooks"]["PostToolUse"][0] in hooks["PostToolUse"]
     assert "already set up" in _setup(home, "codex")
     _setup(home, "codex", "--uninstall")
     assert (
         home / ".codex" / "config.toml"
     ).read_text() == 'model = "o3"  # my model\n\n[mcp_servers.docs]\ncommand = "docs-mcp"\n'
+    assert _json(home / ".codex" / "hooks.json") == CODEX_HOOKS
+
+
+def test_gemini_cli_gets_the_server_and_hooks_in_one_settings_file(home: Path) -> None:
+    (home / ".gemini").mkdir()
+    (home / ".gemini" / "settings.json").write_text(json.dumps(GEMINI_SETTINGS))
+    _setup(home, "gemini-cli")
+    settings = _json(home / ".gemini" / "settings.json")
+    assert settings["theme"] == "Dracula" and set(settings["mcpServers"]) == {"git", "aidis"}  # type: ignore[arg-type]
+    hooks = settings["hooks"]
+    assert isinstance(hooks, dict)
+    assert {"SessionStart", "BeforeAgent", "AfterTool", "AfterAgent", "SessionEnd"} <= set(hooks)
+    assert hooks["SessionStart"][0]["hooks"][0]["timeout"] == 10_000  # milliseconds, as Gemini CLI counts
+    assert "already set up" in _setup(home, "gemini-cli")
+    _setup(home, "gemini-cli", "--uninstall")
+    assert _json(home / ".gemini" / "settings.json") == GEMINI_SETTINGS
 
 
 @pytest.mark.parametrize(
@@ -117,4 +159,4 @@ def test_a_broken_config_file_is_never_overwritten(home: Path) -> None:
 
 def test_unknown_agent_is_a_clear_error(home: Path) -> None:
     result = runner.invoke(cli, ["setup", "vim"], env={"HOME": str(home)})
-    assert result.exit_code == 2 and "claude-code, cursor, codex, gemini-cli" in result.output
+    assert result.exit_code == 2 and "claude-code, codex, gemini-cli, cursor" in result.output

@@ -12,16 +12,23 @@ from rich.console import Console
 from rich.markup import escape
 from rich.syntax import Syntax
 
-from aidis.agents import claude_code, others
+from aidis.agents import claude_code, codex, cursor, gemini_cli
 from aidis.agents.files import FileChange
 from aidis.cli.common import fail
 from aidis.errors import AidisError
 
 PLANS = {
     "claude-code": claude_code.plan,
-    "cursor": others.plan_cursor,
-    "codex": others.plan_codex,
-    "gemini-cli": others.plan_gemini,
+    "codex": codex.plan,
+    "gemini-cli": gemini_cli.plan,
+    "cursor": cursor.plan,
+}
+AFTER = {
+    "claude-code": "Claude Code will start `aidis mcp` and run `aidis hook claude-code` in new sessions.",
+    "codex": "Codex will start `aidis mcp` and run `aidis hook codex`. " + codex.TRUST_NOTE,
+    "gemini-cli": "Gemini CLI will start `aidis mcp` and run `aidis hook gemini-cli`. "
+    + gemini_cli.TRUST_NOTE,
+    "cursor": "Cursor will start `aidis mcp` in your workspaces.",
 }
 
 
@@ -34,13 +41,13 @@ def aidis_command() -> str:
 
 
 def setup(
-    agent: Annotated[str, typer.Argument(help="claude-code, cursor, codex or gemini-cli")],
+    agent: Annotated[str, typer.Argument(help="claude-code, codex, gemini-cli or cursor")],
     scope: Annotated[str, typer.Option(help="user (every project) or project (this folder)")] = "user",
     project: Annotated[Path, typer.Option(help="The project folder for --scope project")] = Path(),
     dry_run: Annotated[bool, typer.Option(help="Show the changes, write nothing")] = False,
     uninstall: Annotated[bool, typer.Option(help="Remove exactly what setup added")] = False,
 ) -> None:
-    """Add AIDIS (MCP server, and Claude Code's lifecycle hooks) to an agent's configuration.
+    """Add AIDIS (the MCP server, and lifecycle hooks for Claude Code, Codex and Gemini CLI) to an agent.
 
     Merges into the agent's own files, keeps every unrelated entry, backs each file up before
     writing, prints the diff; running it twice changes nothing.
@@ -72,8 +79,8 @@ def setup(
         return
     if not uninstall:
         _prepare_database(out)
-    if not uninstall and agent == "claude-code":
-        out.print("Claude Code will start `aidis mcp` and run `aidis hook claude-code` in new sessions.")
+    if not uninstall:
+        out.print(AFTER[agent], soft_wrap=True)
 
 
 def _prepare_database(out: Console) -> None:

@@ -24,6 +24,7 @@ from sqlalchemy.sql.elements import TextClause
 from aidis.db.types import JsonDocument, UTCDateTime, UUIDType
 from aidis.enums import (
     SENTINEL_PROJECT_ID,
+    ActivityKind,
     Actor,
     ChangeReason,
     ContextType,
@@ -220,6 +221,29 @@ connection_links = Table(
     Column("linked_at", UTCDateTime(), nullable=False),
     Column("reason", String(64), nullable=False),
 )
+
+# What an agent did in a session, from its tool-use hooks: files, commands, test runs, failures.
+# Bounded per session (see aidis.services.agents.activity); never file contents or whole outputs.
+session_activity = Table(
+    "session_activity",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    Column("session_id", UUIDType(), ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False),
+    Column("occurred_at", UTCDateTime(), nullable=False),
+    Column("agent", String(32), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("tool_name", String(200), nullable=True),
+    Column("tool_use_id", String(200), nullable=True),
+    Column("path", Text(), nullable=True),
+    Column("command", String(200), nullable=True),
+    Column("exit_code", Integer(), nullable=True),
+    Column("tests_passed", Integer(), nullable=True),
+    Column("tests_failed", Integer(), nullable=True),
+    Column("detail", String(300), nullable=True),
+    enum_check("kind", ActivityKind, "kind"),
+)
+Index("ix_session_activity_session", session_activity.c.session_id, session_activity.c.id)
+Index("ix_session_activity_path", session_activity.c.path)
 
 contexts = Table(
     "contexts",

@@ -14,7 +14,9 @@ import os
 import sys
 import time
 
+from aidis.hooks.ancestry import ancestors
 from aidis.hooks.payload import AGENTS, MAX_PAYLOAD_BYTES, parse
+from aidis.hooks.slim import capture_on, is_tool_event, slim
 from aidis.hooks.spool import SPOOL_NAME, append, spool_dir
 
 CONTEXT_EVENT = "SessionStart"
@@ -56,7 +58,9 @@ def main(argv: list[str]) -> int:
 def _main(argv: list[str]) -> int:
     agent = argv[0] if argv else ""
     if agent in ("-h", "--help"):
-        sys.stdout.write("usage: aidis hook claude-code  (one hook event as JSON on stdin; always exits 0)\n")
+        sys.stdout.write(
+            f"usage: aidis hook {{{'|'.join(AGENTS)}}}  (one hook event as JSON on stdin; always exits 0)\n"
+        )
         return 0
     if agent not in AGENTS:
         _say(agent or "?", f"unknown agent {agent!r}; known: {', '.join(AGENTS)}")
@@ -66,8 +70,17 @@ def _main(argv: list[str]) -> int:
     if payload is None:
         _say(agent, f"invalid payload: {problem}; ignored")
         return 0
+    if is_tool_event(agent, payload) and not capture_on():
+        return 0  # AIDIS_CAPTURE=off: tool activity is not recorded at all
     spool = os.path.join(spool_dir(), SPOOL_NAME)
-    record = {"id": os.urandom(16).hex(), "agent": agent, "received_at": time.time(), "payload": payload}
+    record: dict[str, object] = {
+        "id": os.urandom(16).hex(),
+        "agent": agent,
+        "received_at": time.time(),
+        "payload": slim(agent, payload),
+    }
+    if payload["hook_event_name"] == CONTEXT_EVENT:  # the agent process, for joining its MCP server
+        record["ancestors"] = ancestors()
     try:
         append(spool, record)
     except OSError as exc:

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import json
 
-AGENTS = ("claude-code",)
+AGENTS = ("claude-code", "codex", "gemini-cli")
 MAX_PAYLOAD_BYTES = 1_000_000
 MAX_DEPTH = 64
 MAX_NODES = 100_000
-# field → (required, max length); every one must be a string when present
+# field → (required, max length); every one must be a string when present (the three agents' fields,
+# as recorded from the real agents in tests/agents/fixtures)
 FIELDS = {
     "hook_event_name": (True, 64),
     "session_id": (True, 200),
@@ -24,7 +25,12 @@ FIELDS = {
     "transcript_path": (False, 4096),
     "source": (False, 64),
     "reason": (False, 64),
+    "trigger": (False, 64),
     "prompt": (False, 200_000),
+    "tool_name": (False, 200),
+    "tool_use_id": (False, 200),
+    "turn_id": (False, 200),
+    "model": (False, 200),
 }
 
 

@@ -52,6 +52,7 @@ class FixedConnection:
     transport: str = "stdio"
     agent_type: str = "unknown"
     workspaces: tuple[WorkspaceHint, ...] = ()
+    agent_process: str | None = None
 
     @classmethod
     def new(
@@ -60,14 +61,17 @@ class FixedConnection:
         agent_type: str = "unknown",
         connection_id: str | None = None,
         workspaces: tuple[WorkspaceHint, ...] = (),
+        agent_process: str | None = None,
     ) -> FixedConnection:
         """A fresh process-wide connection id, unless one is configured (to resume across restarts)."""
-        return cls(connection_id or f"{transport}:{uuid.uuid4()}", transport, agent_type, workspaces)
+        return cls(
+            connection_id or f"{transport}:{uuid.uuid4()}", transport, agent_type, workspaces, agent_process
+        )
 
     def __call__(self, ctx: Any) -> Caller:
         """Every call in this process is the same connection (and the same working directory)."""
         agent = self.agent_type if self.agent_type != "unknown" else (client_name(ctx) or "unknown")
-        return Caller(self.connection_id, agent, self.transport, self.workspaces)
+        return Caller(self.connection_id, agent, self.transport, self.workspaces, self.agent_process)
 
 
 @dataclass(frozen=True)

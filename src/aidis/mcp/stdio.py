@@ -69,6 +69,7 @@ class _Runtime:
                 return
             from aidis.config import load_settings
             from aidis.enums import WorkspaceSource
+            from aidis.hooks.ancestry import parent_name
             from aidis.mcp.deferred_app import DeferredApp
             from aidis.mcp.identity import FixedConnection
             from aidis.services.caller import WorkspaceHint
@@ -88,7 +89,11 @@ class _Runtime:
                 "claude-code" if agent_session and settings.agent_type == "unknown" else settings.agent_type
             )
             workspace = WorkspaceHint(os.getcwd(), WorkspaceSource.CWD)
-            self.identity = FixedConnection.new("stdio", agent_type, connection_id, workspaces=(workspace,))
+            # Codex and Gemini CLI name no session: their agent process (our parent) joins us to it.
+            agent_process = None if connection_id else parent_name()
+            self.identity = FixedConnection.new(
+                "stdio", agent_type, connection_id, workspaces=(workspace,), agent_process=agent_process
+            )
             self.agent_owned = connection_id is not None  # a fixed or agent-given id outlives this process
             self.settings = settings
             self.deferred = DeferredApp(settings, lambda: _build(settings))

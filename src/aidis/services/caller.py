@@ -28,6 +28,7 @@ class Caller:
     agent_type: str = "unknown"
     transport: str = "api"
     workspaces: tuple[WorkspaceHint, ...] = ()
+    agent_process: str | None = None  # `pid:start` of the agent that started this stdio server
 
 
 def estimate_tokens(chars: int) -> int:

@@ -1,4 +1,5 @@
-"""`POST /hooks/<agent>`: the same hook handler as `aidis hook <agent>`, for agents' HTTP hooks.
+"""`POST /hooks/<agent>` (claude-code, codex, gemini-cli): the same hook handler as `aidis hook <agent>`,
+for agents' HTTP hooks and scripts.
 
 Thin: the JSON body is the agent's hook payload; it is applied at once (no spool: the server is the
 database's neighbour) and answered with what the agent expects — for SessionStart the start
@@ -17,6 +18,7 @@ from fastapi.responses import JSONResponse
 from aidis.app import AppContext
 from aidis.errors import InvalidInput
 from aidis.hooks.payload import AGENTS, MAX_PAYLOAD_BYTES, parse
+from aidis.hooks.slim import is_tool_event, slim
 from aidis.services.agents.hook_events import connection_for
 
 router = APIRouter(include_in_schema=False)
@@ -45,7 +47,14 @@ async def hook(request: Request, agent: str) -> JSONResponse:
         assert problem is not None
         raise InvalidInput(f"invalid {agent} hook payload: {problem}", field=problem.split(":", 1)[0])
     app: AppContext = request.app.state.aidis
-    record = {"id": uuid.uuid4().hex, "agent": agent, "received_at": time.time(), "payload": payload}
+    if is_tool_event(agent, payload) and not app.settings.capture:
+        return JSONResponse({})
+    record = {
+        "id": uuid.uuid4().hex,
+        "agent": agent,
+        "received_at": time.time(),
+        "payload": slim(agent, payload),
+    }
     await anyio.to_thread.run_sync(app.hooks.apply, record)
     if payload.get("hook_event_name") != "SessionStart":
         return JSONResponse({})

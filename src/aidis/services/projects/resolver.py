@@ -93,6 +93,15 @@ class WorkspaceResolver:
         if probe(path).repo_root is None:
             child_repositories(path)
 
+    def top_level(self, raw_path: str) -> str | None:
+        """The repository top level of a folder (git, cached like `prepare`), or None outside a repository."""
+        try:
+            path = check_directory(raw_path)
+        except InvalidInput:
+            return None
+        root = probe(path).repo_root
+        return str(root) if root is not None else None
+
     def resolve_in(
         self, conn: Connection, hint: WorkspaceHint, now: datetime, *, create: bool = True
     ) -> Attribution | None:

@@ -21,10 +21,9 @@ from aidis.repositories import sessions as repo
 from aidis.services.base import ServiceBase
 from aidis.services.caller import Caller, WorkspaceHint
 from aidis.services.projects.resolver import Attribution, WorkspaceResolver, describe, usable
+from aidis.services.sessions.joining import AGENT_PREFIXES
 from aidis.services.text.redaction import Redactor
 
-# Connections keyed by an agent's own session id (hooks and the agent's stdio MCP server share them).
-AGENT_CONNECTION_PREFIX = "claude-code:"
 # A folder looked at before its transaction is looked at again after this long (under the probe's 30 s).
 PREPARED_SECONDS = 20.0
 
@@ -55,9 +54,14 @@ class SessionAttribution(ServiceBase):
         """An MCP connection that could not be tied to its agent's hook session (HTTP, or a /clear the
         hooks could not link) starts its own session; note the agent session open in the same folder."""
         assert attribution.project is not None
-        for other in repo.open_by_prefix_in_project(
-            conn, AGENT_CONNECTION_PREFIX, attribution.project.id, exclude_connection=connection_id
-        ):
+        others = [
+            other
+            for prefix in AGENT_PREFIXES
+            for other in repo.open_by_prefix_in_project(
+                conn, prefix, attribution.project.id, exclude_connection=connection_id
+            )
+        ]
+        for other in others:
             recorded = other.metadata.get("workspace")
             if isinstance(recorded, dict) and recorded.get("path") == attribution.path:
                 repo.set_metadata(

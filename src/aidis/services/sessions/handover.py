@@ -1,5 +1,5 @@
-"""What a returning agent is told when a session starts: its project's last session summaries, recent
-and most-used memory, and open next steps.
+"""What a returning agent is told when a session starts: its project's last session summaries, what the
+last session did (files changed, tests left failing), recent and most-used memory, and open next steps.
 
 Invariants: only the session's own project is read (never another project's data); the text stays
 within a token budget (about four characters a token) and under the agent's hard limit on hook
@@ -12,10 +12,12 @@ import uuid
 from typing import Any
 
 from aidis.records import Project
+from aidis.repositories import activity as activity_repo
 from aidis.repositories import contexts as contexts_repo
 from aidis.repositories import projects as projects_repo
 from aidis.repositories import sessions as sessions_repo
 from aidis.services.base import ServiceBase
+from aidis.services.sessions.activity_digest import ActivityDigest, digest
 
 HARD_LIMIT_CHARS = 9_500  # Claude Code cuts hook output at 10,000 characters
 DEFAULT_BUDGET_TOKENS = 1_500
@@ -68,10 +70,27 @@ class SessionContextService(ServiceBase):
             recent = contexts_repo.recent_full(
                 conn, contexts_repo.ContextFilter(project_ids=[project_id]), limit=8
             )
-        return _compose(project, sessions, recent, min(budget_tokens * 4, HARD_LIMIT_CHARS))
+            work = None
+            if sessions:
+                last = sessions[0]
+                overflow = last.metadata.get("activity_overflow")
+                work = (
+                    last,
+                    digest(
+                        activity_repo.for_session(conn, last.id),
+                        overflow if isinstance(overflow, dict) else None,
+                    ),
+                )
+        return _compose(project, sessions, recent, min(budget_tokens * 4, HARD_LIMIT_CHARS), work)
 
 
-def _compose(project: Project, sessions: list[Any], recent: list[Any], limit: int) -> str:
+def _compose(
+    project: Project,
+    sessions: list[Any],
+    recent: list[Any],
+    limit: int,
+    work: tuple[Any, ActivityDigest] | None = None,
+) -> str:
     lines = [f"# AIDIS memory for project {project.display_name}"]
     summaries = [(s, s.metadata.get("summary")) for s in sessions]
     if any(isinstance(summary, dict) for _, summary in summaries) or sessions:
@@ -87,6 +106,15 @@ def _compose(project: Project, sessions: list[Any], recent: list[Any], limit: in
             if summary.get("next_steps"):
                 next_steps.append(f"- from {session.display_id}: {_line(str(summary['next_steps']), 300)}")
         lines.append(head)
+    if work is not None and not work[1].empty:
+        last, found = work
+        lines.append(f"## What {last.display_id} did")
+        lines.append(f"- {found.sentence() or 'read files'}")
+        changed = found.changed()
+        if changed:
+            shown = ", ".join(changed[:15]) + (f" and {len(changed) - 15} more" if len(changed) > 15 else "")
+            lines.append(f"- files changed: {_line(shown, 600)}")
+        lines += [f"- left failing: {_line(f, 300)}" for f in found.failing()]
     if recent:
         lines.append("## Recent memory")
         lines += [f"- [{c.context_type}] {_line(c.content, 160)} (id {c.id})" for c in recent]

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from aidis.enums import (
@@ -30,14 +30,16 @@ from aidis.repositories import connections as connections_repo
 from aidis.repositories import events as events_repo
 from aidis.repositories import hooks as hooks_repo
 from aidis.repositories import sessions as repo
+from aidis.services.base import Clock
 from aidis.services.caller import ToolCall, WorkspaceHint
 from aidis.services.projects.catalog import find_project
 from aidis.services.projects.resolver import Attribution, usable
 from aidis.services.sessions.attribution import SessionAttribution
+from aidis.services.sessions.joining import join_agent_session
 from aidis.services.sessions.lookup import SessionLookup, describe_span, find_session
-from aidis.services.sessions.reaping import SessionReaping
+from aidis.services.sessions.reaping import EndingListener, SessionReaping
 from aidis.services.sessions.switching import SessionSwitching, refuse_archived
-from aidis.telemetry import after_commit
+from aidis.telemetry import Telemetry, after_commit
 
 log = logging.getLogger("aidis.sessions")
 
@@ -61,6 +63,10 @@ def _check_text(value: str | None, limit: int, field: str) -> str | None:
 
 class SessionService(SessionSwitching, SessionLookup, SessionAttribution, SessionReaping):
     """Start, find, move and end sessions (attribution, accounting and reaping live in their own modules)."""
+
+    def __init__(self, engine: Engine, clock: Clock, telemetry: Telemetry | None = None) -> None:
+        super().__init__(engine, clock, telemetry)
+        self.ending: list[EndingListener] = []  # run in the transaction, just before a session ends
 
     # ---- in-transaction building blocks (used by other services, e.g. contexts) -------------
 
@@ -213,8 +219,10 @@ class SessionService(SessionSwitching, SessionLookup, SessionAttribution, Sessio
         transport: str,
         now: datetime,
         workspaces: Sequence[WorkspaceHint] = (),
+        agent_process: str | None = None,
     ) -> Session:
-        """The connection's open session, started lazily (and the connection recorded) if none."""
+        """The connection's open session, started lazily (and the connection recorded) if none: the
+        session it was linked to (after /clear, or its agent's, see `joining`), else a new one."""
         connections_repo.upsert_connection(
             conn, connection_id=connection_id, transport=transport, agent_type=agent_type, now=now
         )
@@ -226,6 +234,9 @@ class SessionService(SessionSwitching, SessionLookup, SessionAttribution, Sessio
             followed = repo.get_open_for_connection(conn, successor, lock=True)
             if followed is not None:
                 return followed
+        joined = join_agent_session(conn, connection_id, agent_process, now)
+        if joined is not None:
+            return repo.get_open_for_connection(conn, str(joined.connection_id), lock=True) or joined
         return self.start_in(
             conn, connection_id=connection_id, agent_type=agent_type, now=now, workspaces=workspaces
         )
@@ -251,6 +262,7 @@ class SessionService(SessionSwitching, SessionLookup, SessionAttribution, Sessio
     def _end(
         self, conn: Connection, session: Session, *, reason: EndReason, actor: Actor, now: datetime
     ) -> Session:
+        session = self.before_ending(conn, session, now)
         ended_at = max(now, session.started_at)
         if not repo.end_session(conn, session.id, ended_at=ended_at, status=reason.status, reason=reason):
             raise Conflict(f"session {session.display_id} is already {session.status}", field="session")

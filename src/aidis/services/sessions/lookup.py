@@ -77,6 +77,11 @@ class SessionLookup(ServiceBase):
         with self.reading() as conn:
             return repo.get_open_for_connection(conn, connection_id)
 
+    def latest_for_connection(self, connection_id: str) -> Session | None:
+        """The connection's newest session, open or not (None when it never had one)."""
+        with self.reading() as conn:
+            return repo.latest_for_connection(conn, connection_id)
+
     def get(self, ref: str | uuid.UUID) -> Session:
         """A session by id or display id."""
         with self.reading() as conn:

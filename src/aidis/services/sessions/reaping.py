@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection
 
 from aidis.enums import Actor, EndReason
 from aidis.errors import InvalidInput
+from aidis.records import Session
+from aidis.repositories import activity as activity_repo
 from aidis.repositories import events as events_repo
 from aidis.repositories import sessions as repo
 from aidis.services.base import ServiceBase
@@ -23,8 +27,20 @@ log = logging.getLogger("aidis.sessions")
 REAP_BATCH = 1000
 
 
+EndingListener = Callable[[Connection, Session, datetime], Session]
+
+
 class SessionReaping(ServiceBase):
     """Time out idle sessions and clean up after a crash."""
+
+    ending: list[EndingListener]
+
+    def before_ending(self, conn: Connection, session: Session, now: datetime) -> Session:
+        """Run what must see a session just before it ends, in the ending transaction (its activity
+        summary); every end path calls this, the set-based reaper included."""
+        for listener in self.ending:
+            session = listener(conn, session, now)
+        return session
 
     def reap_idle(self, timeout: timedelta) -> int:
         """Time out sessions idle longer than `timeout`, each ended at its last activity with an end event."""
@@ -57,6 +73,11 @@ class SessionReaping(ServiceBase):
                 batch = repo.open_session_ids_idle_since(conn, cutoff, limit=REAP_BATCH)
                 if not batch:
                     return closed
+                if self.ending:  # at their last activity, so they stay idle for the UPDATE below
+                    for session_id in activity_repo.sessions_with_activity(conn, batch):
+                        session = repo.get_session(conn, session_id)
+                        if session is not None:
+                            self.before_ending(conn, session, session.last_activity_at)
                 closed_ids = repo.end_many_at_last_activity(
                     conn, batch, status=reason.status, reason=reason, idle_before=cutoff
                 )

@@ -3,7 +3,8 @@
 Invariants: every field is bounded and refused naming the field when too long; a summary lives in the
 session's metadata and, so full-text search finds it, as one `handoff` context of that session that
 is updated in place (counted once, like any context, with its event); the next session's start
-context reads it.
+context reads it. A session that ends with activity but no summary gets one written from its
+activity just before it ends (marked `generated: activity`), so "which session touched X" is a search.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from sqlalchemy import Connection
 from aidis.enums import Actor, ContextType, EndReason, EventType
 from aidis.errors import InvalidInput, NotFound
 from aidis.records import Session
+from aidis.repositories import activity as activity_repo
 from aidis.repositories import contexts as contexts_repo
 from aidis.repositories import sessions as sessions_repo
 from aidis.services.base import ServiceBase
 from aidis.services.caller import Caller, ToolCall, estimate_tokens
+from aidis.services.sessions.activity_digest import digest
 from aidis.services.sessions.handover import SUMMARY_FIELDS, render_summary
 from aidis.services.sessions.lifecycle import SessionService
 from aidis.services.text.rules import content_hash
@@ -30,6 +33,7 @@ from aidis.services.text.rules import content_hash
 LIMITS = {"goal": 500, "accomplished": 4000, "discoveries": 4000, "next_steps": 4000}
 MAX_FILES = 100
 MAX_FILE = 500
+MAX_ACTIVITY_READ = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +112,34 @@ class SessionSummaryService(ServiceBase):
                 session = self._write_in(conn, session, summary, now, None)
             session = self.sessions.count_call_in(conn, session, call, now)
             return self.sessions.end_in(conn, session, reason=EndReason.EXPLICIT, actor=Actor.AGENT, now=now)
+
+    def summarize_activity_in(self, conn: Connection, session: Session, now: datetime) -> Session:
+        """Before a session ends: when its agent wrote no summary but did things, write one from its
+        activity (deterministic: the files changed, how the test runs went, what was left failing)."""
+        if isinstance(session.metadata.get("summary"), dict):
+            return session
+        rows = activity_repo.for_session(conn, session.id, limit=MAX_ACTIVITY_READ)
+        overflow = session.metadata.get("activity_overflow")
+        found = digest(rows, overflow if isinstance(overflow, dict) else None)
+        if found.empty:
+            return session
+        fields: dict[str, Any] = {"accomplished": found.sentence()[: LIMITS["accomplished"]] or "read files"}
+        files = found.changed() or list(found.files)
+        if files:
+            fields["files"] = [f[:MAX_FILE] for f in files[:MAX_FILES]]
+        failing = found.failing()
+        if failing:
+            fields["next_steps"] = ("Left failing: " + "; ".join(failing))[: LIMITS["next_steps"]]
+        summary, _ = self.redacted(Summary({**fields}))
+        written = self._write_in(conn, session, summary, now, None)
+        return self._mark_generated(conn, written)
+
+    def _mark_generated(self, conn: Connection, session: Session) -> Session:
+        summary = {**session.metadata["summary"], "generated": "activity"}
+        sessions_repo.set_metadata(conn, session.id, {**session.metadata, "summary": summary})
+        refreshed = sessions_repo.get_session(conn, session.id)
+        assert refreshed is not None
+        return refreshed
 
     def _write_in(
         self, conn: Connection, session: Session, summary: Summary, now: datetime, call: ToolCall | None

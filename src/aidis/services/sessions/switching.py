@@ -42,6 +42,7 @@ class SessionSwitching(SessionMoves, SessionAccounting):
         transport: str,
         now: datetime,
         workspaces: Sequence[WorkspaceHint] = (),
+        agent_process: str | None = None,
     ) -> Session:
         """The connection's open session, started lazily (provided by SessionService)."""
         raise NotImplementedError
@@ -58,6 +59,7 @@ class SessionSwitching(SessionMoves, SessionAccounting):
             transport=caller.transport,
             workspaces=caller.workspaces if use_workspaces else (),
             now=now,
+            agent_process=caller.agent_process,
         )
 
     def assign_open(
