@@ -1,9 +1,9 @@
 """Wall time of one `aidis hook claude-code` process, next to a bare interpreter on the same machine.
 
-    python benchmarks/hook_latency.py [--runs 200] [--engine sqlite|postgresql]
+    python benchmarks/hook_latency.py [--runs 200] [--engine sqlite|postgresql] [--agent claude-code|codex|gemini-cli]
 
-Runs the hook the way Claude Code does (a new process per event, JSON on stdin) for a
-UserPromptSubmit/Stop mix and, separately, SessionStart (which waits for the database to print the
+Runs the hook the way the agent does (a new process per event, JSON on stdin) for a prompt/tool/stop
+mix and, separately, SessionStart (which waits for the database to print the
 start context). Prints p50/p95 in ms and the ratio to `python -c pass`. Target: p50 under 150 ms
 and under 3x the bare interpreter. The database it creates is dropped at the end.
 """
@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from aidis.bench.runner import _aidis, _database
+from aidis.bench.runner import _aidis, scratch_database
 
 
 def _time(argv: list[str], payload: bytes, env: dict[str, str], runs: int) -> list[float]:
@@ -30,6 +30,18 @@ def _time(argv: list[str], payload: bytes, env: dict[str, str], runs: int) -> li
         subprocess.run(argv, input=payload, env=env, capture_output=True, check=False)
         samples.append((time.perf_counter() - started) * 1000)
     return samples
+
+
+EVENTS = {
+    "claude-code": {"prompt": "UserPromptSubmit", "tool": "PostToolUse", "stop": "Stop", "shell": "Bash"},
+    "codex": {"prompt": "UserPromptSubmit", "tool": "PostToolUse", "stop": "Stop", "shell": "Bash"},
+    "gemini-cli": {
+        "prompt": "BeforeAgent",
+        "tool": "AfterTool",
+        "stop": "AfterAgent",
+        "shell": "run_shell_command",
+    },
+}
 
 
 def _row(name: str, samples: list[float], floor: float | None) -> dict[str, float | str]:
@@ -52,9 +64,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--engine", default="sqlite", choices=["sqlite", "postgresql"])
     parser.add_argument("--postgres-admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--agent", default="claude-code", choices=sorted(EVENTS))
     parser.add_argument("--json", dest="json_out")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, _database(args.engine, args.postgres_admin_url) as url:
+    words = EVENTS[args.agent]
+    with tempfile.TemporaryDirectory() as tmp, scratch_database(args.engine, args.postgres_admin_url) as url:
         env = {
             "PATH": os.environ.get("PATH", ""),
             "HOME": tmp,
@@ -64,15 +78,23 @@ def main() -> None:
         subprocess.run([_aidis(), "db", "upgrade"], env=env, capture_output=True, check=True)
         bare = _time([sys.executable, "-c", "pass"], b"", env, args.runs)
         floor = statistics.median(bare)
-        hook = [_aidis(), "hook", "claude-code"]
+        hook = [_aidis(), "hook", args.agent]
         events = []
-        for n in range(args.runs):
-            name = "UserPromptSubmit" if n % 2 else "Stop"
-            events.append(
-                json.dumps(
-                    {"hook_event_name": name, "session_id": "bench", "cwd": tmp, "prompt": "hi"}
-                ).encode()
-            )
+        for n in range(args.runs):  # a prompt, a tool call, a stop, as an agent's turn sends them
+            name = (words["prompt"], words["tool"], words["stop"])[n % 3]
+            payload: dict[str, object] = {
+                "hook_event_name": name,
+                "session_id": "bench",
+                "cwd": tmp,
+                "prompt": "hi",
+            }
+            if name == words["tool"]:
+                payload |= {
+                    "tool_name": words["shell"],
+                    "tool_input": {"command": "pytest -q"},
+                    "tool_response": "3 passed in 0.1s",
+                }
+            events.append(json.dumps(payload).encode())
         spool = Path(tmp, "spool", "hooks.jsonl")
 
         def drained() -> None:  # a person types a prompt every few seconds: the replayer is idle by then
@@ -94,9 +116,9 @@ def main() -> None:
         starts = _time(hook, start.encode(), env, max(5, args.runs // 10))
         rows = [
             _row("python -c pass (bare interpreter)", bare, floor),
-            _row("aidis hook claude-code (prompt/stop, spaced)", spaced, floor),
-            _row("aidis hook claude-code (prompt/stop, back to back)", burst, floor),
-            _row("aidis hook claude-code (SessionStart, with context)", starts, floor),
+            _row(f"aidis hook {args.agent} (prompt/tool/stop, spaced)", spaced, floor),
+            _row(f"aidis hook {args.agent} (prompt/tool/stop, back to back)", burst, floor),
+            _row(f"aidis hook {args.agent} (SessionStart, with context)", starts, floor),
         ]
         left = Path(tmp, "spool", "hooks.jsonl")
         deadline = time.monotonic() + 60

@@ -7,8 +7,18 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from aidis.records import Context, ContextHit, ContextRevision, Project, ProjectChange, Session, SessionStats
+from aidis.records import (
+    Context,
+    ContextHit,
+    ContextRevision,
+    Project,
+    ProjectChange,
+    Session,
+    SessionStats,
+    TouchedBy,
+)
 from aidis.services.caller import estimate_tokens
+from aidis.services.sessions.activity_digest import ActivityDigest
 
 
 class Out(BaseModel):
@@ -215,6 +225,27 @@ class ContextRevisionOut(Out):
         )
 
 
+class TouchedOut(Out):
+    """A session whose agent touched a path."""
+
+    session: str = Field(description="The session's display id")
+    project: str
+    path: str
+    times: int = Field(description="How many times the session's agent touched it")
+    last_at: datetime
+
+    @classmethod
+    def of(cls, touched: TouchedBy) -> TouchedOut:
+        """Build from a record."""
+        return cls(
+            session=touched.display_id,
+            project=touched.project_name,
+            path=touched.path,
+            times=touched.times,
+            last_at=touched.last_at,
+        )
+
+
 class ChangeOut(Out):
     """One recorded move of a session between projects."""
 
@@ -257,3 +288,53 @@ class StatsOut(Out):
     def of(cls, stats: SessionStats) -> StatsOut:
         """Build from a record."""
         return cls.model_validate(stats)
+
+
+class ActivityRowOut(Out):
+    """One thing an agent did (a file, a command, a test run, a failure)."""
+
+    occurred_at: datetime
+    kind: str
+    tool_name: str | None
+    path: str | None
+    command: str | None
+    exit_code: int | None
+    tests_passed: int | None
+    tests_failed: int | None
+    detail: str | None
+
+
+class ActivityOut(Out):
+    """What a session's agent did, digested (the same digest on every surface)."""
+
+    summary: str = Field(description="One sentence: files changed, test runs and how the last went")
+    counts: dict[str, int]
+    files: dict[str, list[str]] = Field(description="Path → what was done to it (read, create, edit, delete)")
+    tree: dict[str, Any] = Field(description="The touched files as nested folders")
+    commands: list[dict[str, Any]]
+    tests: list[dict[str, Any]]
+    failures: list[str]
+    left_failing: list[str]
+
+    @classmethod
+    def of(cls, found: ActivityDigest) -> ActivityOut:
+        """Build from a digest."""
+        return cls(
+            summary=found.sentence(),
+            counts=found.counts(),
+            files=found.files,
+            tree=found.tree(),
+            commands=[{"command": c, "exit_code": code} for c, code in found.commands],
+            tests=[
+                {
+                    "command": t.command,
+                    "passed": t.passed,
+                    "failed": t.failed,
+                    "exit_code": t.exit_code,
+                    "ok": t.ok,
+                }
+                for t in found.tests
+            ],
+            failures=found.errors,
+            left_failing=found.failing(),
+        )

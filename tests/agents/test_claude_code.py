@@ -109,6 +109,7 @@ def test_claude_code_sessions_land_in_one_aidis_session_each_with_exact_tokens_a
     assert [name for name, sid in events if sid == first_id] == [
         "SessionStart",
         "UserPromptSubmit",
+        "PostToolUse",  # the AIDIS tool call: a tool event, but not activity (AIDIS counts its own calls)
         "Stop",
         "SessionEnd",
     ]
@@ -130,6 +131,7 @@ def test_claude_code_sessions_land_in_one_aidis_session_each_with_exact_tokens_a
     )
     assert (session.input_tokens, session.output_tokens) == (expected_in, int(usage["output_tokens"]))
     assert [c.content for c in app.context_reads.for_session(session.id)] == [NOTE]
+    assert app.activity.for_session(session.id) == []
     # the second session started with the first one's memory in the model's context
     sent = json.dumps(second_requests)
     assert NOTE in sent and session.display_id in sent

@@ -28,11 +28,11 @@ from tests.support import Database
 
 
 def run_hook(
-    payload: Any, env: dict[str, str], *, raw: bytes | None = None
+    payload: Any, env: dict[str, str], *, raw: bytes | None = None, agent: str = "claude-code"
 ) -> subprocess.CompletedProcess[bytes]:
     data = raw if raw is not None else json.dumps(payload).encode()
     return subprocess.run(
-        [aidis_executable(), "hook", "claude-code"],
+        [aidis_executable(), "hook", agent],
         input=data,
         env=env,
         capture_output=True,
@@ -285,3 +285,47 @@ async def test_post_hooks_claude_code_applies_and_answers_session_start(
     assert unknown.status_code == 422 and unknown.json()["error"]["field"] == "agent"
     session = app.sessions.status("claude-code:cc-http")
     assert session is not None and session.project_name == "acme/widgets"
+
+
+@pytest.mark.parametrize("agent", ["claude-code", "codex", "gemini-cli"])
+def test_odd_but_valid_payloads_of_every_agent_change_nothing_outside_the_database(
+    db: Database, setup: tuple[dict[str, str], Path, Path], tmp_path: Path, agent: str, app: AppContext
+) -> None:
+    """A `../` session id is a name, never a path; a missing cwd leaves the session Unassigned; a transcript
+    that is a device or is missing is skipped — each hook exits 0 with nothing on stdout."""
+    env, _, spool = setup
+
+    def files() -> list[Path]:  # everything but the spool's folder and git's own bookkeeping
+        return sorted(
+            p.relative_to(tmp_path)
+            for p in tmp_path.rglob("*")
+            if not {"data", ".git"} & set(p.relative_to(tmp_path).parts)
+        )
+
+    before = files()
+    tool_event = {"claude-code": "PostToolUse", "codex": "PostToolUse", "gemini-cli": "AfterTool"}[agent]
+    stop_event = {"claude-code": "Stop", "codex": "Stop", "gemini-cli": "AfterAgent"}[agent]
+    events = [
+        {"hook_event_name": "SessionStart", "session_id": "../../etc/passwd", "source": "startup"},
+        {"hook_event_name": stop_event, "session_id": "../../etc/passwd", "transcript_path": "/dev/zero"},
+        {
+            "hook_event_name": stop_event,
+            "session_id": "../../etc/passwd",
+            "transcript_path": str(tmp_path / "nope"),
+        },
+        {
+            "hook_event_name": tool_event,
+            "session_id": "../../etc/passwd",
+            "tool_name": "Bash",
+            "tool_input": {"command": "x" * 10_000},
+        },
+    ]
+    for payload in events:
+        result = run_hook(payload, env, agent=agent)
+        assert result.returncode == 0
+        assert result.stdout in (b"",) or json.loads(result.stdout)["hookSpecificOutput"]
+    wait_until(lambda: applied(db) == len(events), what="the events to be applied")
+    assert files() == before  # nothing written outside the spool and the database
+    session = app.sessions.status(f"{agent}:../../etc/passwd")
+    assert session is not None and session.is_unassigned
+    assert session.metadata.get("tokens") != "exact"

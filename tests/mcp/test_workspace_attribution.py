@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 import httpx2
 from mcp.client.streamable_http import streamable_http_client
-from mcp_types import ListRootsResult, Root
+from mcp_types import ListRootsResult, Root, RootsListChangedNotification
 
 from aidis.app import AppContext
 from aidis.enums import WorkspaceSource
@@ -132,7 +132,8 @@ async def test_the_clients_roots_name_the_project_and_changes_are_followed(
     async with client:
         stored = await call(client, "context_store", {"content": "in the first"})
         current[:] = [second]
-        await client.send_roots_list_changed()
+        # what a handshake-era client (Claude Code) sends; the SDK's helper for it is deprecated
+        await client.session.send_notification(RootsListChangedNotification())
         renewed = await call(client, "session_new", {})
     assert stored["session"]["project_name"] == "first repo"
     assert renewed["session"]["project_name"] == "second"

@@ -18,7 +18,7 @@ from rich.table import Table
 
 from aidis.cli.common import fail, quiet_app
 from aidis.enums import ContextType
-from aidis.schemas import ContextHitOut, ContextOut, ContextRevisionOut, render_snippet
+from aidis.schemas import ContextHitOut, ContextOut, ContextRevisionOut, TouchedOut, render_snippet
 from aidis.services.memory.reads import ContextQuery
 
 contexts_cli = typer.Typer(help="Stored memory: show, delete, restore, purge.", no_args_is_help=True)
@@ -78,6 +78,7 @@ def search_command(
                     "scope": page.scope,
                     "items": [h.model_dump(mode="json") for h in hits],
                     "more": page.has_more,
+                    "touched_by": [TouchedOut.of(t).model_dump(mode="json") for t in page.touched],
                 },
                 indent=2,
             )
@@ -90,6 +91,12 @@ def search_command(
     )
     if hits:
         Console().print("[dim]whole text: aidis contexts show ID[/dim]")
+    for touched in page.touched:
+        Console().print(
+            f"{escape(touched.path)} was touched by {touched.display_id} ({escape(touched.project_name)}), "
+            f"{touched.times}×, last {touched.last_at:%Y-%m-%d %H:%M}",
+            highlight=False,
+        )
 
 
 @contexts_cli.command("show")

@@ -3,7 +3,9 @@
 A client that advertises the `roots` capability (Claude Code does, answering with its launch
 directory; the capability is deprecated from protocol 2026-07-28 on, where the stdio server's working
 directory and the X-AIDIS-Workspace header carry the same fact) is asked once per connection with
-`roots/list`; the answer is kept until the client says `notifications/roots/list_changed`. What is
+`roots/list`, sent the way the SDK's own `ListRoots` resolver sends it on a handshake-era connection
+(a request related to the tool call; no deprecated helper); a 2026-07-28 connection, which has no
+back-channel, is not asked; the answer is kept until the client says `notifications/roots/list_changed`. What is
 kept is a hint about the client, refetchable at any time — never session state: the session itself
 lives only in the database.
 """
@@ -11,12 +13,13 @@ lives only in the database.
 from __future__ import annotations
 
 import logging
-import warnings
 from collections import OrderedDict
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import anyio
+from mcp.shared.message import ServerMessageMetadata
+from mcp_types import ListRootsRequest, ListRootsResult
 
 from aidis.enums import WorkspaceSource
 from aidis.services.caller import WorkspaceHint
@@ -63,12 +66,15 @@ class RootsCache:
             capabilities = ctx.client_capabilities
         except (AttributeError, LookupError, ValueError):
             return ()
-        if capabilities is None or capabilities.roots is None:
+        if capabilities is None or capabilities.roots is None or not ctx.session.can_send_request:
             return ()
         try:
-            with warnings.catch_warnings(), anyio.fail_after(ROOTS_TIMEOUT_SECONDS):
-                warnings.simplefilter("ignore")  # the capability is deprecated in the newest protocol
-                result = await ctx.session.list_roots()
+            with anyio.fail_after(ROOTS_TIMEOUT_SECONDS):  # as the SDK's own roots resolver asks, mid-call
+                result = await ctx.session.send_request(
+                    ListRootsRequest(),
+                    ListRootsResult,
+                    metadata=ServerMessageMetadata(related_request_id=ctx.request_id),
+                )
         except Exception as exc:  # noqa: BLE001 - roots are optional evidence; the call goes on without
             log.info("client advertised roots but roots/list failed: %s", exc or type(exc).__name__)
             return ()

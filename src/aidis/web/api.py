@@ -16,7 +16,7 @@ from aidis.app import AppContext
 from aidis.enums import SENTINEL_DISPLAY_NAME, SENTINEL_PROJECT_ID, Actor, SessionStatus
 from aidis.errors import InvalidInput
 from aidis.records import Cursor, SessionFilter
-from aidis.schemas import ChangeOut, ContextOut, ProjectOut, SessionOut, StatsOut
+from aidis.schemas import ActivityOut, ActivityRowOut, ChangeOut, ContextOut, ProjectOut, SessionOut, StatsOut
 from aidis.textrules import refuse_nul
 
 
@@ -255,6 +255,7 @@ class SessionDetail(BaseModel):
     events: list[EventOut]
     contexts: list[ContextOut]
     changes: list[ChangeOut]
+    activity: ActivityOut
 
 
 @router.get("/sessions/{ref}", dependencies=[only_query()], tags=["sessions"])
@@ -278,7 +279,15 @@ def session_detail(app: App, ref: Annotated[str, Field(max_length=64)]) -> Sessi
         ],
         contexts=[ContextOut.of(c) for c in app.context_reads.for_session(detail.session.id)],
         changes=[ChangeOut.of(c) for c in detail.changes],
+        activity=ActivityOut.of(app.activity.digest(detail.session.id)),
     )
+
+
+@router.get("/sessions/{ref}/activity", dependencies=[only_query()], tags=["sessions"])
+def session_activity(app: App, ref: Annotated[str, Field(max_length=64)]) -> list[ActivityRowOut]:
+    """Everything a session's agent did, oldest first (files, commands, test runs, failures; at most 500
+    rows a session, counts only beyond)."""
+    return [ActivityRowOut.model_validate(row) for row in app.activity.for_session(ref)]
 
 
 class BulkAssignIn(BaseModel):

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from aidis.enums import ContextType
-from aidis.schemas import ContextHitOut, ContextOut, ContextRevisionOut
+from aidis.schemas import ContextHitOut, ContextOut, ContextRevisionOut, TouchedOut
 from aidis.services.memory.edits import EditedContext
 from aidis.services.memory.reads import ContextQuery, as_hit
 from aidis.web.api import ERRORS, App, no_nul_input, only_query
@@ -39,6 +39,9 @@ class ContextPage(BaseModel):
     scope: str
     items: list[ContextHitOut]
     next_offset: int | None
+    touched_by: list[TouchedOut] = Field(
+        default_factory=list, description="For a file path query: the sessions that touched it"
+    )
 
 
 @router.get("/contexts", dependencies=[only_query(*LIST_QUERY)])
@@ -79,6 +82,7 @@ def list_contexts(
         scope=page.scope,
         items=[ContextHitOut.of(hit) for hit in page.items],
         next_offset=offset + len(page.items) if page.has_more else None,
+        touched_by=[TouchedOut.of(t) for t in page.touched],
     )
 
 

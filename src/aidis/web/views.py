@@ -16,7 +16,7 @@ from aidis.app import AppContext
 from aidis.enums import Actor, SessionStatus
 from aidis.errors import AidisError, InvalidInput
 from aidis.records import SessionFilter
-from aidis.schemas import ContextOut, SessionOut
+from aidis.schemas import ActivityOut, ContextOut, SessionOut
 from aidis.web.api import decode_cursor, encode_cursor, no_nul_input, session_filter
 from aidis.web.charts import stack_by_project, stacked_bars_svg
 from aidis.web.errors import status_of
@@ -201,6 +201,7 @@ def session_page(request: Request, ref: str) -> Response:
         workspace=detail.session.metadata.get("workspace"),
         summary=detail.session.metadata.get("summary"),
         usage=(detail.session.metadata.get("transcript") or {}).get("models"),
+        activity=ActivityOut.of(app.activity.digest(detail.session.id)),
     )
 
 

@@ -5,53 +5,20 @@ read, one created, one edited, one deleted, a failing test run — and nothing e
 
 from __future__ import annotations
 
-import json
 import uuid
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from aidis.app import AppContext
-from aidis.hooks.payload import check
-from aidis.hooks.slim import slim
-from aidis.records import Session
+from aidis.mcp.identity import FixedConnection
+from aidis.mcp.server import build_mcp_server
 from aidis.services.agents.hook_events import connection_for
 from aidis.services.memory.reads import ContextQuery
+from mcp import Client
+from tests.agents.recorded import AGENTS, TOKENS, recorded, replay
 from tests.gitrepos import make_repo
-
-FIXTURES = Path(__file__).resolve().parents[2] / "agents" / "fixtures"
-AGENTS = ["claude-code", "codex", "gemini-cli"]
-# What the scripted session did, as each agent's transcript counts it (7 model responses)
-TOKENS = {"claude-code": (3850, 175), "codex": (7000, 1750), "gemini-cli": (7000, 1750)}
-
-
-def recorded(agent: str, workspace: Path, home: Path) -> list[dict[str, Any]]:
-    """The agent's recorded payloads, in order, pointing at this test's workspace and transcript."""
-    transcript = str(FIXTURES / agent / "transcript.jsonl")
-    out = []
-    for path in sorted((FIXTURES / agent).glob("[0-9][0-9]-*.json")):
-        text = path.read_text().replace("/WORKSPACE", str(workspace)).replace("/HOME", str(home))
-        payload = json.loads(text)
-        payload["transcript_path"] = transcript
-        out.append(payload)
-    return out
-
-
-def replay(app: AppContext, agent: str, payloads: list[dict[str, Any]], session_id: str) -> Session:
-    for payload in payloads:
-        payload = {**payload, "session_id": session_id}
-        assert check(payload) is None, payload["hook_event_name"]
-        record = {
-            "id": uuid.uuid4().hex,
-            "agent": agent,
-            "received_at": None,
-            "payload": slim(agent, payload),
-        }
-        app.hooks.apply(record)
-    found = app.sessions.latest_for_connection(connection_for(agent, session_id))
-    assert found is not None
-    return found
+from tests.mcp.conftest import call
 
 
 @pytest.fixture
@@ -127,3 +94,19 @@ def test_with_capture_off_tool_events_record_nothing(app: AppContext, home: Path
     session = replay(app, "claude-code", recorded("claude-code", workspace, home), "recorded-5")
     assert app.activity.for_session(session.id) == []
     assert "summary" not in session.metadata
+
+
+async def test_context_search_for_a_path_names_the_sessions_that_touched_it(
+    app: AppContext, home: Path, workspace: Path
+) -> None:
+    session = replay(app, "gemini-cli", recorded("gemini-cli", workspace, home), "recorded-6")
+    server = build_mcp_server(app, FixedConnection("memory:searcher", "memory", "test-agent"))
+    async with Client(server) as client:
+        await call(client, "project_switch", {"project": "acme/widgets"})
+        found = await call(client, "context_search", {"query": "app.py"})
+        other = await call(client, "context_search", {"query": "rates integers"})
+        elsewhere = await call(client, "context_search", {"query": "app.py", "project": "Unassigned"})
+    assert [(t["session"], t["path"]) for t in found["touched_by"]] == [(session.display_id, "app.py")]
+    assert found["touched_by"][0]["times"] == 2  # read, then edited
+    assert other["touched_by"] == []  # not a path
+    assert elsewhere["touched_by"] == []  # another project's sessions are not named

@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from aidis.enums import ContextType
 from aidis.mcp.toolkit import ToolEnv, ToolInput, ToolSpec
 from aidis.mcp.tools.common import Limit, Offset, ProjectRef, count_read, hit_out, session_out
-from aidis.schemas import ContextHitOut, ContextOut, ContextRevisionOut, SessionOut
+from aidis.schemas import ContextHitOut, ContextOut, ContextRevisionOut, SessionOut, TouchedOut
 
 if TYPE_CHECKING:
     from aidis.services.memory.reads import ContextPage
@@ -82,19 +82,27 @@ class ContextPageOut(BaseModel):
     items: list[ContextHitOut]
     next_offset: int | None
     hint: str
+    touched_by: list[TouchedOut] = Field(
+        default_factory=list, description="For a file path query: the sessions whose agent touched it"
+    )
 
 
 def _page(page: ContextPage, offset: int) -> ContextPageOut:
     more = offset + len(page.items) if page.has_more else None
     hint = "context_get ids for whole texts" + (f"; offset={more} for more" if more is not None else "")
     return ContextPageOut(
-        scope=page.scope, items=[ContextHitOut.of(h) for h in page.items], next_offset=more, hint=hint
+        scope=page.scope,
+        items=[ContextHitOut.of(h) for h in page.items],
+        next_offset=more,
+        hint=hint,
+        touched_by=[TouchedOut.of(t) for t in page.touched],
     )
 
 
 async def context_search(env: ToolEnv, args: ContextSearchIn) -> ContextPageOut:
     """Search contexts in your session's project (or a named one, or all_projects), best match
-    first. Compact hits; whole texts via context_get."""
+    first. Compact hits; whole texts via context_get. A file path as query also lists the sessions
+    that touched it."""
     from aidis.services.memory.reads import ContextQuery
 
     query = ContextQuery(

@@ -8,16 +8,18 @@ only from `get`; any query text is valid (see `aidis.search_syntax`).
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Connection
 
 from aidis.enums import SENTINEL_DISPLAY_NAME, ContextType
 from aidis.errors import InvalidInput, NotFound
-from aidis.records import Context, ContextHit, ContextRevision, Session
+from aidis.records import Context, ContextHit, ContextRevision, Session, TouchedBy
+from aidis.repositories import activity as activity_repo
 from aidis.repositories import connections as connections_repo
 from aidis.repositories import context_search as search_repo
 from aidis.repositories import contexts as repo
@@ -40,6 +42,7 @@ class ContextPage:
     items: list[ContextHit]
     scope: str  # a project name, or "all projects"
     has_more: bool = False
+    touched: list[TouchedBy] = field(default_factory=list)  # sessions whose agent touched the path asked for
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +74,18 @@ class ContextQuery:
     since: datetime | None = None
     until: datetime | None = None
     deleted: bool = False
+
+
+PATH_LIKE = re.compile(r"^[\w.@+-]*[\w-](?:/[\w.@+-]+)*\.[A-Za-z0-9]{1,10}$|^[\w.@+-]+(?:/[\w.@+-]+)+/?$")
+
+
+def path_in(text: str) -> str | None:
+    """The file path a search names, when the whole query is one (`src/web/app.py`, `app.py`), else None:
+    then search also answers which sessions touched it."""
+    candidate = text.strip().strip("\"'`").strip("/")
+    if " " in candidate or len(candidate) > 500 or not PATH_LIKE.match(candidate):
+        return None
+    return candidate
 
 
 def caller_project(conn: Connection, caller: Caller | None) -> tuple[uuid.UUID, str]:
@@ -168,7 +183,13 @@ class ContextReadService(ServiceBase):
         with self.reading() as conn:
             flt, scope = self._filter(conn, caller, query)
             hits = search_repo.search(conn, parsed, flt, limit=limit + 1, offset=offset)
-        return ContextPage(hits[:limit], scope, len(hits) > limit)
+            path = path_in(text) if offset == 0 else None
+            touched = (
+                activity_repo.touched(conn, path, project_ids=flt.project_ids, since=query.since)
+                if path
+                else []
+            )
+        return ContextPage(hits[:limit], scope, len(hits) > limit, touched)
 
     def recent(
         self, caller: Caller | None, query: ContextQuery, *, limit: int = 10, offset: int = 0
