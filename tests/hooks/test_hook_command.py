@@ -293,7 +293,7 @@ def test_odd_but_valid_payloads_of_every_agent_change_nothing_outside_the_databa
 ) -> None:
     """A `../` session id is a name, never a path; a missing cwd leaves the session Unassigned; a transcript
     that is a device or is missing is skipped — each hook exits 0 with nothing on stdout."""
-    env, _, spool = setup
+    env, _, _ = setup
 
     def files() -> list[Path]:  # everything but the spool's folder and git's own bookkeeping
         return sorted(
