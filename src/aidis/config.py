@@ -71,6 +71,12 @@ class Settings(BaseSettings):
     spool_dir: Path | None = Field(
         default=None, description="Where hook events wait for the database (default: data_dir/spool)."
     )
+    tools: str = Field(
+        default="core",
+        pattern="^(core|all)$",
+        description="core: agents are shown the tools of a session and aidis_tool (which runs the others); "
+        "all: every tool is listed.",
+    )
     capture: bool = Field(
         default=True,
         description="Record what agents do from their tool-use hooks (files, commands, tests); "

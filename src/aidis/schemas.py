@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,7 +18,9 @@ from aidis.records import (
     TouchedBy,
 )
 from aidis.services.caller import estimate_tokens
-from aidis.services.sessions.activity_digest import ActivityDigest
+
+if TYPE_CHECKING:  # the sessions domain loads the database layer; `aidis mcp` lists tools without it
+    from aidis.services.sessions.activity_digest import ActivityDigest
 
 
 class Out(BaseModel):

@@ -18,11 +18,14 @@ ClientFactory = Callable[..., AbstractAsyncContextManager[Client]]
 
 @pytest.fixture
 def connect(app: AppContext) -> ClientFactory:
-    """Open an in-memory SDK client as connection `name` (each name is its own MCP connection)."""
+    """Open an in-memory SDK client as connection `name` (each name is its own MCP connection), listing
+    every tool unless `tools="core"` (agents' default, see test_tool_sets)."""
 
     @asynccontextmanager
-    async def _connect(name: str = "conn-1", agent_type: str = "test-agent") -> AsyncIterator[Client]:
-        server = build_mcp_server(app, FixedConnection(f"memory:{name}", "memory", agent_type))
+    async def _connect(
+        name: str = "conn-1", agent_type: str = "test-agent", tools: str = "all"
+    ) -> AsyncIterator[Client]:
+        server = build_mcp_server(app, FixedConnection(f"memory:{name}", "memory", agent_type), tools=tools)
         async with Client(server) as client:
             yield client
 

@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, func, select
 
 from aidis.db.engine import normalise_url
 from aidis.db.schema import contexts
+from aidis.mcp.tools import CORE
 from mcp import Client
 from tests.mcp.conftest import call, call_error
 from tests.mcp.transports import stdio_params
@@ -46,7 +47,7 @@ async def test_a_server_started_before_its_database_answers_and_works_once_it_is
 ) -> None:
     with _database_not_there_yet(engine_name, tmp_path) as (url, make_it_openable):
         async with Client(stdio_params(url)) as client:  # initialize answered without the database
-            assert len((await client.list_tools()).tools) == 24
+            assert {t.name for t in (await client.list_tools()).tools} == CORE
             refused = await call_error(client, "context_store", {"content": "too early"})
             assert (
                 "unavailable: cannot open the database" in refused
@@ -77,7 +78,7 @@ import aidis.mcp.stdio
 settings = Settings(database_url=sys.argv[1], log_level="WARNING")
 deferred = DeferredApp(settings, lambda: aidis.mcp.stdio._build(settings))
 server = build_mcp_server(deferred, FixedConnection("t"))
-assert len(asyncio.run(server.list_tools())) == 24
+assert len(asyncio.run(server.list_tools())) == 8
 loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("sqlalchemy", "psycopg", "alembic"))
 assert not loaded, loaded
 app = asyncio.run(deferred.get())

@@ -33,6 +33,7 @@ EXPECTED = {
     "context_update",
     "context_delete",
     "context_restore",
+    "aidis_tool",
 }
 
 

@@ -255,7 +255,9 @@ class StdioFront:
         if method == "ping":
             self._result(ident, {})
             return True
-        listed = answers["lists"]
+        listed = answers["lists"].get(os.environ.get("AIDIS_TOOLS", "core").strip() or "core")
+        if listed is None:
+            return False  # a tool mode the recording does not cover (or a bad value: the SDK says so)
         index = listed["by_version"].get(self._initialized_version, {}).get(method)
         if index is None:
             return False

@@ -45,8 +45,8 @@ class _Script:
 class _NoApp:
     """The tools are listed, never called, while recording."""
 
-    def __init__(self) -> None:
-        self.settings = Settings(log_level="WARNING")
+    def __init__(self, tools: str) -> None:
+        self.settings = Settings(log_level="WARNING", tools=tools)
 
     async def get(self) -> Any:
         raise RuntimeError("no tool runs while recording the handshake")
@@ -66,46 +66,54 @@ def initialize_request(version: str, ident: int = 1, **capabilities: Any) -> dic
     }
 
 
-def sdk_answers(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """What the real SDK server (AIDIS's tools, no app) writes for these lines."""
+def sdk_answers(lines: list[dict[str, Any]], tools: str = "core") -> list[dict[str, Any]]:
+    """What the real SDK server (AIDIS's tools in a tool mode, no app) writes for these lines."""
     from aidis.mcp.identity import FixedConnection
     from aidis.mcp.sdk_bridge import serve_lines
     from aidis.mcp.server import build_mcp_server
 
     script = _Script(lines)
-    server = build_mcp_server(_NoApp(), FixedConnection("schema-export"))
+    server = build_mcp_server(_NoApp(tools), FixedConnection("schema-export"))
     anyio.run(serve_lines, server, script)
     return script.written
 
 
 def front_answers() -> dict[str, Any]:
     """The SDK's answers to `initialize` for every protocol version it knows (and an unknown one), and
-    to each list a connecting client asks for, for every version it negotiates (an answer that is an
-    error is not recorded: the SDK gives it)."""
+    to each list a connecting client asks for, for every version it negotiates and every tool mode
+    (AIDIS_TOOLS); an answer that is an error is not recorded: the SDK gives it."""
     from aidis.mcp.front import LISTS
 
     initialize: dict[str, Any] = {}
-    results: list[Any] = []
-    by_version: dict[str, dict[str, int]] = {}
-    for version in (*KNOWN_PROTOCOL_VERSIONS, UNKNOWN_VERSION):
-        lists: list[dict[str, Any]] = [
-            {"jsonrpc": "2.0", "id": 2 + i, "method": method} for i, method in enumerate(LISTS)
-        ]
-        written = sdk_answers(
-            [initialize_request(version), {"jsonrpc": "2.0", "method": "notifications/initialized"}, *lists]
-        )
-        by_id = {message.get("id"): message for message in written}
-        result = by_id[1]["result"]
-        initialize["default" if version == UNKNOWN_VERSION else version] = result
-        negotiated = by_version.setdefault(result["protocolVersion"], {})
-        for request in lists:
-            answer = by_id[request["id"]]
-            if "result" not in answer:
-                continue
-            if answer["result"] not in results:  # the same lists for most versions: kept once
-                results.append(answer["result"])
-            negotiated[str(request["method"])] = results.index(answer["result"])
-    return {"initialize": initialize, "lists": {"by_version": by_version, "results": results}}
+    modes: dict[str, Any] = {}
+    for mode in ("core", "all"):
+        results: list[Any] = []
+        by_version: dict[str, dict[str, int]] = {}
+        for version in (*KNOWN_PROTOCOL_VERSIONS, UNKNOWN_VERSION):
+            lists: list[dict[str, Any]] = [
+                {"jsonrpc": "2.0", "id": 2 + i, "method": method} for i, method in enumerate(LISTS)
+            ]
+            written = sdk_answers(
+                [
+                    initialize_request(version),
+                    {"jsonrpc": "2.0", "method": "notifications/initialized"},
+                    *lists,
+                ],
+                mode,
+            )
+            by_id = {message.get("id"): message for message in written}
+            result = by_id[1]["result"]
+            initialize["default" if version == UNKNOWN_VERSION else version] = result
+            negotiated = by_version.setdefault(result["protocolVersion"], {})
+            for request in lists:
+                answer = by_id[request["id"]]
+                if "result" not in answer:
+                    continue
+                if answer["result"] not in results:  # the same lists for most versions: kept once
+                    results.append(answer["result"])
+                negotiated[str(request["method"])] = results.index(answer["result"])
+        modes[mode] = {"by_version": by_version, "results": results}
+    return {"initialize": initialize, "lists": modes}
 
 
 def render_answers(answers: dict[str, Any]) -> str:

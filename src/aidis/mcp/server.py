@@ -8,18 +8,32 @@ from typing import Any
 from mcp.server.context import ServerMiddleware
 from mcp.server.mcpserver import MCPServer
 from mcp_types import NotificationParams
+from mcp_types import Tool as MCPTool
 
 from aidis import __version__
 from aidis.mcp.identity import CallerResolver
 from aidis.mcp.roots import RootsCache
 from aidis.mcp.toolkit import AppSource, CallObserver, build_tool
-from aidis.mcp.tools import all_specs
+from aidis.mcp.tools import all_specs, listed
 
 INSTRUCTIONS = (
-    "AIDIS keeps project-scoped memory and a record of your working sessions. Call project_switch "
-    "(or project_create with switch=true) when you know which project you are in; use context_store "
-    "to remember decisions and findings and context_search to recall them. Call aidis_help for the tool list."
+    "AIDIS keeps project-scoped memory and a record of your working sessions (the project usually comes "
+    "from your workspace; project_switch names one). Use context_store to remember decisions and findings, "
+    "context_search to recall them, session_end with a summary when done. aidis_help lists every tool."
 )
+
+
+class AidisServer(MCPServer):
+    """The SDK's server, listing only the tools of the configured set (every tool stays callable by name)."""
+
+    def __init__(self, *args: Any, listed: frozenset[str] | None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.listed = listed
+
+    async def list_tools(self) -> list[MCPTool]:
+        """The tools agents are shown (AIDIS_TOOLS=core: the session set and `aidis_tool`)."""
+        tools = await super().list_tools()
+        return tools if self.listed is None else [t for t in tools if t.name in self.listed]
 
 
 def build_mcp_server(
@@ -28,20 +42,23 @@ def build_mcp_server(
     observe: CallObserver | None = None,
     *,
     middleware: Sequence[ServerMiddleware[Any]] = (),
-) -> MCPServer:
+    tools: str | None = None,
+) -> AidisServer:
     """An MCPServer with every AIDIS tool; `resolve` says which connection each call belongs to.
-    `app` is an AppContext, or a DeferredApp (stdio) that tools wait for on their first call."""
+    `app` is an AppContext, or a DeferredApp (stdio) that tools wait for on their first call; `tools`
+    (core or all) overrides which tools are listed (AIDIS_TOOLS)."""
     roots = RootsCache()
     catalog = tuple(all_specs())
-    tools = [build_tool(spec, app, resolve, observe, roots, catalog) for spec in catalog]
-    server = MCPServer(
+    built = [build_tool(spec, app, resolve, observe, roots, catalog) for spec in catalog]
+    server = AidisServer(
         name="aidis",
         title="AIDIS",
         version=__version__,
         instructions=INSTRUCTIONS,
-        tools=tools,
-        log_level=app.settings.log_level.upper(),  # type: ignore[arg-type]
+        tools=built,
+        log_level=app.settings.log_level.upper(),
         middleware=middleware,
+        listed=listed(tools or app.settings.tools),
     )
     server._lowlevel_server.add_notification_handler(  # the SDK has no public hook for this notification
         "notifications/roots/list_changed", NotificationParams, _forget(roots)
