@@ -24,10 +24,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.agents.agent_installs import agent_binary  # noqa: E402
-from tests.agents.gemini_standin import GeminiModel, running_gemini_standin  # noqa: E402
-from tests.agents.model_standin import StandIn, running_standin  # noqa: E402
-from tests.agents.responses_standin import ResponsesModel, running_responses_standin  # noqa: E402
+from tests.agents.agent_installs import agent_binary
+from tests.agents.gemini_standin import GeminiModel, running_gemini_standin
+from tests.agents.model_standin import StandIn, running_standin
+from tests.agents.responses_standin import ResponsesModel, running_responses_standin
 
 FIXTURES = ROOT / "tests" / "agents" / "fixtures"
 TEST_FILE = "def test_ok():\n    assert 1 + 1 == 2\n\n\ndef test_broken():\n    assert 1 + 1 == 3\n"
