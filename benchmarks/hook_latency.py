@@ -110,15 +110,56 @@ def main() -> None:
         for payload in events:  # back to back: the replayer competes for the CPU
             burst += _time(hook, payload, env, 1)
         drained()
-        start = json.dumps(
-            {"hook_event_name": "SessionStart", "session_id": "bench", "cwd": tmp, "source": "resume"}
+        repo = Path(tmp, "code", "widgets")
+        repo.mkdir(parents=True)
+        subprocess.run(["git", "init", "-q", str(repo)], check=True)
+        subprocess.run(
+            ["git", "-C", str(repo), "remote", "add", "origin", "git@github.com:acme/widgets.git"], check=True
         )
-        starts = _time(hook, start.encode(), env, max(5, args.runs // 10))
+        for n in range(3):  # earlier sessions of the project, so a new one is handed something
+            sid = f"earlier-{n}"
+            for payload in (
+                {"hook_event_name": "SessionStart", "session_id": sid, "cwd": str(repo), "source": "startup"},
+                {"hook_event_name": words["prompt"], "session_id": sid, "cwd": str(repo), "prompt": "fix it"},
+                {
+                    "hook_event_name": words["tool"],
+                    "session_id": sid,
+                    "cwd": str(repo),
+                    "tool_name": words["shell"],
+                    "tool_input": {"command": "pytest -q"},
+                    "tool_response": f"{n} failed, 3 passed in 0.2s",
+                },
+                {"hook_event_name": "SessionEnd", "session_id": sid, "cwd": str(repo), "reason": "logout"},
+            ):
+                _time(hook, json.dumps(payload).encode(), env, 1)
+        drained()
+        sample = {
+            "hook_event_name": "SessionStart",
+            "session_id": "sample",
+            "cwd": str(repo),
+            "source": "startup",
+        }
+        told = subprocess.run(
+            hook, input=json.dumps(sample).encode(), env=env, capture_output=True, check=False
+        )
+        context = json.loads(told.stdout)["hookSpecificOutput"]["additionalContext"] if told.stdout else ""
+        print(f"SessionStart hands over {len(context)} characters, {context.count('SES-')} session ids")
+        drained()
+        starts = []
+        for n in range(max(5, args.runs // 10)):
+            start = {
+                "hook_event_name": "SessionStart",
+                "session_id": f"new-{n}",
+                "cwd": str(repo),
+                "source": "startup",
+            }
+            starts += _time(hook, json.dumps(start).encode(), env, 1)
+            drained()
         rows = [
             _row("python -c pass (bare interpreter)", bare, floor),
             _row(f"aidis hook {args.agent} (prompt/tool/stop, spaced)", spaced, floor),
             _row(f"aidis hook {args.agent} (prompt/tool/stop, back to back)", burst, floor),
-            _row(f"aidis hook {args.agent} (SessionStart, with context)", starts, floor),
+            _row(f"aidis hook {args.agent} (SessionStart, hand-over of 3 sessions)", starts, floor),
         ]
         left = Path(tmp, "spool", "hooks.jsonl")
         deadline = time.monotonic() + 60

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from opentelemetry import trace
 from opentelemetry.trace import TracerProvider
@@ -22,7 +22,9 @@ from aidis.config import Settings
 from aidis.db.engine import build_engine
 from aidis.db.types import utcnow
 from aidis.errors import AidisError
-from aidis.services.base import Clock
+from aidis.services.base import Clock, ServiceBase
+from aidis.services.handover.context import SessionContextService
+from aidis.services.handover.files import HandoverFiles
 from aidis.services.memory.edits import ContextEditService
 from aidis.services.memory.reads import ContextReadService
 from aidis.services.memory.store import ContextService
@@ -32,7 +34,6 @@ from aidis.services.projects.catalog import ProjectService
 from aidis.services.projects.resolver import WorkspaceResolver
 from aidis.services.projects.roots import ProjectWorkspaceService
 from aidis.services.sessions.activity_reads import ActivityReadService
-from aidis.services.sessions.handover import SessionContextService
 from aidis.services.sessions.lifecycle import SessionService
 from aidis.services.sessions.summaries import SessionSummaryService
 from aidis.services.text.redaction import Redactor
@@ -48,6 +49,9 @@ if TYPE_CHECKING:
     from aidis.services.operations.legacy_import import LegacyImporter
     from aidis.services.operations.triage import TriageService
     from aidis.services.projects.merges import ProjectMergeService
+
+
+S = TypeVar("S", bound=ServiceBase)
 
 
 @dataclass
@@ -69,6 +73,7 @@ class AppContext:
     session_context: SessionContextService
     summaries: SessionSummaryService
     activity: ActivityReadService
+    handovers: HandoverFiles
 
     async def get(self) -> AppContext:
         """This app: an AppContext is its own `AppSource` (see aidis.mcp.toolkit)."""
@@ -89,66 +94,72 @@ class AppContext:
         """Exports to JSON lines or Markdown."""
         from aidis.services.memory.exports import ExportService
 
-        return ExportService(self.engine, self.clock, self.telemetry)
+        return self._wired(ExportService(self.engine, self.clock, self.telemetry))
 
     @cached_property
     def export_importer(self) -> ExportImporter:
         """Imports of AIDIS exports."""
         from aidis.services.memory.imports import ExportImporter
 
-        return ExportImporter(self.engine, self.clock, self.telemetry)
+        return self._wired(ExportImporter(self.engine, self.clock, self.telemetry))
 
     @cached_property
     def retention(self) -> RetentionService:
         """Pruning of old contexts and events."""
         from aidis.services.memory.retention import RetentionService
 
-        return RetentionService(self.engine, self.clock, self.telemetry)
+        return self._wired(RetentionService(self.engine, self.clock, self.telemetry))
 
     @cached_property
     def backfill(self) -> BackfillService:
         """Attribution of orphan sessions from their evidence."""
         from aidis.services.operations.backfill import BackfillService
 
-        return BackfillService(self.engine, self.clock, self.telemetry)
+        return self._wired(BackfillService(self.engine, self.clock, self.telemetry))
 
     @cached_property
     def integrity(self) -> IntegrityService:
         """`aidis check`: the invariants, verified (and repaired)."""
         from aidis.services.operations.integrity import IntegrityService
 
-        return IntegrityService(self.engine, self.clock, self.sessions, self.idle_timeout)
+        return self._wired(IntegrityService(self.engine, self.clock, self.sessions, self.idle_timeout))
 
     @cached_property
     def importer(self) -> LegacyImporter:
         """Imports from the TypeScript AIDIS."""
         from aidis.services.operations.legacy_import import LegacyImporter
 
-        return LegacyImporter(self.engine, self.clock, self.idle_timeout)
+        return self._wired(LegacyImporter(self.engine, self.clock, self.idle_timeout))
 
     @cached_property
     def merges(self) -> ProjectMergeService:
         """Project merges."""
         from aidis.services.projects.merges import ProjectMergeService
 
-        return ProjectMergeService(self.engine, self.clock, self.telemetry)
+        return self._wired(ProjectMergeService(self.engine, self.clock, self.telemetry))
 
     @cached_property
     def triage(self) -> TriageService:
         """The Unassigned triage queue."""
         from aidis.services.operations.triage import TriageService
 
-        return TriageService(self.sessions, self.projects)
+        return self._wired(TriageService(self.sessions, self.projects))
 
     @cached_property
     def hooks(self) -> HookService:
         """Agent lifecycle hooks (Claude Code, Codex, Gemini CLI)."""
         from aidis.services.agents.hook_events import HookService
 
-        return HookService(self.sessions, capture_activity=self.settings.capture)
+        return self._wired(HookService(self.sessions, capture_activity=self.settings.capture))
+
+    def _wired(self, service: S) -> S:
+        """A service announcing its committed changes to the prepared hand-overs."""
+        service.changes = self.handovers
+        return service
 
     def close(self) -> None:
-        """Release database connections."""
+        """Write what the prepared hand-overs still owe, then release database connections."""
+        self.handovers.flush()
         self.engine.dispose()
 
 
@@ -188,7 +199,9 @@ def build_app(
     telemetry.metrics.watch_database(stats.totals)
     summaries = SessionSummaryService(sessions)
     sessions.ending.append(summaries.summarize_activity_in)
-    return AppContext(
+    session_context = SessionContextService(engine, clock, telemetry)
+    handovers = HandoverFiles(settings.data_dir / "handover", session_context.for_project)
+    app = AppContext(
         settings=settings,
         engine=engine,
         clock=clock,
@@ -203,7 +216,20 @@ def build_app(
         context_edits=ContextEditService(engine, clock, sessions),
         schema=schema,
         workspaces=ProjectWorkspaceService(engine, clock, telemetry),
-        session_context=SessionContextService(engine, clock, telemetry),
+        session_context=session_context,
         summaries=summaries,
         activity=ActivityReadService(engine, clock, telemetry),
+        handovers=handovers,
     )
+    for service in (
+        projects,
+        sessions,
+        stats,
+        app.contexts,
+        app.context_reads,
+        app.context_edits,
+        app.workspaces,
+        summaries,
+    ):
+        service.changes = handovers
+    return app

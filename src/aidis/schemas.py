@@ -20,7 +20,7 @@ from aidis.records import (
 from aidis.services.caller import estimate_tokens
 
 if TYPE_CHECKING:  # the sessions domain loads the database layer; `aidis mcp` lists tools without it
-    from aidis.services.sessions.activity_digest import ActivityDigest
+    from aidis.services.handover.digest import ActivityDigest
 
 
 class Out(BaseModel):

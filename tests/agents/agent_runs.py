@@ -45,6 +45,7 @@ class AgentHome:
             "AIDIS_DATABASE_URL": db.url,
             "AIDIS_DATA_DIR": str(home / "aidis"),
             "AIDIS_LOG_LEVEL": "WARNING",
+            "AIDIS_REPLAYER_LINGER_SECONDS": "5",  # the replayer stays a little: tests leave none behind
         }
         done = subprocess.run(
             [aidis_executable(), "setup", agent],

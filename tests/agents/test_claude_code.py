@@ -52,6 +52,7 @@ def test_claude_code_sessions_land_in_one_aidis_session_each_with_exact_tokens_a
         "AIDIS_DATABASE_URL": db.url,
         "AIDIS_DATA_DIR": str(home / "aidis"),
         "AIDIS_LOG_LEVEL": "WARNING",
+        "AIDIS_REPLAYER_LINGER_SECONDS": "5",  # the replayer stays a little: tests do not leave it behind
     }
     setup = subprocess.run(
         [aidis_executable(), "setup", "claude-code"],

@@ -52,10 +52,11 @@ def setup(db: Database, tmp_path: Path, app: AppContext) -> tuple[dict[str, str]
         "PATH": os.environ.get("PATH", ""),
         "HOME": str(home),
         "AIDIS_DATABASE_URL": db.url,
-        "AIDIS_DATA_DIR": str(tmp_path / "data"),
+        "AIDIS_DATA_DIR": str(tmp_path),  # the app's too: one install, as an agent and its server share it
         "AIDIS_LOG_LEVEL": "WARNING",
+        "AIDIS_REPLAYER_LINGER_SECONDS": "5",  # the replayer stays a little: tests do not leave it behind
     }
-    return env, repo, tmp_path / "data" / "spool" / spool_file.SPOOL_NAME
+    return env, repo, tmp_path / "spool" / spool_file.SPOOL_NAME
 
 
 def applied(db: Database) -> int:
@@ -295,11 +296,11 @@ def test_odd_but_valid_payloads_of_every_agent_change_nothing_outside_the_databa
     that is a device or is missing is skipped — each hook exits 0 with nothing on stdout."""
     env, _, _ = setup
 
-    def files() -> list[Path]:  # everything but the spool's folder and git's own bookkeeping
+    def files() -> list[Path]:  # everything but AIDIS's own folders and git's bookkeeping
         return sorted(
             p.relative_to(tmp_path)
             for p in tmp_path.rglob("*")
-            if not {"data", ".git"} & set(p.relative_to(tmp_path).parts)
+            if not {"spool", "handover", ".git"} & set(p.relative_to(tmp_path).parts)
         )
 
     before = files()

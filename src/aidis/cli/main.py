@@ -159,6 +159,7 @@ def demo_data(
     _configure_logging(settings.model_copy(update={"log_level": "ERROR"}))
     app = build(settings)
     try:
+        app.handovers.everything_changed()  # demo data is written past the services' change feed
         if not bulk:
             made = seed_realistic(app.engine, now=app.clock(), sessions=sessions, days=days)
             typer.echo(f"created {made} demo sessions over {days} days")

@@ -1,25 +1,29 @@
 """`aidis hook <agent>`: one process per hook event, standard library only, always exit 0.
 
-Invariant: the agent is never slowed down or broken. The event is checked and spooled (durable)
-and the process exits; a detached replayer applies the spool to the database. Only `SessionStart`
-waits for the database, because it must print the context the agent starts with (bounded by a
-deadline; without the database it prints nothing and the event is applied later). Errors go to
-stderr as one line; stdout carries nothing but the JSON the agent expects.
+Invariant: the agent is never slowed down or broken. The event is checked and spooled (durable),
+the running replayer is told (aidis.hooks.notify; one is started only when none listens) and the
+process exits. `SessionStart` prints the context the agent starts with: the project's prepared
+hand-over (aidis.hooks.handover) when it is current and no earlier event still waits, else the full
+path, bounded by a deadline (without the database it prints nothing and the event is applied later).
+Errors go to stderr as one line; stdout carries nothing but the JSON the agent expects.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
 
+from aidis.hooks import fastjson as json
 from aidis.hooks.ancestry import ancestors
+from aidis.hooks.handover import prepared_text
+from aidis.hooks.notify import notify
 from aidis.hooks.payload import AGENTS, MAX_PAYLOAD_BYTES, parse
 from aidis.hooks.slim import capture_on, is_tool_event, slim
-from aidis.hooks.spool import SPOOL_NAME, append, spool_dir
+from aidis.hooks.spool import SPOOL_NAME, append, read, spool_dir
 
 CONTEXT_EVENT = "SessionStart"
+EARLIER_WAIT_SECONDS = 0.5
 
 
 def _say(agent: str, message: str) -> None:
@@ -87,16 +91,58 @@ def _main(argv: list[str]) -> int:
         _say(agent, f"cannot write the spool {spool}: {exc.strerror or exc}; event lost")
         return 0
     if payload["hook_event_name"] == CONTEXT_EVENT:
-        _print_start_context(agent, spool, payload)
+        _print_start_context(agent, spool, payload, str(record["id"]))
         return 0
+    _hand_on(agent, spool)
+    return 0
+
+
+def _hand_on(agent: str, spool: str) -> None:
+    """Tell the running replayer, or start one when none listens."""
+    if notify(os.path.dirname(spool)):
+        return
     try:
         spawn_replayer(spool)
     except OSError as exc:
         _say(agent, f"cannot start the replayer ({exc}); the event waits in {spool}")
-    return 0
 
 
-def _print_start_context(agent: str, spool: str, payload: dict[str, object]) -> None:
+def _print_start_context(agent: str, spool: str, payload: dict[str, object], event_id: str) -> None:
+    """Print the start context: the project's prepared hand-over when it is current and nothing older
+    than this event is still waiting to be applied; else the full path (apply the spool now, bounded,
+    and ask the database)."""
+    _hand_on(agent, spool)
+    cwd = payload.get("cwd")
+    text = None
+    if isinstance(cwd, str) and _earlier_events_applied(spool, event_id):
+        text = prepared_text(cwd)
+    if text is None:
+        _full_start_context(agent, spool, payload)
+        return
+    _print(text)
+
+
+def _earlier_events_applied(spool: str, event_id: str, wait: float = EARLIER_WAIT_SECONDS) -> bool:
+    """True once no event spooled before this one waits (the replayer was told: it takes a moment)."""
+    marker = f'"id":"{event_id}"'.encode()
+    deadline = time.monotonic() + wait
+    while True:
+        lines = [line for line in read(spool) if line.strip()]
+        if not lines or marker in lines[0] or not any(marker in line for line in lines):
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+
+
+def _print(text: str) -> None:
+    if text:
+        out = {"hookSpecificOutput": {"hookEventName": CONTEXT_EVENT, "additionalContext": text}}
+        sys.stdout.buffer.write((json.dumps(out) + "\n").encode())  # UTF-8 whatever the locale
+        sys.stdout.buffer.flush()
+
+
+def _full_start_context(agent: str, spool: str, payload: dict[str, object]) -> None:
     """Apply the spool now (bounded) and print the context for this session, if the database answers.
 
     The work is the replayer's (`python -m aidis.replayer --start-context`, a child process): this module
@@ -124,10 +170,7 @@ def _print_start_context(agent: str, spool: str, payload: dict[str, object]) -> 
         )
         _spawn_quietly(agent, spool)
         return
-    text = done.stdout.decode(errors="replace")
-    if text:
-        out = {"hookSpecificOutput": {"hookEventName": CONTEXT_EVENT, "additionalContext": text}}
-        sys.stdout.write(json.dumps(out) + "\n")
+    _print(done.stdout.decode(errors="replace"))
 
 
 def _spawn_quietly(agent: str, spool: str) -> None:

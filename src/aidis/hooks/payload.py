@@ -10,7 +10,7 @@ agent adds later are kept and ignored.
 
 from __future__ import annotations
 
-import json
+from aidis.hooks import fastjson as json
 
 AGENTS = ("claude-code", "codex", "gemini-cli")
 MAX_PAYLOAD_BYTES = 1_000_000

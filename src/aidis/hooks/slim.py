@@ -13,7 +13,6 @@ before any write (aidis.services.text.redaction).
 from __future__ import annotations
 
 import os
-from typing import Any
 
 KEEP = (
     "hook_event_name",
@@ -53,14 +52,14 @@ def capture_on(environ: dict[str, str] | os._Environ[str] = os.environ) -> bool:
     return environ.get("AIDIS_CAPTURE", "on").strip().lower() not in ("off", "0", "false", "no")
 
 
-def is_tool_event(agent: str, payload: dict[str, Any]) -> bool:
+def is_tool_event(agent: str, payload: dict[str, object]) -> bool:
     """Whether this payload reports a finished tool call."""
     return payload.get("hook_event_name") in TOOL_EVENTS.get(agent, ())
 
 
-def slim(agent: str, payload: dict[str, Any]) -> dict[str, Any]:
+def slim(agent: str, payload: dict[str, object]) -> dict[str, object]:
     """The part of a (checked) payload AIDIS keeps."""
-    kept: dict[str, Any] = {key: payload[key] for key in KEEP if key in payload}
+    kept: dict[str, object] = {key: payload[key] for key in KEEP if key in payload}
     prompt = payload.get("prompt")
     if isinstance(prompt, str):
         kept["prompt_chars"] = len(prompt)
@@ -76,10 +75,10 @@ def slim(agent: str, payload: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
-def _response(response: Any, error: Any, *, command: bool) -> dict[str, Any]:
+def _response(response: object, error: object, *, command: bool) -> dict[str, object]:
     """An excerpt of what the tool answered: text (head and tail; for a file tool only its first line,
     which says what happened, never the file), exit status, result type."""
-    out: dict[str, Any] = {}
+    out: dict[str, object] = {}
     parts: list[str] = []
     if isinstance(error, str):
         parts.append(error)

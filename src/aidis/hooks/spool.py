@@ -10,11 +10,13 @@ file nobody reads. Standard library only: the hook fast path imports it.
 from __future__ import annotations
 
 import fcntl
-import io
-import json
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+
+from aidis.hooks import fastjson as json
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: nothing more to import on the fast path
+    import io
 
 # Plain paths (str or os.PathLike), not pathlib: the hook fast path imports this module and every
 # millisecond of import is paid on each agent event.
@@ -33,22 +35,33 @@ def spool_dir(environ: dict[str, str] | os._Environ[str] = os.environ) -> str:
     return os.path.join(os.path.expanduser("~"), ".local", "share", "aidis", "spool")
 
 
-@contextmanager
-def locked(path: PathLike) -> Iterator[io.BufferedRandom]:
-    """The spool file opened for append and read, under an exclusive lock."""
-    os.makedirs(os.path.dirname(os.fspath(path)) or ".", exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
-    with os.fdopen(fd, "r+b") as handle:
+class locked:  # noqa: N801 - used like the function it replaced: `with locked(path) as handle:`
+    """The spool file opened for append and read, under an exclusive lock (a plain class: `contextlib`
+    costs the fast path an import)."""
+
+    def __init__(self, path: PathLike) -> None:
+        self.path = path
+        self.handle: io.BufferedRandom | None = None
+
+    def __enter__(self) -> io.BufferedRandom:
+        os.makedirs(os.path.dirname(os.fspath(self.path)) or ".", exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+        handle = os.fdopen(fd, "r+b")
         fcntl.flock(handle, fcntl.LOCK_EX)
+        self.handle = handle
+        return handle
+
+    def __exit__(self, *_exc: object) -> None:
+        assert self.handle is not None
         try:
-            yield handle
+            fcntl.flock(self.handle, fcntl.LOCK_UN)
         finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            self.handle.close()
 
 
 def append(path: PathLike, record: dict[str, object]) -> None:
     """Add one event at the end of the spool and make it durable."""
-    line = (json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
+    line = (json.dumps(record) + "\n").encode()
     with locked(path) as handle:
         handle.write(line)
         handle.flush()

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from aidis.mcp.identity import FixedConnection
 
 SDK_GRACE_SECONDS = 10.0
+JOIN_WAIT_SECONDS = 2.0
 
 
 def _fail(message: str) -> int:
@@ -37,18 +38,40 @@ def _fail(message: str) -> int:
     return 2
 
 
-def _build(settings: Settings) -> AppContext:
-    """The app, its schema checked, sessions stranded by an earlier crash closed (on the build thread)."""
+def _build(settings: Settings, *, join_agent: bool = False) -> AppContext:
+    """The app, its schema checked, sessions stranded by an earlier crash closed (on the build thread).
+    With `join_agent` (an agent that names no session: Codex, Gemini CLI) the hook events already
+    spooled are applied first, so this server's first call finds its agent's session to join."""
     from aidis.app import build_app
     from aidis.services.operations.maintenance import close_stranded_now
 
     app = build_app(settings)
     try:
         close_stranded_now(app.sessions, app.idle_timeout)
+        if join_agent:
+            _apply_spool(app)
     except BaseException:
         app.close()  # a build that fails releases what it opened; the next tool call builds anew
         raise
     return app
+
+
+def _apply_spool(app: AppContext) -> None:
+    import logging
+    import time
+    from pathlib import Path
+
+    from aidis.hooks.spool import SPOOL_NAME
+    from aidis.replayer import replay, replay_lock
+
+    spool = Path(app.settings.resolved_spool_dir()) / SPOOL_NAME
+    if not spool.exists() or spool.stat().st_size == 0:
+        return
+    with replay_lock(spool, wait_until=time.monotonic() + JOIN_WAIT_SECONDS) as mine:
+        if mine:
+            report = replay(app, spool)
+            if report.error:
+                logging.getLogger("aidis.mcp").warning("hook events still waiting: %s", report.error)
 
 
 class _Runtime:
@@ -96,7 +119,9 @@ class _Runtime:
             )
             self.agent_owned = connection_id is not None  # a fixed or agent-given id outlives this process
             self.settings = settings
-            self.deferred = DeferredApp(settings, lambda: _build(settings))
+            self.deferred = DeferredApp(
+                settings, lambda: _build(settings, join_agent=agent_process is not None)
+            )
 
     def run_sdk(self, front: StdioFront) -> None:
         """The SDK thread: build the server, start the database layer, serve the front's lines."""

@@ -17,13 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from aidis.hooks import spool as spool_file
+from aidis.replayer.listener import Listener
 from aidis.replayer.spool_replay import replay, replay_lock
 
 log = logging.getLogger("aidis.hooks")
 
 
 def drain(spool: Path) -> int:
-    """Replay until the spool is empty or the database is away; returns the exit status (0)."""
+    """Replay until the spool is empty or the database is away, then stay a while as the spool's
+    listener (AIDIS_REPLAYER_LINGER_SECONDS, default 60) so the next hooks start no process; returns
+    the exit status (0)."""
     app = None
     try:
         for _ in range(100):  # bounded: new events may keep arriving while we replay
@@ -35,12 +38,40 @@ def drain(spool: Path) -> int:
                     if app is None:
                         return 0
                 report = replay(app, spool)
-            if report.error or not any(line.strip() for line in spool_file.read(spool)):
-                return 0  # (checked after unlocking: an event appended meanwhile gets another round)
+            if report.error:
+                return 0
+            if not any(line.strip() for line in spool_file.read(spool)):
+                break  # (checked after unlocking: an event appended meanwhile gets another round)
+        if app is not None:
+            _linger(app, spool)
     finally:
         if app is not None:
             app.close()
     return 0
+
+
+def _linger(app: Any, spool: Path) -> None:
+    linger = float(os.environ.get("AIDIS_REPLAYER_LINGER_SECONDS", "60"))
+    if linger <= 0:
+        return
+
+    def once() -> None:
+        with replay_lock(spool, wait_until=time.monotonic() + 5) as mine:
+            if mine:
+                report = replay(app, spool)
+                if report.error:
+                    log.error("hook replay: %s (events stay in %s)", report.error, spool)
+
+    listener = Listener(spool, once)
+    try:
+        if not listener.acquire():
+            return
+        once()  # what arrived between the last round and becoming the listener
+        listener.serve(linger)
+    except OSError as exc:
+        log.error("hook replay: cannot listen on %s: %s", listener.path, exc.strerror or exc)
+    finally:
+        listener.close()
 
 
 def start_context(agent: str, spool: Path, payload: dict[str, Any], *, deadline: float) -> str | None:
@@ -55,7 +86,11 @@ def start_context(agent: str, spool: Path, payload: dict[str, Any], *, deadline:
         with replay_lock(spool, wait_until=deadline) as mine:
             if mine:
                 replay(app, spool)
-        return app.session_context.for_connection(connection_for(agent, str(payload["session_id"])))
+        connection = connection_for(agent, str(payload["session_id"]))
+        session = app.sessions.status(connection)
+        if session is not None and not session.is_unassigned:
+            app.handovers.write_now(session.project_id)  # prepared for the next start in this project
+        return app.session_context.for_connection(connection)
     finally:
         app.close()
 

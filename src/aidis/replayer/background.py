@@ -1,15 +1,20 @@
-"""The spool replay a running server does: hook events waiting in the local spool are applied at start
-and every few seconds, one replayer at a time (the same lock as the detached replayer)."""
+"""The spool replay a running server does: hook events waiting in the local spool are applied at start,
+whenever a hook says so (the server is the spool's listener when no replayer is), and every few
+seconds, one replayer at a time (the same lock as the detached replayer)."""
 
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import anyio
 
 from aidis.errors import AidisError
+from aidis.replayer.listener import Listener
 from aidis.replayer.spool_replay import replay, replay_lock
 
 if TYPE_CHECKING:
@@ -30,9 +35,30 @@ async def replay_spool_forever(app: AppContext, spool: Path, interval_seconds: f
                 if report.applied or report.rejected or report.error:
                     log.info("hook spool replayed: %s", report)
 
-    while True:
-        try:
-            await anyio.to_thread.run_sync(once)
-        except (AidisError, OSError) as exc:
-            log.error("hook spool replay failed: %s", getattr(exc, "message", exc))
-        await anyio.sleep(interval_seconds)
+    listener = Listener(spool, lambda: _logged(once))
+    stopping = threading.Event()
+    try:
+        listening = await anyio.to_thread.run_sync(listener.acquire)
+    except OSError as exc:
+        log.error("hook spool: cannot listen on %s: %s", listener.path, exc.strerror or exc)
+        listening = False
+    try:
+        async with anyio.create_task_group() as tasks:
+            if listening:  # hooks tell this server instead of starting a replayer each
+                tasks.start_soon(
+                    partial(anyio.to_thread.run_sync, abandon_on_cancel=True),
+                    partial(listener.serve, float("inf"), stop=stopping.is_set),
+                )
+            while True:
+                await anyio.to_thread.run_sync(_logged, once)
+                await anyio.sleep(interval_seconds)
+    finally:
+        stopping.set()
+        listener.close()
+
+
+def _logged(work: Callable[[], None]) -> None:
+    try:
+        work()
+    except (AidisError, OSError) as exc:
+        log.error("hook spool replay failed: %s", getattr(exc, "message", exc))

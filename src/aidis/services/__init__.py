@@ -4,7 +4,8 @@ Domains, lowest first (a domain may call the ones below it, never one above, nev
 
 - `text`        what every text obeys before it is written: redaction of secrets, bounds, normalisation
 - `projects`    projects, their creation and merges, workspace identities and the workspace resolver
-- `sessions`    the session lifecycle: start, switching, accounting, moves, reaping, summaries, hand-over
+- `handover`    what a new session is told (rendered, and prepared in files for the hook fast path)
+- `sessions`    the session lifecycle: start, switching, accounting, moves, reaping, summaries, joining
 - `memory`      contexts: store, reads and search, edits, exports and imports, retention
 - `agents`      agent hook events and what their transcripts say
 - `operations`  back-office jobs: legacy import, backfill, integrity, triage, statistics, demo, schema

@@ -1,11 +1,18 @@
-"""What every service shares: the engine, the clock, and the unit of work."""
+"""What every service shares: the engine, the clock, the unit of work, and the feed of committed changes.
+
+Invariant: a change is announced (`changed`) only once its transaction has committed — callbacks run
+after `unit_of_work` leaves its block without error, never on rollback — so whoever listens (the
+prepared hand-overs, aidis.services.handover.files) never acts on work that did not happen.
+"""
 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -19,8 +26,45 @@ log = logging.getLogger("aidis.db")
 Clock = Callable[[], datetime]
 
 
+COMMITTED = "aidis_committed_callbacks"
+
+
+class ChangeFeed(Protocol):
+    """Who hears of committed changes (the app wires the prepared hand-overs in)."""
+
+    def project_changed(self, project_id: uuid.UUID) -> None:
+        """Something a project's hand-over shows changed (memory, a session ended or moved, a rename)."""
+
+    def workspaces_changed(self) -> None:
+        """Which folder belongs to which project may have changed (roots, repositories, merges)."""
+
+    def everything_changed(self) -> None:
+        """A bulk job rewrote data across projects (import, backfill, retention, demo)."""
+
+    def folders_attributed(self, folders: list[str], project_id: uuid.UUID) -> None:
+        """A session was attributed to `project_id` from these folders."""
+
+
+class NoChanges:
+    """The feed when nobody listens."""
+
+    def project_changed(self, project_id: uuid.UUID) -> None:
+        """Nothing."""
+
+    def workspaces_changed(self) -> None:
+        """Nothing."""
+
+    def everything_changed(self) -> None:
+        """Nothing."""
+
+    def folders_attributed(self, folders: list[str], project_id: uuid.UUID) -> None:
+        """Nothing."""
+
+
 class ServiceBase:
     """Holds the engine and clock; `unit_of_work()` yields one transaction."""
+
+    changes: ChangeFeed = NoChanges()  # build_app sets the app's feed on every service
 
     def __init__(self, engine: Engine, clock: Clock, telemetry: Telemetry | None = None) -> None:
         self.engine = engine
@@ -29,9 +73,50 @@ class ServiceBase:
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Connection]:
-        """One write transaction; a lost database becomes `Unavailable` with the driver's reason logged."""
+        """One write transaction; a lost database becomes `Unavailable` with the driver's reason logged.
+        Callbacks registered with `changed` run once it has committed."""
+        committed: list[Callable[[], None]] = []
         with _database_errors(), self.engine.begin() as conn:
-            yield conn
+            conn.info[COMMITTED] = committed
+            try:
+                yield conn
+            finally:
+                conn.info.pop(COMMITTED, None)
+        for callback in committed:
+            try:
+                callback()
+            except Exception:
+                log.exception("a committed-change listener failed")
+
+    def changed(
+        self,
+        conn: Connection,
+        project_id: uuid.UUID | None = None,
+        *,
+        workspaces: bool = False,
+        everything: bool = False,
+    ) -> None:
+        """Announce, once `conn`'s transaction has committed, that a project's shown data, the workspace
+        map, or everything changed (outside a unit of work: at once, as the caller commits itself)."""
+        feed = self.changes
+        if everything:
+            callback: Callable[[], None] = feed.everything_changed
+        elif workspaces:
+            callback = feed.workspaces_changed
+        elif project_id is not None:
+            pid = project_id
+            callback = lambda: feed.project_changed(pid)  # noqa: E731 - a closure over one id
+        else:
+            return
+        self.on_committed(conn, callback)
+
+    def on_committed(self, conn: Connection, callback: Callable[[], None]) -> None:
+        """Run `callback` once `conn`'s unit of work has committed (at once outside a unit of work)."""
+        pending = conn.info.get(COMMITTED)
+        if isinstance(pending, list):
+            pending.append(callback)
+        else:
+            callback()
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:

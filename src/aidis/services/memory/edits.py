@@ -219,6 +219,7 @@ class ContextEditService(ServiceBase):
         input_chars: int,
     ) -> Session | None:
         """The change's event: on the agent's session as a counted call, or on the project for a person."""
+        self.changed(conn, context.project_id)
         if caller is None:
             events_repo.insert_project_event(
                 conn,

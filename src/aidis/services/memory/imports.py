@@ -101,6 +101,7 @@ class ExportImporter(ServiceBase):
         now = self.clock()
         run_id = f"export-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
         with self.unit_of_work() as conn:
+            self.changed(conn, everything=True)
             batch: list[dict[str, Any]] = []
             current: str | None = None
             for number, kind, row in read_records(lines):

@@ -61,6 +61,8 @@ class RetentionService(ServiceBase):
         cutoff = self.clock() - age
         with self.unit_of_work() as conn:
             target = find_project(conn, project) if project is not None else None
+            if not dry_run:
+                self.changed(conn, everything=True)
             project_ids = [target.id] if target is not None else None
             if dry_run:
                 counts = repo.count_old(conn, cutoff, project_ids)

@@ -128,6 +128,8 @@ class ContextService(ServiceBase):
                 "duplicate": EventType.CONTEXT_SEEN,
                 "updated": EventType.CONTEXT_UPDATED,
             }[outcome]
+            if outcome != "duplicate":
+                self.changed(conn, project_id)
             session = self.sessions.record_call_in(
                 conn,
                 session,

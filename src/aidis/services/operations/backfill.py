@@ -60,6 +60,7 @@ class BackfillService(ServiceBase):
                 tx.commit()
         if assigned and not dry_run:
             self._refresh_statistics()
+            self.changes.everything_changed()
         return BackfillReport(run_id, dry_run, candidates, assigned, by_project)
 
     def _refresh_statistics(self) -> None:
@@ -72,6 +73,7 @@ class BackfillService(ServiceBase):
         now = self.clock()
         revert_id = f"revert-{run_id}"[:64]
         with self.unit_of_work() as conn:
+            self.changed(conn, everything=True)
             if not repo.run_exists(conn, run_id):
                 raise NotFound(f"no backfill run {run_id!r}", field="run_id")
             if repo.run_exists(conn, revert_id):

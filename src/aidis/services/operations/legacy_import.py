@@ -71,6 +71,8 @@ class LegacyImporter(ServiceBase):
                             progress(table, done, summary.source)
                 with batch_tx() as conn:
                     self._finish(conn, run_id, report)
+                    if not dry_run:
+                        self.changed(conn, everything=True)
         finally:
             src.dispose()
         return report

@@ -135,6 +135,7 @@ class ProjectService(ServiceBase):
             if clash is not None and clash.id != project.id:
                 raise Conflict(f"a project named {clash.name!r} already exists", field="new_name")
             repo.update_project(conn, project.id, now, name=cleaned)
+            self.changed(conn, project.id)
             events_repo.insert_project_event(
                 conn,
                 project_id=project.id,
@@ -154,6 +155,7 @@ class ProjectService(ServiceBase):
             project = find_project(conn, ref)
             _refuse_sentinel(project, "archived")
             repo.update_project(conn, project.id, now, status=ProjectStatus.ARCHIVED.value)
+            self.changed(conn, project.id)
             events_repo.insert_project_event(
                 conn,
                 project_id=project.id,
@@ -188,6 +190,8 @@ class ProjectService(ServiceBase):
                     field="project",
                 )
             session_ids = sessions_repo.ids_in_project(conn, project.id)
+            self.changed(conn, project.id)
+            self.changed(conn, workspaces=True)
             changes_repo.record_changes(
                 conn,
                 [(sid, project.id) for sid in session_ids],

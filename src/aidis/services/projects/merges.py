@@ -44,6 +44,9 @@ class ProjectMergeService(ServiceBase):
         with self.unit_of_work() as conn:
             source = find_project(conn, source_ref, field="source")
             target = find_project(conn, target_ref, field="target")
+            self.changed(conn, workspaces=True)
+            self.changed(conn, source.id)
+            self.changed(conn, target.id)
             if source.is_sentinel:
                 raise Forbidden("Unassigned cannot be merged; assign its sessions instead", field="source")
             if target.is_sentinel:

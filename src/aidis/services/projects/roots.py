@@ -46,6 +46,7 @@ class ProjectWorkspaceService(ServiceBase):
         now = self.clock()
         with self.unit_of_work() as conn:
             project = find_project(conn, ref)
+            self.changed(conn, workspaces=True)
             for item in removing:
                 if not repo.remove(conn, project.id, item.kind, item.value):
                     raise InvalidInput(

@@ -13,7 +13,7 @@ from datetime import datetime
 from aidis.records import ActivityRow, TouchedBy
 from aidis.repositories import activity as repo
 from aidis.services.base import ServiceBase
-from aidis.services.sessions.activity_digest import ActivityDigest, digest
+from aidis.services.handover.digest import ActivityDigest, digest
 from aidis.services.sessions.lookup import find_session
 
 

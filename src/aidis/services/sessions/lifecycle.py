@@ -183,6 +183,11 @@ class SessionService(SessionSwitching, SessionLookup, SessionAttribution, Sessio
         started = repo.get_session(conn, session_id)
         assert started is not None
         if source == "workspace" and attribution is not None and attribution.project is not None:
+            project_id, folders = attribution.project.id, [attribution.path]
+            top = self.resolver.top_level(attribution.path)
+            if top is not None and top != attribution.path:
+                folders.append(top)
+            self.on_committed(conn, lambda: self.changes.folders_attributed(folders, project_id))
             if link_agent_session:
                 started = self._link_agent_session(conn, started, attribution, connection_id)
             started = self.assign_in(
@@ -263,6 +268,7 @@ class SessionService(SessionSwitching, SessionLookup, SessionAttribution, Sessio
         self, conn: Connection, session: Session, *, reason: EndReason, actor: Actor, now: datetime
     ) -> Session:
         session = self.before_ending(conn, session, now)
+        self.changed(conn, session.project_id)
         ended_at = max(now, session.started_at)
         if not repo.end_session(conn, session.id, ended_at=ended_at, status=reason.status, reason=reason):
             raise Conflict(f"session {session.display_id} is already {session.status}", field="session")

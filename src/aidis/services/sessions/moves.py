@@ -45,6 +45,8 @@ class SessionMoves(ServiceBase):
         """
         if session.project_id == project.id:
             return session
+        self.changed(conn, session.project_id)
+        self.changed(conn, project.id)
         with self.telemetry.tracer.start_as_current_span(
             "aidis.session.assign",
             attributes={

@@ -25,8 +25,8 @@ from aidis.repositories import contexts as contexts_repo
 from aidis.repositories import sessions as sessions_repo
 from aidis.services.base import ServiceBase
 from aidis.services.caller import Caller, ToolCall, estimate_tokens
-from aidis.services.sessions.activity_digest import digest
-from aidis.services.sessions.handover import SUMMARY_FIELDS, render_summary
+from aidis.services.handover.context import SUMMARY_FIELDS, render_summary
+from aidis.services.handover.digest import digest
 from aidis.services.sessions.lifecycle import SessionService
 from aidis.services.text.rules import content_hash
 
@@ -144,6 +144,7 @@ class SessionSummaryService(ServiceBase):
     def _write_in(
         self, conn: Connection, session: Session, summary: Summary, now: datetime, call: ToolCall | None
     ) -> Session:
+        self.changed(conn, session.project_id)
         stored = {**summary.fields, "updated_at": now.isoformat()}
         text = f"Session summary {session.display_id}: {render_summary(summary.fields)}"
         context_id = session.metadata.get("summary_context_id")

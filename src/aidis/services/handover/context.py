@@ -17,7 +17,7 @@ from aidis.repositories import contexts as contexts_repo
 from aidis.repositories import projects as projects_repo
 from aidis.repositories import sessions as sessions_repo
 from aidis.services.base import ServiceBase
-from aidis.services.sessions.activity_digest import ActivityDigest, digest
+from aidis.services.handover.digest import ActivityDigest, digest
 
 HARD_LIMIT_CHARS = 9_500  # Claude Code cuts hook output at 10,000 characters
 DEFAULT_BUDGET_TOKENS = 1_500
