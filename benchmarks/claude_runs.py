@@ -172,7 +172,7 @@ def run_claude(
     model = model or TextOnly()
     with running_standin(model) as (url, _):
         env = {**prepared.env, "ANTHROPIC_BASE_URL": url}
-        allowed = [f"{SERVER_PREFIX[prepared.name]}*"] if prepared.name in SERVER_PREFIX else []
+        allowed = [SERVER_PREFIX[prepared.name].rstrip("_")] if prepared.name in SERVER_PREFIX else []
         started = time.perf_counter()
         done = subprocess.run(
             [

@@ -77,11 +77,12 @@ class ServiceBase:
         Callbacks registered with `changed` run once it has committed."""
         committed: list[Callable[[], None]] = []
         with _database_errors(), self.engine.begin() as conn:
-            conn.info[COMMITTED] = committed
+            info = conn.info  # the dict itself: a connection lost mid-transaction cannot be asked again
+            info[COMMITTED] = committed
             try:
                 yield conn
             finally:
-                conn.info.pop(COMMITTED, None)
+                info.pop(COMMITTED, None)
         for callback in committed:
             try:
                 callback()
