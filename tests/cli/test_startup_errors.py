@@ -10,9 +10,8 @@ from typer.testing import CliRunner
 from aidis.cli.main import cli
 
 runner = CliRunner()
-COMMANDS = [
+COMMANDS = [  # `aidis mcp` opens its database when a tool first needs it: tests/mcp/test_deferred_start.py
     ["serve"],
-    ["mcp"],
     ["db", "upgrade"],
     ["db", "current"],
     ["demo-data", "--sessions", "1"],

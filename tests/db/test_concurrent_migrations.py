@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from collections.abc import Iterator
@@ -39,12 +40,40 @@ def database(request: pytest.FixtureRequest, engine_name: str, tmp_path: Path) -
         yield url
 
 
+# `aidis mcp` opens its database when a tool first needs it: each server is sent a handshake and a call
+MCP_CALL = (
+    "\n".join(
+        json.dumps(line)
+        for line in (
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {
+                    "protocolVersion": "2025-06-18",
+                    "capabilities": {},
+                    "clientInfo": {"name": "t", "version": "1"},
+                },
+            },
+            {"jsonrpc": "2.0", "method": "notifications/initialized"},
+            {
+                "jsonrpc": "2.0",
+                "id": 2,
+                "method": "tools/call",
+                "params": {"name": "session_status", "arguments": {}},
+            },
+        )
+    )
+    + "\n"
+)
+
+
 def _run_together(args: list[str], env: dict[str, str]) -> list[subprocess.CompletedProcess[str]]:
     procs = [
         subprocess.Popen(
             [aidis_executable(), *args],
             env=env,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -53,7 +82,7 @@ def _run_together(args: list[str], env: dict[str, str]) -> list[subprocess.Compl
     ]
     done = []
     for proc in procs:
-        out, err = proc.communicate(timeout=120)
+        out, err = proc.communicate(MCP_CALL if args == ["mcp"] else "", timeout=120)
         done.append(subprocess.CompletedProcess(proc.args, proc.returncode, out, err))
     return done
 
@@ -123,7 +152,7 @@ def test_a_database_newer_than_the_code_is_refused_in_one_line_and_left_alone(
             result = subprocess.run(
                 [aidis_executable(), *args],
                 env=_env(url, tmp_path),
-                stdin=subprocess.DEVNULL,
+                input=MCP_CALL if args == ["mcp"] else "",
                 capture_output=True,
                 text=True,
                 timeout=60,

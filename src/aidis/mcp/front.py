@@ -54,8 +54,10 @@ def load_answers(path: str = ANSWERS_FILE) -> dict[str, Any] | None:
 class StdioFront:
     """Reads the client's lines, answers what it can, and hands everything else to the SDK in order.
 
-    `start_sdk(front)` is called once, on a thread of its own, when the SDK is first needed (or after
-    `tools/list`, or `sdk_delay` seconds after start): it must serve `front.next_line()` /
+    `start_sdk(front)` is called once, on a thread of its own, when the SDK is first needed (a request
+    the front does not answer), or `sdk_delay` seconds after start, so that it is warm by the time an
+    agent calls a tool while its start-up — a CPU-bound second of imports — does not compete with the
+    agent's own: it must serve `front.next_line()` /
     `front.write_line()` until `next_line()` returns None.
     """
 
@@ -66,7 +68,7 @@ class StdioFront:
         answers: dict[str, Any] | None,
         read: Callable[[], bytes],
         write: Callable[[bytes], None],
-        sdk_delay: float = 0.3,
+        sdk_delay: float = 3.0,
         log: Callable[[str], None] | None = None,
     ) -> None:
         self._start_sdk = start_sdk
@@ -81,7 +83,6 @@ class StdioFront:
         self._sdk_thread: threading.Thread | None = None
         self._initialized_version: str | None = None
         self._forwarded_request = False
-        self._forwarded_any = False
         self._ended = False
         self._suppress: set[str] = set()  # JSON of ids whose SDK answer the client already has
         self._bad_lines = 0
@@ -143,14 +144,15 @@ class StdioFront:
             self.end_input()
 
     def end_input(self) -> None:
-        """Tell the SDK the input has ended (once; after end of input or `stop()`). What the client sent
-        before it left is still applied: the SDK starts for it if it never had."""
+        """Tell the SDK the input has ended (once; after end of input or `stop()`). A request the client
+        sent before it left is still applied: the SDK starts for it if it never had (the handshake alone
+        needs no SDK)."""
         with self._write_lock:
             if self._ended:
                 return
             self._ended = True
         self._inbox.put(None)
-        if self._forwarded_any:
+        if self._forwarded_request:  # a request the client sent before it left is still applied
             self.ensure_sdk()
 
     def stop(self) -> None:
@@ -173,7 +175,7 @@ class StdioFront:
     def ensure_sdk(self) -> None:
         """Start the SDK thread unless it runs already."""
         with self._start_lock:
-            if self._sdk_thread is not None or (self.closed.is_set() and not self._forwarded_any):
+            if self._sdk_thread is not None or (self.closed.is_set() and not self._forwarded_request):
                 return
             self._sdk_thread = threading.Thread(target=self._run_sdk, name="aidis-mcp-sdk", daemon=True)
             self._sdk_thread.start()
@@ -197,8 +199,6 @@ class StdioFront:
         if request and self._answer(message, str(method)):
             if method == "initialize":
                 self._forward(raw)  # replayed to the SDK; its answer is dropped
-            elif method in LISTS:
-                self.ensure_sdk()  # the handshake is over: load the SDK now
             return
         self._forward(raw)
         if request:
@@ -206,7 +206,6 @@ class StdioFront:
             self.ensure_sdk()
 
     def _forward(self, raw: bytes) -> None:
-        self._forwarded_any = True
         self._inbox.put(raw)
 
     def _parse(self, raw: bytes) -> dict[str, Any] | None:

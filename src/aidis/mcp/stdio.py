@@ -5,12 +5,14 @@ before the command line (Typer, Rich) is imported; the standard-library front (a
 answers the handshake and the tool list at once; the MCP SDK loads on a thread of its own once the
 handshake is over (or a request needs it) and the database layer after that (every tool waits for it,
 aidis.mcp.deferred_app). A database that cannot be opened is one line on stderr, the error of every
-tool call, and exit status 2 when the server ends; bad settings likewise.
+tool call, and exit status 2 when the server ends; bad settings likewise — once anything needed them.
 
 Ending: when the client closes stdin, or on SIGTERM/SIGINT (Gemini CLI sends SIGTERM; Codex SIGKILLs
 its servers and then SIGTERMs the group), the session this process started is ended (`connection
 closed`) — unless its id belongs to an agent's lifecycle hooks, whose `SessionEnd` ends it. A server
-killed with SIGKILL leaves its session to the agent's `SessionEnd` hook or to the idle reaper.
+killed with SIGKILL leaves its session to the agent's `SessionEnd` hook or to the idle reaper. A
+server whose client never needed the SDK (nothing but the handshake and the lists) exits at once:
+it started no session and opened no database, and agents wait for their servers to exit.
 """
 
 from __future__ import annotations
@@ -190,7 +192,14 @@ def serve_stdio() -> int:
     """Run the stdio server until the client closes it (or a signal); returns the exit code."""
     read, write = _claim_stdio()
     runtime = _Runtime()
-    front = StdioFront(runtime.run_sdk, answers=load_answers(), read=read, write=write)
+    warm_up = os.environ.get("AIDIS_MCP_WARMUP_SECONDS", "3")
+    front = StdioFront(
+        runtime.run_sdk,
+        answers=load_answers(),
+        read=read,
+        write=write,
+        sdk_delay=float(warm_up) if warm_up.replace(".", "", 1).isdigit() else 3.0,
+    )
 
     def on_signal(_signum: int, _frame: Any) -> None:
         front.stop()
@@ -202,6 +211,8 @@ def serve_stdio() -> int:
         while not front.closed.wait(1.0):  # a timed wait keeps signal handlers responsive
             pass
         front.end_input()
+        if not front.sdk_started:
+            return 0  # the client never needed the database: there is no session to end (agents wait)
         finished = front.join_sdk(SDK_GRACE_SECONDS)
         if front.sdk_error is not None:
             return _report(front.sdk_error)
