@@ -92,6 +92,7 @@ class Database:
                 "analytics_events",
                 "session_project_changes",
                 "context_revisions",
+                "context_vectors",
                 "contexts",
                 "sessions",
                 "connections",

@@ -17,6 +17,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 SURFACES = {"cli", "mcp", "web", "replayer", "bench", "entry"}
 BELOW_SURFACES = {"services", "repositories", "db", "hooks", "agents"} | {
     "config",
+    "embedding_spec",
     "enums",
     "errors",
     "records",

@@ -82,7 +82,8 @@ def test_database_accepts_every_enum_value_and_refuses_others(db: Database) -> N
         for context_type in enums.ContextType:
             conn.execute(
                 text(
-                    "INSERT INTO contexts (id, project_id, context_type, content, created_at) VALUES (:i, :p, :c, 'x', :t)"
+                    "INSERT INTO contexts (id, project_id, context_type, content, search_text, created_at) "
+                    "VALUES (:i, :p, :c, 'x', 'x', :t)"
                 ),
                 {"i": str(uuid.uuid4()), "p": SENTINEL, "c": context_type.value, "t": T},
             )

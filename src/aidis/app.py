@@ -8,6 +8,7 @@ by every agent, and waited for — does not import them.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
@@ -33,6 +34,7 @@ from aidis.services.operations.stats import StatsService
 from aidis.services.projects.catalog import ProjectService
 from aidis.services.projects.resolver import WorkspaceResolver
 from aidis.services.projects.roots import ProjectWorkspaceService
+from aidis.services.search import Embedder, HybridRanker
 from aidis.services.sessions.activity_reads import ActivityReadService
 from aidis.services.sessions.lifecycle import SessionService
 from aidis.services.sessions.summaries import SessionSummaryService
@@ -74,6 +76,7 @@ class AppContext:
     summaries: SessionSummaryService
     activity: ActivityReadService
     handovers: HandoverFiles
+    embedder: Embedder
 
     async def get(self) -> AppContext:
         """This app: an AppContext is its own `AppSource` (see aidis.mcp.toolkit)."""
@@ -122,7 +125,9 @@ class AppContext:
         """`aidis check`: the invariants, verified (and repaired)."""
         from aidis.services.operations.integrity import IntegrityService
 
-        return self._wired(IntegrityService(self.engine, self.clock, self.sessions, self.idle_timeout))
+        return self._wired(
+            IntegrityService(self.engine, self.clock, self.sessions, self.idle_timeout, self.embedder)
+        )
 
     @cached_property
     def importer(self) -> LegacyImporter:
@@ -153,14 +158,44 @@ class AppContext:
         return self._wired(HookService(self.sessions, capture_activity=self.settings.capture))
 
     def _wired(self, service: S) -> S:
-        """A service announcing its committed changes to the prepared hand-overs."""
-        service.changes = self.handovers
+        """A service announcing its committed changes to the prepared hand-overs and the embedder."""
+        service.changes = AppChanges(self.handovers, self.embedder)
         return service
 
     def close(self) -> None:
-        """Write what the prepared hand-overs still owe, then release database connections."""
+        """Stop the embedder, write what the prepared hand-overs still owe, release connections."""
+        self.embedder.close()
         self.handovers.flush()
         self.engine.dispose()
+
+
+class AppChanges:
+    """The app's change feed: hand-overs hear of what they show, the embedder of new texts."""
+
+    def __init__(self, handovers: HandoverFiles, embedder: Embedder) -> None:
+        self.handovers = handovers
+        self.embedder = embedder
+
+    def project_changed(self, project_id: uuid.UUID) -> None:
+        """A project's hand-over is out of date."""
+        self.handovers.project_changed(project_id)
+
+    def workspaces_changed(self) -> None:
+        """The folder-to-project map may have changed."""
+        self.handovers.workspaces_changed()
+
+    def everything_changed(self) -> None:
+        """A bulk job rewrote data: every hand-over, and any text may need a vector."""
+        self.handovers.everything_changed()
+        self.embedder.submit(None)
+
+    def folders_attributed(self, folders: list[str], project_id: uuid.UUID) -> None:
+        """Folders seen to belong to a project."""
+        self.handovers.folders_attributed(folders, project_id)
+
+    def texts_written(self, context_ids: list[uuid.UUID] | None) -> None:
+        """New texts: embed them in the background."""
+        self.embedder.submit(context_ids)
 
 
 def build_app(
@@ -169,8 +204,11 @@ def build_app(
     migrate: bool = True,
     clock: Clock = utcnow,
     tracer_provider: TracerProvider | None = None,
+    background_embedding: bool = True,
 ) -> AppContext:
     """Build the engine and services from settings, migrating the database first by default.
+
+    `background_embedding=False` (the hook replayer) leaves new texts for another process's embedder.
 
     Tracing goes to `tracer_provider`, else to the globally configured one (no-op unless
     OTEL_EXPORTER_OTLP_ENDPOINT is set, see `aidis.telemetry`).
@@ -201,6 +239,9 @@ def build_app(
     sessions.ending.append(summaries.summarize_activity_in)
     session_context = SessionContextService(engine, clock, telemetry)
     handovers = HandoverFiles(settings.data_dir / "handover", session_context.for_project)
+    embedder = Embedder(engine, clock, settings.embedding_model, background=background_embedding)
+    context_reads = ContextReadService(engine, clock, telemetry)
+    context_reads.ranker = HybridRanker(embedder)
     app = AppContext(
         settings=settings,
         engine=engine,
@@ -212,7 +253,7 @@ def build_app(
         contexts=ContextService(
             engine, clock, sessions, duplicate_window=timedelta(hours=settings.duplicate_window_hours)
         ),
-        context_reads=ContextReadService(engine, clock, telemetry),
+        context_reads=context_reads,
         context_edits=ContextEditService(engine, clock, sessions),
         schema=schema,
         workspaces=ProjectWorkspaceService(engine, clock, telemetry),
@@ -220,7 +261,9 @@ def build_app(
         summaries=summaries,
         activity=ActivityReadService(engine, clock, telemetry),
         handovers=handovers,
+        embedder=embedder,
     )
+    changes = AppChanges(handovers, embedder)
     for service in (
         projects,
         sessions,
@@ -231,5 +274,5 @@ def build_app(
         app.workspaces,
         summaries,
     ):
-        service.changes = handovers
+        service.changes = changes
     return app

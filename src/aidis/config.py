@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from aidis.embedding_spec import check_spec
 from aidis.errors import InvalidInput
 
 
@@ -109,7 +110,21 @@ class Settings(BaseSettings):
         max_length=200,
         description="Fixed connection id for `aidis mcp` (lets a restarted stdio server resume its session).",
     )
+    embedding_model: str = Field(
+        default="wordllama",
+        max_length=1000,
+        description="The model context search ranks meaning with: wordllama (bundled, the default), "
+        "wordllama:64|128|256, model2vec:/local/folder, or off (keyword search only). Never downloaded.",
+    )
     log_level: str = Field(default="INFO", description="Python log level.")
+
+    @field_validator("embedding_model")
+    @classmethod
+    def _known_model(cls, value: str) -> str:
+        try:
+            return check_spec(value)
+        except InvalidInput as exc:
+            raise ValueError(exc.message) from exc
 
     @field_validator("database_url", "auth_token", "connection_id", "form_secret", mode="before")
     @classmethod

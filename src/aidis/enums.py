@@ -163,3 +163,11 @@ class ActivityKind(StrEnum):
     def touches_file(self) -> bool:
         """Whether this kind names a file."""
         return self in (ActivityKind.READ, ActivityKind.CREATE, ActivityKind.EDIT, ActivityKind.DELETE)
+
+
+class SearchMode(StrEnum):
+    """How context search ranks: by words, by meaning, or both fused (the default)."""
+
+    KEYWORD = "keyword"  # full-text match (stemmed words, phrases, identifiers)
+    SEMANTIC = "semantic"  # nearest vectors of the embedding model
+    HYBRID = "hybrid"  # reciprocal rank fusion of the two; exact identifier matches first

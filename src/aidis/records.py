@@ -166,6 +166,7 @@ class ContextHit:
     score: float | None = None
     deleted: bool = False
     redactions: dict[str, int] = field(default_factory=dict)
+    matched: str | None = None  # a search hit's reason: exact, keyword, semantic, or keyword+semantic
 
     @property
     def project_display_name(self) -> str:

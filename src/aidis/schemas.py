@@ -183,6 +183,7 @@ class ContextHitOut(Out):
     key: str | None = None
     revision: int = 1
     seen: int = 1
+    matched: str | None = None  # search only: exact, keyword, semantic, or keyword+semantic
 
     @classmethod
     def of(cls, hit: ContextHit, *, marks: tuple[str, str] = ("**", "**")) -> ContextHitOut:
@@ -201,6 +202,7 @@ class ContextHitOut(Out):
             key=hit.topic_key,
             revision=hit.revision,
             seen=hit.seen_count,
+            matched=hit.matched,
         )
 
 

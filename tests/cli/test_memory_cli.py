@@ -109,3 +109,53 @@ def test_prune_dry_run_and_a_bad_age(app: AppContext, db: Database, clock: FakeC
     assert dry.exit_code == 0 and "would delete 2 contexts" in dry.output
     bad = runner.invoke(cli, ["prune", "--older-than", "soon"], env=_env(db.url))
     assert bad.exit_code == 2 and "180d" in bad.output
+
+
+def test_search_mode_and_the_ranking_used_in_json(app: AppContext, db: Database) -> None:
+    app.projects.create("alpha")
+    ttl = app.contexts.store(Caller("c1"), "Session tokens expire after 15 minutes.", project="alpha")
+    assert app.embedder.wait_idle(60)
+    question = "how long until a login becomes invalid"
+    words = json.loads(
+        runner.invoke(cli, ["search", question, "--mode", "keyword", "--json"], env=_env(db.url)).output
+    )
+    meaning = json.loads(runner.invoke(cli, ["search", question, "--json"], env=_env(db.url)).output)
+    assert words["mode_used"] == "keyword" and words["items"] == []
+    assert meaning["mode_used"] == "hybrid" and meaning["items"][0]["id"] == str(ttl.context.id)
+    bad = runner.invoke(cli, ["search", question, "--mode", "fuzzy"], env=_env(db.url))
+    assert bad.exit_code == 2 and "--mode" in bad.output
+
+
+def test_embed_reports_and_backfills_what_has_no_vector(
+    db: Database, clock: FakeClock, tmp_path: Path
+) -> None:
+    from aidis.app import build_app
+    from aidis.config import Settings
+
+    quiet = build_app(
+        Settings(data_dir=tmp_path, database_url=db.url), clock=clock, background_embedding=False
+    )
+    try:
+        for n in range(5):
+            quiet.contexts.store(Caller("c1"), f"a note written while nothing embedded {n}")
+    finally:
+        quiet.close()
+    env = {**_env(db.url), "AIDIS_DATA_DIR": str(tmp_path)}
+    before = json.loads(runner.invoke(cli, ["embed", "--json"], env=env).output)
+    assert (before["embedded"], before["missing"]) == (0, 5)
+    checked = runner.invoke(cli, ["check"], env=env)
+    assert "5 context(s) without a vector of wordllama/l2_supercat" in checked.output
+    filled = runner.invoke(cli, ["embed", "--backfill"], env=env)
+    assert filled.exit_code == 0, filled.output
+    assert (
+        "5 context(s) embedded with wordllama/l2_supercat, 0 without a vector; 5 embedded now"
+        in filled.output
+    )
+    off = runner.invoke(cli, ["embed", "--backfill"], env={**env, "AIDIS_EMBEDDING_MODEL": "off"})
+    assert off.exit_code == 0 and "semantic search is off" in off.output
+    missing = runner.invoke(cli, ["embed"], env={**env, "AIDIS_EMBEDDING_MODEL": "model2vec:/nowhere"})
+    assert (
+        missing.exit_code == 2
+        and "AIDIS_EMBEDDING_MODEL" in missing.output
+        and "Traceback" not in missing.output
+    )

@@ -37,6 +37,25 @@ async def test_search_hits_are_compact_and_context_get_returns_whole_texts(conne
     assert got["items"][0]["context"]["content"] == "Retries\nWe retry idempotent calls three times."
 
 
+async def test_search_by_meaning_and_by_words_says_which_it_used(connect: ClientFactory) -> None:
+    async with connect() as client:
+        ttl = await call(client, "context_store", {"content": "Session tokens expire after 15 minutes."})
+        await call(
+            client, "context_store", {"content": "The container image shrank with a multi-stage build."}
+        )
+        fused = await call(client, "context_search", {"query": "how long until a login becomes invalid"})
+        by_words = await call(
+            client, "context_search", {"query": "how long until a login becomes invalid", "mode": "keyword"}
+        )
+        exact = await call(client, "context_search", {"query": "multi-stage", "mode": "semantic"})
+        bad = await call_error(client, "context_search", {"query": "x", "mode": "fuzzy"})
+    assert fused["mode_used"] == "hybrid" and fused["items"][0]["id"] == ttl["context"]["id"]
+    assert fused["items"][0]["matched"] == "semantic"
+    assert by_words["mode_used"] == "keyword" and by_words["items"] == []
+    assert exact["items"][0]["matched"] == "exact"
+    assert "mode" in bad
+
+
 async def test_a_key_upserts_and_revisions_are_viewable(connect: ClientFactory) -> None:
     async with connect() as client:
         first = await call(client, "context_store", {"content": "auth: cookies", "key": "decision/auth"})

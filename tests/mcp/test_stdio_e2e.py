@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from aidis.db.schema import sessions
+from aidis.mcp.tools import CORE, all_specs
 from mcp import Client
 from tests.mcp.conftest import call, call_error
 from tests.mcp.transports import stdio_params, wait_until
@@ -56,3 +57,11 @@ async def test_fixed_connection_id_resumes_the_session_after_a_restart(db: Datab
         status = await call(client, "session_status")
     assert status["session"]["id"] == first["session"]["id"]
     assert status["session"]["status"] == "active"
+
+
+async def test_aidis_tools_all_lists_every_tool_over_stdio(db: Database) -> None:
+    async with Client(stdio_params(db.url, AIDIS_TOOLS="all")) as every, Client(stdio_params(db.url)) as core:
+        listed_all = {t.name for t in (await every.list_tools()).tools}
+        listed_core = {t.name for t in (await core.list_tools()).tools}
+    assert listed_all == {s.name for s in all_specs()}
+    assert listed_core == set(CORE)

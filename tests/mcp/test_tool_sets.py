@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from aidis.app import AppContext
 from aidis.mcp.front import StdioFront, load_answers
 from aidis.mcp.schema_export import initialize_request
@@ -82,12 +80,16 @@ async def test_aidis_tool_refuses_what_it_cannot_run_naming_the_field(connect: C
     assert "name: required" in missing
 
 
-def test_the_stdio_front_lists_the_set_the_environment_asks_for(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_stdio_front_lists_the_set_it_is_given() -> None:
     for mode, expected in (("core", CORE), ("all", {s.name for s in all_specs()})):
-        monkeypatch.setenv("AIDIS_TOOLS", mode)
         out: list[bytes] = []
         front = StdioFront(
-            lambda _f: None, answers=load_answers(), read=lambda: b"", write=out.append, sdk_delay=60
+            lambda _f: None,
+            answers=load_answers(),
+            read=lambda: b"",
+            write=out.append,
+            sdk_delay=60,
+            tool_set=mode,
         )
         front.handle(json.dumps(initialize_request("2025-06-18")).encode())
         front.handle(b'{"jsonrpc": "2.0", "id": 2, "method": "tools/list"}')

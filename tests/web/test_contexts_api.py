@@ -31,6 +31,23 @@ async def test_search_is_compact_and_get_returns_the_whole_text(
     assert full.json()["context"]["content"] == long_text
 
 
+async def test_search_ranks_by_meaning_and_says_which_ranking_it_used(
+    app: AppContext, http: httpx.AsyncClient
+) -> None:
+    app.projects.create("alpha")
+    ttl = app.contexts.store(Caller("c1"), "Session tokens expire after 15 minutes.", project="alpha")
+    app.contexts.store(Caller("c1"), "The container image shrank with a multi-stage build.", project="alpha")
+    assert app.embedder.wait_idle(60)
+    question = {"q": "how long until a login becomes invalid", "project": "alpha"}
+    by_words = (await http.get("/api/v1/contexts", params={**question, "mode": "keyword"})).json()
+    assert by_words["items"] == [] and by_words["mode_used"] == "keyword" and by_words["notice"] is None
+    fused = (await http.get("/api/v1/contexts", params=question)).json()
+    assert fused["mode_used"] == "hybrid"
+    assert fused["items"][0]["id"] == str(ttl.context.id) and fused["items"][0]["matched"] == "semantic"
+    listed = (await http.get("/api/v1/contexts", params={"project": "alpha"})).json()
+    assert listed["mode_used"] is None  # a listing is not a search
+
+
 async def test_a_person_edits_deletes_and_restores_through_the_api(
     app: AppContext, http: httpx.AsyncClient
 ) -> None:
@@ -58,6 +75,7 @@ async def test_a_person_edits_deletes_and_restores_through_the_api(
         ("get", "/api/v1/contexts?tag=%00&tag=0", None, "tag"),  # a NUL in any value of a repeated key
         ("get", "/api/v1/contexts?type=poem", None, "type"),
         ("get", "/api/v1/contexts?since=yesterday", None, "since"),
+        ("get", "/api/v1/contexts?q=x&mode=fuzzy", None, "mode"),
         ("get", "/api/v1/contexts?until=2026-01-01T00:00:00", None, "until"),
         ("patch", "/api/v1/contexts/{id}", {"content": ""}, "content"),
         ("patch", "/api/v1/contexts/{id}", {"colour": "red"}, "colour"),

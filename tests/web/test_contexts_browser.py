@@ -60,3 +60,25 @@ def test_search_open_edit_delete_and_restore_a_context(app: AppContext, page: Pa
         page.goto(f"{url}/contexts?q=warmed")
         assert page.locator("#context-hits .hit").count() == 1
     assert {n: v for n, v in app.integrity.check().counts().items() if v} == {}
+
+
+def test_the_search_ranking_can_be_chosen_and_is_named(app: AppContext, page: Page) -> None:
+    app.projects.create("alpha")
+    app.contexts.store(Caller("a"), "Session tokens expire after 15 minutes.", project="alpha")
+    app.contexts.store(Caller("a"), "The container image shrank with a multi-stage build.", project="alpha")
+    assert app.embedder.wait_idle(60)
+    with running_http_server(app) as url:
+        page.goto(f"{url}/contexts")
+        page.fill("input[name=q]", "how long until a login becomes invalid")
+        page.select_option("select[name=mode]", "keyword")
+        page.locator("#context-search button[type=submit]").click()
+        page.wait_for_url("**mode=keyword*")
+        assert page.locator("#context-hits .hit").count() == 0
+        assert "Ranked by words" in page.locator("#search-mode").inner_text()
+        page.select_option("select[name=mode]", "hybrid")
+        page.locator("#context-search button[type=submit]").click()
+        page.wait_for_url("**mode=hybrid*")
+        assert "Ranked by words and meaning" in page.locator("#search-mode").inner_text()
+        first = page.locator("#context-hits .hit").first
+        assert "Session tokens expire" in first.inner_text() and "semantic" in first.inner_text()
+        assert page.locator("select[name=mode]").input_value() == "hybrid"

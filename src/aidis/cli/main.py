@@ -12,6 +12,7 @@ from aidis import __version__
 from aidis.cli.bench import bench_command
 from aidis.cli.common import build, err, fail, internal_error_log
 from aidis.cli.common import settings as settings_from_env
+from aidis.cli.embeddings import embed_command
 from aidis.cli.exchange import export_command, import_export_command, prune_command
 from aidis.cli.memory import contexts_cli, search_command
 from aidis.cli.projects import projects_cli
@@ -33,6 +34,7 @@ cli.add_typer(projects_cli, name="projects")
 cli.add_typer(contexts_cli, name="contexts")
 cli.add_typer(sessions_cli, name="sessions")
 cli.command("search")(search_command)
+cli.command("embed")(embed_command)
 cli.command("export")(export_command)
 cli.command("import-export")(import_export_command)
 cli.command("prune")(prune_command)
@@ -309,6 +311,8 @@ def check(
                 else ("fixable" if result.fixable and result.violations else ""),
             )
         Console().print(table)
+        for note in report.notes:
+            Console().print(f"note: {note}", highlight=False)
         typer.echo("clean" if report.clean else "VIOLATIONS FOUND")
     if not report.clean:
         raise typer.Exit(code=1)

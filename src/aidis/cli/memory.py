@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from aidis.cli.common import fail, quiet_app
-from aidis.enums import ContextType
+from aidis.enums import ContextType, SearchMode
 from aidis.schemas import ContextHitOut, ContextOut, ContextRevisionOut, TouchedOut, render_snippet
 from aidis.services.memory.reads import ContextQuery
 
@@ -54,8 +54,11 @@ def hits_table(title: str, hits: list[ContextHitOut]) -> Table:
 
 
 def search_command(
-    query: Annotated[str, typer.Argument(help='Words (all must match), "a phrase", prefix*')],
+    query: Annotated[str, typer.Argument(help='Words, a question, "a phrase", prefix*, a path')],
     project: ProjectOpt = None,
+    mode: Annotated[
+        SearchMode, typer.Option(help="hybrid: words and meaning fused; keyword or semantic alone")
+    ] = SearchMode.HYBRID,
     context_type: Annotated[
         list[ContextType] | None, typer.Option("--type", help="Only this type (repeatable)")
     ] = None,
@@ -63,12 +66,12 @@ def search_command(
     limit: Annotated[int, typer.Option(min=1, max=100)] = 20,
     as_json: JsonFlag = False,
 ) -> None:
-    """Full-text search of stored contexts, best match first (every project unless --project)."""
+    """Search stored contexts by words and meaning, best match first (every project unless --project)."""
     scope = ContextQuery(
         project=project, all_projects=project is None, types=context_type or [], tags=tag or []
     )
     with quiet_app() as app:
-        page = app.context_reads.search(None, query, scope, limit=limit)
+        page = app.context_reads.search(None, query, scope, limit=limit, mode=mode)
     marks = ("", "") if as_json else ("\x02", "\x03")  # the table renders the match markers in bold
     hits = [ContextHitOut.of(hit, marks=marks) for hit in page.items]
     if as_json:
@@ -76,6 +79,8 @@ def search_command(
             json.dumps(
                 {
                     "scope": page.scope,
+                    "mode_used": page.mode_used.value if page.mode_used is not None else None,
+                    "notice": page.notice,
                     "items": [h.model_dump(mode="json") for h in hits],
                     "more": page.has_more,
                     "touched_by": [TouchedOut.of(t).model_dump(mode="json") for t in page.touched],
@@ -89,6 +94,8 @@ def search_command(
             f"{len(hits)} hit(s) in {page.scope}" + (" (more: raise --limit)" if page.has_more else ""), hits
         )
     )
+    if page.notice:
+        Console(stderr=True).print(f"[yellow]{escape(page.notice)}[/yellow]", highlight=False)
     if hits:
         Console().print("[dim]whole text: aidis contexts show ID[/dim]")
     for touched in page.touched:

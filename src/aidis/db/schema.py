@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -35,6 +36,7 @@ from aidis.enums import (
     SessionStatus,
     WorkspaceKind,
 )
+from aidis.search_syntax import search_text
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -245,6 +247,12 @@ session_activity = Table(
 Index("ix_session_activity_session", session_activity.c.session_id, session_activity.c.id)
 Index("ix_session_activity_path", session_activity.c.path)
 
+
+def _folded_content(context: Any) -> str:
+    """The insert default of `contexts.search_text`: the row's content, folded."""
+    return search_text(str(context.get_current_parameters()["content"]))
+
+
 contexts = Table(
     "contexts",
     metadata,
@@ -264,6 +272,10 @@ contexts = Table(
     Column("seen_count", Integer(), nullable=False, server_default="1"),
     Column("last_seen_at", UTCDateTime(), nullable=True),
     Column("content_hash", String(64), nullable=True),  # of the whitespace-normalized content
+    # What keyword search indexes: the content folded by aidis.search_syntax.search_text (both engines'
+    # full-text indexes are built over it, so they see the same words). Every insert through
+    # SQLAlchemy fills it from the content; the repositories rewrite it with each new text.
+    Column("search_text", Text(), nullable=False, default=_folded_content),
     enum_check("context_type", ContextType, "context_type"),
 )
 Index("ix_contexts_project_created", contexts.c.project_id, contexts.c.created_at)
@@ -273,6 +285,24 @@ _LIVE_KEY = text("topic_key IS NOT NULL AND deleted_at IS NULL")
 _partial_index(
     "uq_contexts_project_topic_key", contexts.c.project_id, contexts.c.topic_key, where=_LIVE_KEY, unique=True
 )
+
+# One embedding per context, made by the model named in `model` (a vector of another model is
+# replaced in the background); `id` only grows, so a process's vector index reads what is new.
+context_vectors = Table(
+    "context_vectors",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    Column("context_id", UUIDType(), ForeignKey("contexts.id", ondelete="CASCADE"), nullable=False),
+    Column("project_id", UUIDType(), ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("model", String(200), nullable=False),
+    Column("dim", Integer(), nullable=False),
+    Column("vector", LargeBinary(), nullable=False),  # float16, little-endian, unit length
+    Column("content_hash", String(64), nullable=True),  # of the text that was embedded
+    Column("embedded_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("context_id", name="uq_context_vectors_context_id"),
+    sqlite_autoincrement=True,  # an id is never reused (SQLite would reuse the largest after a delete)
+)
+Index("ix_context_vectors_model_id", context_vectors.c.model, context_vectors.c.id)
 
 context_revisions = Table(
     "context_revisions",

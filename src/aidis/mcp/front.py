@@ -69,6 +69,7 @@ class StdioFront:
         read: Callable[[], bytes],
         write: Callable[[bytes], None],
         sdk_delay: float = 3.0,
+        tool_set: str = "core",
         log: Callable[[str], None] | None = None,
     ) -> None:
         self._start_sdk = start_sdk
@@ -76,6 +77,7 @@ class StdioFront:
         self._read = read
         self._raw_write = write
         self._sdk_delay = sdk_delay
+        self._tool_set = tool_set.strip() or "core"
         self._log = log or (lambda message: sys.stderr.write(f"aidis mcp: {message}\n"))
         self._inbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self._write_lock = threading.Lock()
@@ -254,7 +256,7 @@ class StdioFront:
         if method == "ping":
             self._result(ident, {})
             return True
-        listed = answers["lists"].get(os.environ.get("AIDIS_TOOLS", "core").strip() or "core")
+        listed = answers["lists"].get(self._tool_set)
         if listed is None:
             return False  # a tool mode the recording does not cover (or a bad value: the SDK says so)
         index = listed["by_version"].get(self._initialized_version, {}).get(method)

@@ -199,6 +199,7 @@ def serve_stdio() -> int:
         read=read,
         write=write,
         sdk_delay=float(warm_up) if warm_up.replace(".", "", 1).isdigit() else 3.0,
+        tool_set=os.environ.get("AIDIS_TOOLS", "core"),
     )
 
     def on_signal(_signum: int, _frame: Any) -> None:

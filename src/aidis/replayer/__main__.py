@@ -81,7 +81,7 @@ def start_context(agent: str, spool: Path, payload: dict[str, Any], *, deadline:
     from aidis.config import load_settings
     from aidis.services.agents.hook_events import connection_for
 
-    app = build_app(load_settings())
+    app = build_app(load_settings(), background_embedding=False)
     try:
         with replay_lock(spool, wait_until=deadline) as mine:
             if mine:
@@ -104,7 +104,7 @@ def _build_app(spool: Path) -> Any:
     try:
         settings = load_settings()
         configure_logging(settings.log_level, json_logs=True)
-        return build_app(settings)
+        return build_app(settings, background_embedding=False)
     except AidisError as exc:
         log.error("hook replay: %s (events stay in %s)", exc.message, spool)
         return None

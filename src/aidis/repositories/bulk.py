@@ -179,17 +179,19 @@ def count_generated(conn: Connection) -> int:
 
 
 def insert_contexts(conn: Connection, *, project_id: uuid.UUID, count: int, now: datetime) -> None:
-    """`count` contexts in one project; each holds the word w<n % 1000> so a search matches 0.1% of them."""
+    """`count` contexts in one project; each holds the word w<n % 1000> so a search matches 0.1% of them.
+    The texts are lowercase words and digits, so each is its own folded `search_text`."""
     if conn.dialect.name == "postgresql":
         conn.execute(
             text(
                 """
-                INSERT INTO contexts (id, project_id, context_type, content, tags, created_at, metadata)
-                SELECT gen_random_uuid(), CAST(:pid AS uuid), 'note',
-                       'benchmark note ' || g || ' about w' || (g % 1000) || ' and '
-                       || (ARRAY['parser', 'cache', 'auth', 'billing', 'search'])[1 + g % 5], '["bench"]',
+                INSERT INTO contexts (id, project_id, context_type, content, search_text, tags, created_at,
+                                      metadata)
+                SELECT gen_random_uuid(), CAST(:pid AS uuid), 'note', t, t, '["bench"]',
                        CAST(:now AS timestamptz), '{}'
-                FROM generate_series(1, :n) AS g
+                FROM (SELECT 'benchmark note ' || g || ' about w' || (g % 1000) || ' and '
+                             || (ARRAY['parser', 'cache', 'auth', 'billing', 'search'])[1 + g % 5] AS t
+                      FROM generate_series(1, :n) AS g) AS texts
                 """
             ),
             {"pid": str(project_id), "n": count, "now": now},
@@ -198,16 +200,18 @@ def insert_contexts(conn: Connection, *, project_id: uuid.UUID, count: int, now:
     conn.execute(
         text(
             """
-            WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < :n)
-            INSERT INTO contexts (id, project_id, context_type, content, tags, created_at, metadata)
+            WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < :n),
+            texts(t) AS (
+                SELECT 'benchmark note ' || n || ' about w' || (n % 1000) || ' and '
+                       || CASE n % 5 WHEN 0 THEN 'parser' WHEN 1 THEN 'cache' WHEN 2 THEN 'auth'
+                          WHEN 3 THEN 'billing' ELSE 'search' END
+                FROM g
+            )
+            INSERT INTO contexts (id, project_id, context_type, content, search_text, tags, created_at, metadata)
             SELECT lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2)
                          || '-a' || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6))),
-                   :pid, 'note',
-                   'benchmark note ' || n || ' about w' || (n % 1000) || ' and '
-                   || CASE n % 5 WHEN 0 THEN 'parser' WHEN 1 THEN 'cache' WHEN 2 THEN 'auth' WHEN 3 THEN 'billing'
-                      ELSE 'search' END,
-                   '["bench"]', :now, '{}'
-            FROM g
+                   :pid, 'note', t, t, '["bench"]', :now, '{}'
+            FROM texts
             """
         ),
         {"pid": str(project_id), "n": count, "now": now.strftime("%Y-%m-%d %H:%M:%S.%f")},

@@ -1,17 +1,18 @@
-"""SQL for reading contexts compactly: ranked full-text search, newest first, and a session timeline.
+"""SQL for reading contexts compactly: ranked keyword matches, newest first, pages, and a timeline.
 
 Invariant: a listing never carries whole texts — only a bounded head (for the title and preview),
-the text's length and, for a search, a snippet made by the engine around the match — and both
-engines answer the same parsed query (`aidis.search_syntax`) over the content alone, with stemming
-(SQLite FTS5 `porter`, PostgreSQL `english`), so the same words find the same contexts anywhere.
-Snippets are made for the page only, never for every match, and ranking work is bounded: a query
-matching more than RANK_CAP contexts ranks the newest RANK_CAP of them (ordinary queries match far
-fewer and are ranked in full).
+the text's length and, for a page of search hits, the start of each text to cut a snippet from —
+and both engines answer the same parsed query (`aidis.search_syntax`) over the same folded text
+(`contexts.search_text`), with stemming (SQLite FTS5 `porter`, PostgreSQL `english`), so the same
+words find the same contexts anywhere. Ranking work is bounded: a query matching more than RANK_CAP
+contexts ranks the newest RANK_CAP of them (ordinary queries match far fewer and are ranked in full).
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
@@ -21,9 +22,10 @@ from sqlalchemy import (
     String,
     Text,
     and_,
-    bindparam,
+    case,
     column,
     func,
+    literal,
     literal_column,
     or_,
     select,
@@ -37,13 +39,12 @@ from aidis.repositories.contexts import ContextFilter, filtered
 from aidis.search_syntax import SearchQuery
 
 HEAD_CHARS = 400  # enough of the text for a title and a preview
-START, STOP = "\x02", "\x03"  # around each matched word of a snippet; surfaces render them
-SNIPPET_WORDS = 24
+SNIPPET_SOURCE_CHARS = 20_000  # a snippet is cut from the start of a text (a match further in: the preview)
 # A query matching more contexts than this ranks only the newest RANK_CAP of them, so its cost is
 # bounded by the cap and the page, not by how many contexts contain an everyday word.
 RANK_CAP = 1000
 # The SQLite FTS5 table made by the migrations (not in schema.py: PostgreSQL has none).
-_FTS = table("contexts_fts", column("context_id", String()), column("content", Text()))
+_FTS = table("contexts_fts", column("context_id", String()), column("search_text", Text()))
 _FTS_REF: Any = literal_column("contexts_fts")
 _VECTOR: Any = literal_column("contexts.search_vector")
 
@@ -87,7 +88,9 @@ def preview_of(head: str, limit: int = 160) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
-def _hit(row: Row[Any], *, score: float | None = None, snippet: str | None = None) -> ContextHit:
+def _hit(
+    row: Row[Any], *, score: float | None = None, snippet: str | None = None, matched: str | None = None
+) -> ContextHit:
     return ContextHit(
         id=row.id,
         project_id=row.project_id,
@@ -106,6 +109,7 @@ def _hit(row: Row[Any], *, score: float | None = None, snippet: str | None = Non
         score=score,
         deleted=row.deleted_at is not None,
         redactions=redaction_counts(row.metadata),
+        matched=matched,
     )
 
 
@@ -115,71 +119,88 @@ def recent(conn: Connection, flt: ContextFilter, *, limit: int, offset: int = 0)
     return [_hit(row) for row in conn.execute(query.limit(limit).offset(offset))]
 
 
-def _fts5_match(parsed: SearchQuery) -> str:
-    """The FTS5 MATCH expression: quoted words, quoted phrases and `"word"*` prefixes, ANDed."""
+def _fts5_match(parsed: SearchQuery, *, any_part: bool = False) -> str:
+    """The FTS5 MATCH expression: quoted words, quoted phrases and `"word"*` prefixes, ANDed (ORed
+    when `any_part`)."""
     parts = [f'"{w}"' for w in parsed.words]
     parts += ['"' + " ".join(p) + '"' for p in parsed.phrases]
     parts += [f'"{w}"*' for w in parsed.prefixes]
-    return " AND ".join(parts)
+    return (" OR " if any_part else " AND ").join(parts)
 
 
-def _tsquery(parsed: SearchQuery) -> ColumnElement[Any]:
-    """The PostgreSQL tsquery: plain words, phrases and prefixes combined with `&&`."""
-    parts: list[ColumnElement[Any]] = []
-    if parsed.words:
-        parts.append(func.plainto_tsquery("english", " ".join(parsed.words)))
+def _tsquery(parsed: SearchQuery, *, any_part: bool = False) -> ColumnElement[Any]:
+    """The PostgreSQL tsquery: words, phrases and prefixes combined with `&&` (`||` when `any_part`)."""
+    parts: list[ColumnElement[Any]] = [func.plainto_tsquery("english", w) for w in parsed.words]
     parts += [func.phraseto_tsquery("english", " ".join(p)) for p in parsed.phrases]
     parts += [func.to_tsquery("english", w + ":*") for w in parsed.prefixes]
     query = parts[0]
     for part in parts[1:]:
-        query = query.op("&&")(part)
+        query = query.op("||" if any_part else "&&")(part)
     return query
 
 
-def search(
-    conn: Connection, parsed: SearchQuery, flt: ContextFilter, *, limit: int, offset: int = 0
-) -> list[ContextHit]:
-    """Full-text search, best match first (BM25 on SQLite, ts_rank_cd on PostgreSQL), compact."""
-    if parsed.is_empty:
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """A keyword match: its id, the engine's score (higher is better), and whether the text holds one
+    of the query's identifiers exactly as typed."""
+
+    id: uuid.UUID
+    score: float
+    exact: bool
+
+
+def _exact(conn: Connection, parsed: SearchQuery, content: Any) -> ColumnElement[Any]:
+    """1 when the text holds one of the query's identifiers as typed (ASCII case aside), else 0."""
+    if not parsed.exact:
+        return literal(0)
+    position = func.strpos if conn.dialect.name == "postgresql" else func.instr
+    found = or_(*(position(func.lower(content), needle) > 0 for needle in parsed.exact))
+    return case((found, 1), else_=0)
+
+
+def keyword_ranked(
+    conn: Connection, parsed: SearchQuery, flt: ContextFilter, *, limit: int, any_part: bool = False
+) -> list[Ranked]:
+    """Keyword matches, best first: texts holding a query identifier exactly, then by the engine's score
+    (BM25 on SQLite, ts_rank_cd on PostgreSQL), newest on ties; at most `limit`. Every word must
+    match, or — `any_part`, for fusing with meaning — at least one (more matched words rank higher)."""
+    if parsed.is_empty or limit <= 0:
         return []
     if conn.dialect.name == "postgresql":
-        return _search_postgresql(conn, parsed, flt, limit=limit, offset=offset)
-    return _search_sqlite(conn, parsed, flt, limit=limit, offset=offset)
+        tsquery = _tsquery(parsed, any_part=any_part)
+        # Bounded ranking: the RANK_CAP newest matches (walking the (project, created_at) index for an
+        # everyday word, the GIN index for a rare one); only they are ranked.
+        candidates = (
+            filtered(
+                select(
+                    contexts.c.id,
+                    contexts.c.created_at,
+                    func.ts_rank_cd(_VECTOR, tsquery).label("score"),
+                    _exact(conn, parsed, contexts.c.content).label("exact"),
+                ),
+                conn,
+                flt,
+            )
+            .where(_VECTOR.op("@@")(tsquery))
+            .order_by(contexts.c.created_at.desc())
+            .limit(RANK_CAP)
+            .subquery("candidates")
+        )
+        ranked = select(candidates).order_by(
+            candidates.c.exact.desc(),
+            candidates.c.score.desc(),
+            candidates.c.created_at.desc(),
+            candidates.c.id,
+        )
+        rows = conn.execute(ranked.limit(limit)).all()
+        return [Ranked(row.id, float(row.score), bool(row.exact)) for row in rows]
+    return _sqlite_ranked(conn, parsed, flt, limit=limit, any_part=any_part)
 
 
-def _search_postgresql(
-    conn: Connection, parsed: SearchQuery, flt: ContextFilter, *, limit: int, offset: int
-) -> list[ContextHit]:
-    tsquery = _tsquery(parsed)
-    # Bounded ranking: the RANK_CAP newest matches (walking the (project, created_at) index for an
-    # everyday word, the GIN index for a rare one) carry their vectors out; only they are ranked.
-    candidates = (
-        filtered(_compact().add_columns(_VECTOR.label("vector")), conn, flt)
-        .where(_VECTOR.op("@@")(tsquery))
-        .order_by(contexts.c.created_at.desc())
-        .limit(RANK_CAP)
-        .subquery("candidates")
-    )
-    rank = func.ts_rank_cd(candidates.c.vector, tsquery).label("score")
-    kept = [c for c in candidates.c if c.name != "vector"]
-    page = (
-        select(*kept, rank)
-        .order_by(rank.desc(), candidates.c.created_at.desc(), candidates.c.id)
-        .limit(limit)
-        .offset(offset)
-        .subquery("page")
-    )
-    options = f"StartSel={START}, StopSel={STOP}, MaxWords={SNIPPET_WORDS}, MinWords=8, MaxFragments=1"
-    text_of = select(contexts.c.content).where(contexts.c.id == page.c.id).scalar_subquery()
-    headline = func.ts_headline("english", text_of, tsquery, options)
-    rows = conn.execute(select(page, headline.label("snippet")).order_by(page.c.score.desc()))
-    return [_hit(row, score=float(row.score), snippet=" ".join(row.snippet.split())) for row in rows]
-
-
-def _search_sqlite(
-    conn: Connection, parsed: SearchQuery, flt: ContextFilter, *, limit: int, offset: int
-) -> list[ContextHit]:
-    match = _fts5_match(parsed)
+def _sqlite_ranked(
+    conn: Connection, parsed: SearchQuery, flt: ContextFilter, *, limit: int, any_part: bool
+) -> list[Ranked]:
+    match = _fts5_match(parsed, any_part=any_part)
     fts_rowid: Any = literal_column("contexts_fts.rowid")
     # Bounded ranking: walk the matches newest first (FTS5 iterates its rowids backwards), keep the
     # first RANK_CAP that pass the filters, and rank only matches from the oldest of those on.
@@ -195,47 +216,57 @@ def _search_sqlite(
     if oldest_kept is None:
         return []
     fts = (
-        select(_FTS.c.context_id, fts_rowid.label("fts_rowid"), func.bm25(_FTS_REF).label("score"))
+        select(_FTS.c.context_id, func.bm25(_FTS_REF).label("score"))
         .where(_FTS_REF.op("MATCH")(match), fts_rowid >= oldest_kept)
         .subquery("fts")
     )
-    ranked = (  # the page's ids and scores first (FTS drives the join), compact columns for the page only
-        filtered(
-            select(contexts.c.id, fts.c.fts_rowid, fts.c.score)
-            .select_from(fts)
-            .join(contexts, contexts.c.id == fts.c.context_id),
-            conn,
-            flt,
-        )
-        .order_by(fts.c.score, contexts.c.created_at.desc(), contexts.c.id)
-        .limit(limit)
-        .offset(offset)
+    exact = _exact(conn, parsed, contexts.c.content).label("exact")
+    ranked = filtered(  # FTS drives the join; bm25 is lower-is-better and negative
+        select(contexts.c.id, fts.c.score, exact)
+        .select_from(fts)
+        .join(contexts, contexts.c.id == fts.c.context_id),
+        conn,
+        flt,
+    ).order_by(exact.desc(), fts.c.score, contexts.c.created_at.desc(), contexts.c.id)
+    rows = conn.execute(ranked.limit(limit)).all()
+    return [Ranked(row.id, -float(row.score), bool(row.exact)) for row in rows]
+
+
+def keep_matching(conn: Connection, ids: Sequence[uuid.UUID], flt: ContextFilter) -> set[uuid.UUID]:
+    """Which of `ids` pass the filter (for candidates found outside SQL, by vector). The ids are looked
+    up first (a materialized list), so the filter is checked on those rows only, never by walking the
+    project's index."""
+    if not ids:
+        return set()
+    wanted = (
+        select(contexts.c.id).where(contexts.c.id.in_(list(ids))).cte("wanted").prefix_with("MATERIALIZED")
     )
-    found = conn.execute(ranked).all()
-    if not found:
-        return []
-    scores = {row.id: float(row.score) for row in found}
-    rows = {row.id: row for row in conn.execute(_compact().where(contexts.c.id.in_(list(scores))))}
-    snippets = _sqlite_snippets(conn, match, [row.fts_rowid for row in found])
-    # bm25 is lower-is-better and negative; report a positive score where higher is better.
-    return [
-        _hit(rows[i], score=-score, snippet=snippets.get(str(i))) for i, score in scores.items() if i in rows
-    ]
+    query = filtered(
+        select(contexts.c.id).select_from(wanted).join(contexts, contexts.c.id == wanted.c.id), conn, flt
+    )
+    return set(conn.execute(query).scalars())
 
 
-def _sqlite_snippets(conn: Connection, match: str, rowids: Sequence[int]) -> dict[str, str]:
-    """Snippets for the page's contexts only, found by their index rowids (FTS5 `snippet()` needs its
-    own MATCH query; a rowid lookup does not walk the other matches)."""
-    if not rowids:
+def page_rows(conn: Connection, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Row[Any]]:
+    """The compact columns of a page's contexts, with the start of each text to cut a snippet from."""
+    if not ids:
         return {}
-    snippet = func.snippet(_FTS_REF, 1, START, STOP, "…", SNIPPET_WORDS)
-    rows = conn.execute(
-        select(_FTS.c.context_id, snippet.label("snippet")).where(
-            _FTS_REF.op("MATCH")(match),
-            literal_column("contexts_fts.rowid").in_(bindparam("rowids", list(rowids), expanding=True)),
-        )
-    )
-    return {str(row.context_id): " ".join(str(row.snippet).split()) for row in rows}
+    source = func.substr(contexts.c.content, 1, SNIPPET_SOURCE_CHARS).label("source")
+    query = _compact().add_columns(source).where(contexts.c.id.in_(list(ids)))
+    return {row.id: row for row in conn.execute(query)}
+
+
+def full_texts(conn: Connection, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Whole texts of a few contexts (a snippet whose match lies past SNIPPET_SOURCE_CHARS)."""
+    if not ids:
+        return {}
+    query = select(contexts.c.id, contexts.c.content).where(contexts.c.id.in_(list(ids)))
+    return {row.id: row.content for row in conn.execute(query)}
+
+
+def hit_of(row: Row[Any], *, score: float | None, snippet: str | None, matched: str | None) -> ContextHit:
+    """A compact hit from a `page_rows` row."""
+    return _hit(row, score=score, snippet=snippet, matched=matched)
 
 
 def timeline(

@@ -2,7 +2,9 @@
 
 Invariant: a context's text only ever changes here, and every change of text first copies the
 previous version into `context_revisions` in the same transaction; a purge removes the text of the
-context and of all its revisions, leaving a tombstone row (ids, times, no text) behind.
+context and of all its revisions, leaving a tombstone row (ids, times, no text) behind. Every write
+of a text writes its folded `search_text` with it (what both engines' keyword indexes see) and drops
+the text's embedding, so no vector of an old text outlives it (the embedder makes a new one).
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, Select, bindparam, delete, func, insert, select, update
 
-from aidis.db.schema import context_revisions, contexts, projects, sessions
+from aidis.db.schema import context_revisions, context_vectors, contexts, projects, sessions
 from aidis.db.sqlfuncs import json_array_contains
 from aidis.records import Context, ContextRevision
+from aidis.search_syntax import search_text
 
 
 def _to_context(row: Row[Any], rank: float | None = None) -> Context:
@@ -93,9 +96,17 @@ class ContextFilter:
     ids: Sequence[uuid.UUID] | None = None
 
 
+_READ_COLUMNS = [c for c in contexts.c if c.name != "search_text"]  # the folded copy is for the index only
+
+
+def forget_vector(conn: Connection, context_id: uuid.UUID) -> None:
+    """Drop a context's embedding (its text changed or is gone)."""
+    conn.execute(delete(context_vectors).where(context_vectors.c.context_id == context_id))
+
+
 def base_query() -> Select[Any]:
     """Contexts with their project's name."""
-    return select(*contexts.c, projects.c.name.label("project_name")).join(
+    return select(*_READ_COLUMNS, projects.c.name.label("project_name")).join(
         projects, projects.c.id == contexts.c.project_id
     )
 
@@ -248,6 +259,7 @@ def revise(
         .values(
             context_type=context_type,
             content=content,
+            search_text=search_text(content),
             tags=list(tags),
             content_hash=content_hash,
             metadata=metadata,
@@ -256,13 +268,17 @@ def revise(
             last_seen_at=now,
         )
     )
+    forget_vector(conn, current.id)
 
 
 def replace_summary_text(conn: Connection, context_id: uuid.UUID, text: str, text_hash: str) -> None:
     """Rewrite a session summary's context in place (a summary is regenerated, not revised)."""
     conn.execute(
-        update(contexts).where(contexts.c.id == context_id).values(content=text, content_hash=text_hash)
+        update(contexts)
+        .where(contexts.c.id == context_id)
+        .values(content=text, search_text=search_text(text), content_hash=text_hash)
     )
+    forget_vector(conn, context_id)
 
 
 def set_deleted(conn: Connection, context_id: uuid.UUID, deleted_at: datetime | None) -> None:
@@ -278,6 +294,7 @@ def purge(conn: Connection, context_id: uuid.UUID, *, now: datetime) -> int:
         .where(contexts.c.id == context_id)
         .values(
             content="",
+            search_text="",
             tags=[],
             topic_key=None,
             content_hash=None,
@@ -285,6 +302,7 @@ def purge(conn: Connection, context_id: uuid.UUID, *, now: datetime) -> int:
             purged_at=now,
         )
     )
+    forget_vector(conn, context_id)
     return int(removed.rowcount)
 
 

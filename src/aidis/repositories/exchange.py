@@ -108,7 +108,9 @@ def selections(scope: ExportScope) -> dict[str, Select[Any]]:
         "change": select(session_project_changes)
         .where(session_project_changes.c.session_id.in_(session_ids))
         .order_by(session_project_changes.c.id),
-        "context": select(contexts)
+        "context": select(
+            *(c for c in contexts.c if c.name != "search_text")
+        )  # derived, made again on import
         .where(contexts.c.id.in_(context_ids))
         .order_by(contexts.c.created_at, contexts.c.id),
         "revision": select(context_revisions)

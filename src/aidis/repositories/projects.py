@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, delete, exists, func, insert, select, update
 
-from aidis.db.schema import analytics_events, contexts, projects, sessions
+from aidis.db.schema import analytics_events, context_vectors, contexts, projects, sessions
 from aidis.records import Project
 
 
@@ -131,6 +131,8 @@ def move_contexts_and_events(conn: Connection, from_id: uuid.UUID, to_id: uuid.U
     moved_contexts = conn.execute(
         update(contexts).where(contexts.c.project_id == from_id).values(project_id=to_id)
     ).rowcount
+    # their embeddings are made again under the new project (a vector index reads only new rows)
+    conn.execute(delete(context_vectors).where(context_vectors.c.project_id == from_id))
     moved_events = conn.execute(
         update(analytics_events).where(analytics_events.c.project_id == from_id).values(project_id=to_id)
     ).rowcount

@@ -3,6 +3,7 @@
 Domains, lowest first (a domain may call the ones below it, never one above, never a surface):
 
 - `text`        what every text obeys before it is written: redaction of secrets, bounds, normalisation
+- `search`      what a query finds: keyword parity, embeddings made in the background, fused ranking
 - `projects`    projects, their creation and merges, workspace identities and the workspace resolver
 - `handover`    what a new session is told (rendered, and prepared in files for the hook fast path)
 - `sessions`    the session lifecycle: start, switching, accounting, moves, reaping, summaries, joining

@@ -1,8 +1,9 @@
 """What every service shares: the engine, the clock, the unit of work, and the feed of committed changes.
 
-Invariant: a change is announced (`changed`) only once its transaction has committed — callbacks run
-after `unit_of_work` leaves its block without error, never on rollback — so whoever listens (the
-prepared hand-overs, aidis.services.handover.files) never acts on work that did not happen.
+Invariant: a change is announced (`changed`, `texts_written`) only once its transaction has
+committed — callbacks run after `unit_of_work` leaves its block without error, never on rollback —
+so whoever listens (the prepared hand-overs, aidis.services.handover.files; the embedder,
+aidis.services.search.embedder) never acts on work that did not happen.
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ class ChangeFeed(Protocol):
     def folders_attributed(self, folders: list[str], project_id: uuid.UUID) -> None:
         """A session was attributed to `project_id` from these folders."""
 
+    def texts_written(self, context_ids: list[uuid.UUID] | None) -> None:
+        """These contexts got a new text (None: some contexts, not listed — look for them)."""
+
 
 class NoChanges:
     """The feed when nobody listens."""
@@ -58,6 +62,9 @@ class NoChanges:
         """Nothing."""
 
     def folders_attributed(self, folders: list[str], project_id: uuid.UUID) -> None:
+        """Nothing."""
+
+    def texts_written(self, context_ids: list[uuid.UUID] | None) -> None:
         """Nothing."""
 
 
@@ -110,6 +117,11 @@ class ServiceBase:
         else:
             return
         self.on_committed(conn, callback)
+
+    def texts_written(self, conn: Connection, context_ids: list[uuid.UUID] | None) -> None:
+        """Announce, once committed, that these contexts hold a new text (None: unlisted ones do)."""
+        feed = self.changes
+        self.on_committed(conn, lambda: feed.texts_written(context_ids))
 
     def on_committed(self, conn: Connection, callback: Callable[[], None]) -> None:
         """Run `callback` once `conn`'s unit of work has committed (at once outside a unit of work)."""

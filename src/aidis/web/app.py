@@ -67,6 +67,7 @@ def create_web_app(app: AppContext, *, run_maintenance: bool = True) -> FastAPI:
                 )
                 spool = app.settings.resolved_spool_dir() / SPOOL_NAME
                 tasks.start_soon(replay_spool_forever, app, spool, app.settings.reap_interval_seconds)
+                app.embedder.start()  # sweeps for texts other processes left without a vector
             yield
             tasks.cancel_scope.cancel()
 

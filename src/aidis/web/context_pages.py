@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 from markupsafe import Markup, escape
 from starlette.responses import Response
 
-from aidis.enums import ContextType
+from aidis.enums import ContextType, SearchMode
 from aidis.errors import AidisError, InvalidInput
 from aidis.schemas import ContextOut, ContextRevisionOut
 from aidis.services.caller import estimate_tokens
@@ -60,6 +60,7 @@ def _context_type(value: str) -> ContextType | None:
 def contexts_page(
     request: Request,
     q: Annotated[str, Query(max_length=500)] = "",
+    mode: SearchMode = SearchMode.HYBRID,
     project: Annotated[str, Query(max_length=200)] = "",
     type: Annotated[str, Query(max_length=30)] = "",
     tag: Annotated[str, Query(max_length=64)] = "",
@@ -73,7 +74,7 @@ def contexts_page(
     """Search (or list, newest first) contexts across projects, with filters and highlighted snippets."""
     app = get_app(request)
     filters = {
-        "q": q, "project": project, "type": type, "tag": tag, "session": session,
+        "q": q, "mode": "" if mode is SearchMode.HYBRID else mode.value, "project": project, "type": type, "tag": tag, "session": session,
         "since": since, "until": until, "deleted": "1" if deleted else "",
     }  # fmt: skip
     try:
@@ -90,7 +91,7 @@ def contexts_page(
         )
         reads = app.context_reads
         page = (
-            reads.search(None, q, query, limit=PAGE_SIZE, offset=offset)
+            reads.search(None, q, query, limit=PAGE_SIZE, offset=offset, mode=mode)
             if q.strip()
             else reads.recent(None, query, limit=PAGE_SIZE, offset=offset)
         )
@@ -107,6 +108,9 @@ def contexts_page(
         types=[t.value for t in ContextType],
         next_url=next_url,
         done=done,
+        modes=[m.value for m in SearchMode],
+        mode_used=page.mode_used.value if page.mode_used is not None else None,
+        notice=page.notice,
     )
 
 

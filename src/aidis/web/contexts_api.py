@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from aidis.enums import ContextType
+from aidis.enums import ContextType, SearchMode
 from aidis.schemas import ContextHitOut, ContextOut, ContextRevisionOut, TouchedOut
 from aidis.services.memory.edits import EditedContext
 from aidis.services.memory.reads import ContextQuery, as_hit
@@ -22,6 +22,7 @@ router = APIRouter(
 
 LIST_QUERY = (
     "q",
+    "mode",
     "project",
     "all_projects",
     "type",
@@ -42,12 +43,19 @@ class ContextPage(BaseModel):
     touched_by: list[TouchedOut] = Field(
         default_factory=list, description="For a file path query: the sessions that touched it"
     )
+    mode_used: SearchMode | None = Field(default=None, description="With `q`: the ranking that was used")
+    notice: str | None = Field(default=None, description="With `q`: why it is not the `mode` asked for")
 
 
 @router.get("/contexts", dependencies=[only_query(*LIST_QUERY)])
 def list_contexts(
     app: App,
-    q: Annotated[str | None, Query(max_length=500, description='Words, "a phrase", prefix*')] = None,
+    q: Annotated[
+        str | None, Query(max_length=500, description='Words, a question, "a phrase", prefix*')
+    ] = None,
+    mode: Annotated[
+        SearchMode, Query(description="With `q`: hybrid (words and meaning), keyword, semantic")
+    ] = (SearchMode.HYBRID),
     project: Annotated[str | None, Query(max_length=200)] = None,
     all_projects: bool = False,
     type: Annotated[list[ContextType] | None, Query(max_length=10)] = None,
@@ -74,7 +82,7 @@ def list_contexts(
     )
     reads = app.context_reads
     page = (
-        reads.search(None, q, query, limit=limit, offset=offset)
+        reads.search(None, q, query, limit=limit, offset=offset, mode=mode)
         if q is not None
         else reads.recent(None, query, limit=limit, offset=offset)
     )
@@ -83,6 +91,8 @@ def list_contexts(
         items=[ContextHitOut.of(hit) for hit in page.items],
         next_offset=offset + len(page.items) if page.has_more else None,
         touched_by=[TouchedOut.of(t) for t in page.touched],
+        mode_used=page.mode_used,
+        notice=page.notice,
     )
 
 

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aidis.app import AppContext
-from aidis.enums import ContextType
+from aidis.enums import ContextType, SearchMode
 from aidis.errors import InvalidInput
 from aidis.services.caller import Caller
 from aidis.services.memory.reads import ContextQuery
@@ -23,6 +23,16 @@ TEXTS = [
     "Fixed the flaky test: the clock was read twice during one request.",
     "Plan: export every project to JSON lines, then import it into PostgreSQL.",
     "Running the importer twice must not duplicate any sessions.",
+    # what agents store and search for: paths, hosts, emails, URLs, versions, identifiers, accents
+    "the bug is in src/aidis/app.py",
+    "email bob@example.com about it",
+    "see https://example.com/docs/page",
+    "version 1.2.3 broke it",
+    "Set AIDIS_AUTH_TOKEN before binding 0.0.0.0.",
+    "session_switching.py moves sessions; the error code is E1234.",
+    "std::vector<int> and lodash-es are in use",
+    "Met at the café, résumé attached.",
+    "Don't deploy on Fridays.",
 ]
 # Everyday queries, including the four the unstemmed SQLite index used to miss.
 QUERIES = [
@@ -39,6 +49,26 @@ QUERIES = [
     "the clock",
     "authenticated",
     "nothing matches this",
+    "app.py",
+    "src/aidis/app.py",
+    "aidis",
+    "bob",
+    "example.com",
+    "bob@example.com",
+    "docs",
+    "https://example.com/docs/page",
+    "1.2.3",
+    "AIDIS_AUTH_TOKEN",
+    "auth_token",
+    "session_switching.py",
+    "switching",
+    "E1234",
+    "std::vector",
+    "lodash-es",
+    "cafe",
+    "resume",
+    "don't",
+    "dont",
 ]
 
 
@@ -52,7 +82,10 @@ def _store_all(app: AppContext) -> dict[str, str]:
 
 
 def _hits(app: AppContext, query: str, ids: dict[str, str]) -> set[str]:
-    page = app.context_reads.search(None, query, ContextQuery(project="search"), limit=50)
+    page = app.context_reads.search(
+        None, query, ContextQuery(project="search"), limit=50, mode=SearchMode.KEYWORD
+    )
+    assert page.mode_used is SearchMode.KEYWORD
     return {ids[str(hit.id)] for hit in page.items}
 
 
@@ -65,11 +98,33 @@ def test_both_engines_find_the_same_contexts_for_the_same_words(both_apps: dict[
     hits = found["sqlite"]
     assert hits["migration"] == {TEXTS[0]}
     assert hits["revisions"] == {TEXTS[0]}
-    assert hits["session"] == {TEXTS[1], TEXTS[5]}
+    assert hits["session"] == {TEXTS[1], TEXTS[5], TEXTS[11]}
     assert hits["ends"] == {TEXTS[1]}
     assert hits['"idle timeout"'] == {TEXTS[1]}
     assert hits["import*"] == {TEXTS[4], TEXTS[5]}
     assert hits["nothing matches this"] == set()
+    for query, index in {
+        "app.py": 6,
+        "src/aidis/app.py": 6,
+        "bob": 7,
+        "bob@example.com": 7,
+        "docs": 8,
+        "https://example.com/docs/page": 8,
+        "1.2.3": 9,
+        "AIDIS_AUTH_TOKEN": 10,
+        "auth_token": 10,
+        "session_switching.py": 11,
+        "switching": 11,
+        "E1234": 11,
+        "std::vector": 12,
+        "lodash-es": 12,
+        "cafe": 13,
+        "resume": 13,
+    }.items():
+        assert hits[query] == {TEXTS[index]}, query
+    assert hits["aidis"] == {TEXTS[6], TEXTS[10]}
+    assert hits["example.com"] == {TEXTS[7], TEXTS[8]}
+    assert hits["don't"] == hits["dont"] == {TEXTS[14]}
 
 
 def test_hits_are_compact_with_a_highlighted_snippet_and_the_size(app: AppContext) -> None:
@@ -113,6 +168,7 @@ def test_pages_say_when_more_follow(app: AppContext) -> None:
     app.projects.create("p")
     for i in range(5):
         app.contexts.store(Caller("s"), f"note {i} about paging", project="p", context_type=ContextType.NOTE)
+    assert app.embedder.wait_idle(30)  # pages of one unchanged index (a new vector may reorder a live one)
     first = app.context_reads.search(None, "paging", ContextQuery(project="p"), limit=3)
     rest = app.context_reads.search(None, "paging", ContextQuery(project="p"), limit=3, offset=3)
     assert first.has_more and len(first.items) == 3

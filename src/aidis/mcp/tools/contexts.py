@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
-from aidis.enums import ContextType
+from aidis.enums import ContextType, SearchMode
 from aidis.mcp.toolkit import ToolEnv, ToolInput, ToolSpec
 from aidis.mcp.tools.common import Limit, Offset, ProjectRef, count_read, hit_out, session_out
 from aidis.schemas import ContextHitOut, ContextOut, ContextRevisionOut, SessionOut, TouchedOut
@@ -65,8 +65,11 @@ async def context_store(env: ToolEnv, args: ContextStoreIn) -> ContextStoreOut:
 
 class ContextSearchIn(ToolInput):
     query: str = Field(
-        min_length=1, max_length=500, description='Words (all must match), "a phrase", prefix*'
+        min_length=1,
+        max_length=500,
+        description='Words, a question, "a phrase", prefix*',
     )
+    mode: Literal["hybrid", "keyword", "semantic"] = "hybrid"  # hybrid: words and meaning fused
     project: ProjectRef | None = Field(default=None, description="Default: your session's project")
     all_projects: bool = False
     types: list[ContextType] = Field(default_factory=list, max_length=10)
@@ -87,6 +90,10 @@ class ContextPageOut(BaseModel):
     )
 
 
+class ContextSearchOut(ContextPageOut):
+    mode_used: str  # the ranking that produced the list (the hint says why, when not the one asked for)
+
+
 def _page(page: ContextPage, offset: int) -> ContextPageOut:
     more = offset + len(page.items) if page.has_more else None
     hint = "context_get ids for whole texts" + (f"; offset={more} for more" if more is not None else "")
@@ -99,10 +106,9 @@ def _page(page: ContextPage, offset: int) -> ContextPageOut:
     )
 
 
-async def context_search(env: ToolEnv, args: ContextSearchIn) -> ContextPageOut:
-    """Search contexts in your session's project (or a named one, or all_projects), best match
-    first. Compact hits; whole texts via context_get. A file path as query also lists the sessions
-    that touched it."""
+async def context_search(env: ToolEnv, args: ContextSearchIn) -> ContextSearchOut:
+    """Search your session's project (or a named one, or all_projects) by words and meaning, best
+    first. Compact hits; whole texts via context_get. A path also lists sessions that touched it."""
     from aidis.services.memory.reads import ContextQuery
 
     query = ContextQuery(
@@ -114,9 +120,19 @@ async def context_search(env: ToolEnv, args: ContextSearchIn) -> ContextPageOut:
         until=args.until,
     )
     page = await env.run(
-        env.app.context_reads.search, env.caller, args.query, query, limit=args.limit, offset=args.offset
+        env.app.context_reads.search,
+        env.caller,
+        args.query,
+        query,
+        limit=args.limit,
+        offset=args.offset,
+        mode=SearchMode(args.mode),
     )
-    out = _page(page, args.offset)
+    used = page.mode_used.value if page.mode_used is not None else args.mode
+    listed = _page(page, args.offset)
+    if page.notice:
+        listed.hint = f"{page.notice}. {listed.hint}"
+    out = ContextSearchOut(**listed.__dict__, mode_used=used)
     await count_read(env, len(out.model_dump_json()))
     return out
 
@@ -202,7 +218,7 @@ SPECS = [
         "Search contexts",
         "contexts",
         ContextSearchIn,
-        ContextPageOut,
+        ContextSearchOut,
         context_search,
         read_only=True,
     ),

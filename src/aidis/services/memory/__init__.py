@@ -2,7 +2,7 @@
 in full on demand (search, recent, timeline), corrected and forgotten (revisions, soft delete,
 restore, purge), exported and imported, and pruned by retention.
 
-May call: `sessions`, `projects`, `text` and the kernel.
+May call: `search`, `sessions`, `projects`, `text` and the kernel.
 """
 
 from aidis.services.memory.edits import ContextEditService

@@ -101,6 +101,7 @@ class ContextEditService(ServiceBase):
                     metadata=metadata,
                     now=now,
                 )
+                self.texts_written(conn, [current.id])
                 action = "updated"
             else:
                 action = "unchanged"

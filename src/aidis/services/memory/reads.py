@@ -16,7 +16,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from aidis.enums import SENTINEL_DISPLAY_NAME, ContextType
+from aidis.enums import SENTINEL_DISPLAY_NAME, ContextType, SearchMode
 from aidis.errors import InvalidInput, NotFound
 from aidis.records import Context, ContextHit, ContextRevision, Session, TouchedBy
 from aidis.repositories import activity as activity_repo
@@ -25,11 +25,13 @@ from aidis.repositories import context_search as search_repo
 from aidis.repositories import contexts as repo
 from aidis.repositories import projects as projects_repo
 from aidis.repositories import sessions as sessions_repo
+from aidis.repositories.context_search import preview_of
 from aidis.repositories.contexts import ContextFilter
-from aidis.search_syntax import parse_query
+from aidis.search_syntax import SearchQuery, parse_query
 from aidis.services.base import ServiceBase
 from aidis.services.caller import Caller
 from aidis.services.projects.catalog import find_project
+from aidis.services.search import START, Candidate, HybridRanker, cut
 from aidis.services.text.rules import clean_tags
 
 MAX_IDS = 20
@@ -43,6 +45,8 @@ class ContextPage:
     scope: str  # a project name, or "all projects"
     has_more: bool = False
     touched: list[TouchedBy] = field(default_factory=list)  # sessions whose agent touched the path asked for
+    mode_used: SearchMode | None = None  # for a search: the ranking that produced the list
+    notice: str | None = None  # for a search: why that is not the ranking asked for
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,8 +157,31 @@ def _session_id(conn: Connection, ref: str) -> uuid.UUID:
     return found.id
 
 
+def _page_hits(conn: Connection, parsed: SearchQuery, page: list[Candidate]) -> list[ContextHit]:
+    """A page of ranked ids as compact hits, each with a snippet around what matched."""
+    rows = search_repo.page_rows(conn, [c.id for c in page])
+    snippets = {i: cut(row.source, parsed, preview_of(row.head)) for i, row in rows.items()}
+    deeper = [  # a word match past the part of the text read first: cut from the whole text
+        c.id
+        for c in page
+        if c.id in rows
+        and "keyword" in c.matched
+        and START not in snippets[c.id]
+        and rows[c.id].chars > search_repo.SNIPPET_SOURCE_CHARS
+    ]
+    for context_id, whole in search_repo.full_texts(conn, deeper).items():
+        snippets[context_id] = cut(whole, parsed, snippets[context_id])
+    return [
+        search_repo.hit_of(rows[c.id], score=c.score, snippet=snippets[c.id], matched=c.matched)
+        for c in page
+        if c.id in rows
+    ]
+
+
 class ContextReadService(ServiceBase):
     """Find contexts again: compact listings, whole texts by id, and neighbours in a session."""
+
+    ranker: HybridRanker  # set by build_app (it owns the process's embedder)
 
     def _filter(
         self, conn: Connection, caller: Caller | None, query: ContextQuery
@@ -174,22 +201,33 @@ class ContextReadService(ServiceBase):
         return flt, scope
 
     def search(
-        self, caller: Caller | None, text: str, query: ContextQuery, *, limit: int = 10, offset: int = 0
+        self,
+        caller: Caller | None,
+        text: str,
+        query: ContextQuery,
+        *,
+        limit: int = 10,
+        offset: int = 0,
+        mode: SearchMode = SearchMode.HYBRID,
     ) -> ContextPage:
-        """Full-text search in one project (the caller's, unless another or all are asked for), ranked."""
+        """Search one project (the caller's, unless another or all are asked for): by words and by
+        meaning fused (`mode` picks one), texts holding a typed identifier exactly first."""
         parsed = parse_query(text)
         if not parsed.had_words:
             raise InvalidInput("query must contain at least one word (letters or digits)", field="query")
+        self.ranker.settle(mode)
         with self.reading() as conn:
             flt, scope = self._filter(conn, caller, query)
-            hits = search_repo.search(conn, parsed, flt, limit=limit + 1, offset=offset)
+            ranking = self.ranker.rank(conn, parsed, text, flt, mode=mode, want=offset + limit + 1)
+            page = ranking.candidates[offset : offset + limit + 1]
+            hits = _page_hits(conn, parsed, page)
             path = path_in(text) if offset == 0 else None
             touched = (
                 activity_repo.touched(conn, path, project_ids=flt.project_ids, since=query.since)
                 if path
                 else []
             )
-        return ContextPage(hits[:limit], scope, len(hits) > limit, touched)
+        return ContextPage(hits[:limit], scope, len(hits) > limit, touched, ranking.mode_used, ranking.notice)
 
     def recent(
         self, caller: Caller | None, query: ContextQuery, *, limit: int = 10, offset: int = 0

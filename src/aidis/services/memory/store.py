@@ -130,6 +130,7 @@ class ContextService(ServiceBase):
             }[outcome]
             if outcome != "duplicate":
                 self.changed(conn, project_id)
+                self.texts_written(conn, [context_id])
             session = self.sessions.record_call_in(
                 conn,
                 session,

@@ -13,6 +13,7 @@ from aidis.enums import Actor, EndReason
 from aidis.repositories import events as events_repo
 from aidis.repositories import integrity as repo
 from aidis.services.base import Clock, ServiceBase
+from aidis.services.search import Embedder
 from aidis.services.sessions.lifecycle import SessionService
 
 # Clocks of several servers disagree a little; more than this is a bug (or generated data gone wrong).
@@ -36,6 +37,7 @@ class IntegrityReport:
 
     checks: list[CheckResult]
     fixes: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # worth knowing, not violations (e.g. vectors to make)
 
     @property
     def clean(self) -> bool:
@@ -52,16 +54,20 @@ class IntegrityReport:
             "clean": self.clean,
             "checks": [c.__dict__ for c in self.checks],
             "fixes": self.fixes,
+            "notes": self.notes,
         }
 
 
 class IntegrityService(ServiceBase):
     """Runs the checks and the safe repairs."""
 
-    def __init__(self, engine: Any, clock: Clock, sessions: SessionService, idle_timeout: timedelta) -> None:
+    def __init__(
+        self, engine: Any, clock: Clock, sessions: SessionService, idle_timeout: timedelta, embedder: Embedder
+    ) -> None:
         super().__init__(engine, clock, sessions.telemetry)
         self.sessions = sessions
         self.idle_timeout = idle_timeout
+        self.embedder = embedder
 
     def _checks(self) -> list[tuple[str, str, Callable[[Connection], tuple[int, list[str]]], bool]]:
         cutoff = self.clock() - self.idle_timeout
@@ -127,9 +133,29 @@ class IntegrityService(ServiceBase):
             for name, description, run, fixable in self._checks():
                 violations, samples = run(conn)
                 results.append(CheckResult(name, description, violations, samples, fixable))
-        report = IntegrityReport(results)
+        report = IntegrityReport(results, notes=self._search_notes())
         self.telemetry.metrics.set_integrity(report.counts())
         return report
+
+    def _search_notes(self) -> list[str]:
+        """What semantic search still lacks: contexts without a vector of the current model, and
+        vectors of other models (replaced in the background)."""
+        current = self.embedder.model_name
+        if current is None:
+            return ["semantic search is off (AIDIS_EMBEDDING_MODEL=off): keyword search only"]
+        notes = []
+        missing = self.embedder.count_missing()
+        if missing:
+            notes.append(
+                f"{missing} context(s) without a vector of {current} (made in the background by a running "
+                "server; `aidis embed --backfill` makes them now)"
+            )
+        for model, count in sorted(self.embedder.models_in_use().items()):
+            if model != current:
+                notes.append(
+                    f"{count} vector(s) of {model}, no longer the configured model (replaced as they are re-made)"
+                )
+        return notes
 
     def fix(self) -> IntegrityReport:
         """Repair what is safe (idle sessions closed with end events, missing end events written,

@@ -45,6 +45,7 @@ class ProjectMergeService(ServiceBase):
             source = find_project(conn, source_ref, field="source")
             target = find_project(conn, target_ref, field="target")
             self.changed(conn, workspaces=True)
+            self.texts_written(conn, None)  # the moved contexts are embedded again under the target
             self.changed(conn, source.id)
             self.changed(conn, target.id)
             if source.is_sentinel:

@@ -153,6 +153,7 @@ class SessionSummaryService(ServiceBase):
         )
         if existing is not None and existing.deleted_at is None:  # a deleted summary is not brought back
             contexts_repo.replace_summary_text(conn, existing.id, text, content_hash(text))
+            self.texts_written(conn, [existing.id])
             new_context = None
         else:
             new_context = uuid.uuid4()
@@ -168,6 +169,7 @@ class SessionSummaryService(ServiceBase):
                 metadata={"summary_of": session.display_id},
                 content_hash=content_hash(text),
             )
+            self.texts_written(conn, [new_context])
         metadata = {**session.metadata, "summary": stored}
         if new_context is not None:
             metadata["summary_context_id"] = str(new_context)

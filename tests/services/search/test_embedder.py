@@ -1,0 +1,133 @@
+"""The embedder: a stored context gets its vector in the background soon after, an edited one a new
+vector, a purged one none; nothing is lost when the queue overflows or the model changes; one thread
+per process; a model that cannot load is reported, not retried."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from aidis.app import AppContext, build_app
+from aidis.config import Settings
+from aidis.db.schema import context_vectors
+from aidis.services.caller import Caller
+from aidis.services.search import embedder as embedder_module
+from tests.support import Database, FakeClock
+
+AGENT = Caller("embedder-test")
+
+
+def _vectors(app: AppContext) -> dict[str, str]:
+    """context id → model of its vector."""
+    with app.engine.connect() as conn:
+        rows = conn.execute(select(context_vectors.c.context_id, context_vectors.c.model)).all()
+    return {str(row.context_id): row.model for row in rows}
+
+
+def test_a_stored_context_is_embedded_in_the_background(app: AppContext) -> None:
+    stored = app.contexts.store(AGENT, "we retry card captures with idempotency keys")
+    assert app.embedder.wait_idle(30)
+    assert _vectors(app) == {str(stored.context.id): "wordllama/l2_supercat"}
+    status = app.embedder.status()
+    assert (status.embedded, status.missing) == (1, 0)
+
+
+def test_an_edit_replaces_the_vector_and_a_purge_removes_it(app: AppContext) -> None:
+    stored = app.contexts.store(AGENT, "the first text")
+    assert app.embedder.wait_idle(30)
+    with app.engine.connect() as conn:
+        first = conn.execute(select(context_vectors.c.id)).scalar_one()
+    app.context_edits.update(AGENT, stored.context.id, content="a different text")
+    assert app.embedder.wait_idle(30)
+    with app.engine.connect() as conn:
+        second = conn.execute(select(context_vectors.c.id)).scalar_one()
+    assert second > first  # a new row: every process's index reads it as new
+    app.context_edits.delete(AGENT, stored.context.id, purge=True)
+    assert app.embedder.wait_idle(30)
+    assert _vectors(app) == {}
+
+
+def test_an_overflowing_queue_loses_nothing(app: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(embedder_module, "QUEUE_SIZE", 2)
+    small = build_app(app.settings, migrate=False, clock=app.clock)
+    try:
+        ids = [small.contexts.store(AGENT, f"note number {n} about queues").context.id for n in range(12)]
+        assert small.embedder.wait_idle(60)
+        assert set(_vectors(small)) == {str(i) for i in ids}
+    finally:
+        small.close()
+
+
+def test_contexts_stored_while_no_embedder_ran_are_swept_up(
+    db: Database, clock: FakeClock, tmp_path: Path
+) -> None:
+    settings = Settings(data_dir=tmp_path, database_url=db.url)
+    quiet = build_app(settings, migrate=False, clock=clock, background_embedding=False)
+    try:
+        ids = [quiet.contexts.store(AGENT, f"stored by the replayer {n}").context.id for n in range(3)]
+        assert _vectors(quiet) == {} and quiet.embedder.status().missing == 3
+    finally:
+        quiet.close()
+    later = build_app(settings, migrate=False, clock=clock)
+    try:
+        later.embedder.start()
+        assert later.embedder.wait_idle(60)
+        assert set(_vectors(later)) == {str(i) for i in ids}
+    finally:
+        later.close()
+
+
+def test_a_new_model_re_embeds_everything_in_the_background(
+    db: Database, clock: FakeClock, tmp_path: Path
+) -> None:
+    first = build_app(
+        Settings(data_dir=tmp_path, database_url=db.url, embedding_model="wordllama:64"), clock=clock
+    )
+    try:
+        ids = {str(first.contexts.store(AGENT, f"text {n}").context.id) for n in range(3)}
+        assert first.embedder.wait_idle(30)
+        assert set(_vectors(first).values()) == {"wordllama/l2_supercat@64"}
+    finally:
+        first.close()
+    second = build_app(Settings(data_dir=tmp_path, database_url=db.url), clock=clock)
+    try:
+        assert second.embedder.status().other_models == {"wordllama/l2_supercat@64": 3}
+        second.embedder.start()
+        assert second.embedder.wait_idle(60)
+        assert _vectors(second) == dict.fromkeys(ids, "wordllama/l2_supercat")
+        assert second.embedder.status().other_models == {}
+    finally:
+        second.close()
+
+
+def test_one_thread_per_process_however_many_stores(app: AppContext) -> None:
+    for n in range(30):
+        app.contexts.store(AGENT, f"a note {n}")
+    assert app.embedder.wait_idle(60)
+    assert [t.name for t in threading.enumerate()].count("aidis-embedder") == 1
+
+
+def test_a_model_that_fails_to_load_is_reported_once_and_not_retried(
+    app: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+
+    def broken(spec: str) -> object:
+        calls.append(spec)
+        raise OSError("weights file is corrupt")
+
+    monkeypatch.setattr("aidis.services.search.models.load_model", broken)
+    fresh = build_app(app.settings, migrate=False, clock=app.clock)
+    try:
+        fresh.contexts.store(AGENT, "a note")
+        assert fresh.embedder.wait_idle(30)
+        fresh.contexts.store(AGENT, "another note")
+        assert fresh.embedder.failure is not None and "failed to load" in fresh.embedder.failure
+        assert calls == ["wordllama"]
+        with fresh.engine.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(context_vectors)).scalar_one() == 0
+    finally:
+        fresh.close()

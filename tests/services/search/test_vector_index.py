@@ -1,0 +1,65 @@
+"""The process's vector index: exact neighbours within the projects asked for, replaced rows, and ids
+skipped over (a commit that lands late) asked for again."""
+
+from __future__ import annotations
+
+import uuid
+
+import numpy as np
+
+from aidis.repositories.context_vectors import StoredVector
+from aidis.services.search.vector_index import VectorIndex, encode
+
+
+def _unit(*values: float) -> np.ndarray:
+    vector = np.asarray(values, dtype=np.float32)
+    return vector / np.linalg.norm(vector)
+
+
+def _row(seq: int, context: uuid.UUID, project: uuid.UUID, vector: np.ndarray) -> StoredVector:
+    return StoredVector(seq, context, project, encode(vector))
+
+
+def test_neighbours_come_best_first_within_the_projects_asked_for() -> None:
+    a, b, c = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    mine, other = uuid.uuid4(), uuid.uuid4()
+    index = VectorIndex("m", 3)
+    index.load(
+        [
+            _row(1, a, mine, _unit(1, 0, 0)),
+            _row(2, b, mine, _unit(1, 1, 0)),
+            _row(3, c, other, _unit(1, 0, 0.01)),
+        ],
+        full=True,
+    )
+    query = _unit(1, 0, 0)
+    assert [n.id for n in index.nearest(query, project_ids=[mine], k=5, min_similarity=0)] == [a, b]
+    assert [n.id for n in index.nearest(query, project_ids=None, k=2, min_similarity=0)] == [a, c]
+    assert [n.id for n in index.nearest(query, project_ids=[mine], k=5, min_similarity=0.9)] == [a]
+    assert index.nearest(query, project_ids=[uuid.uuid4()], k=5, min_similarity=0) == []
+
+
+def test_a_new_vector_for_a_context_replaces_its_old_one() -> None:
+    context, project = uuid.uuid4(), uuid.uuid4()
+    index = VectorIndex("m", 2)
+    index.load([_row(1, context, project, _unit(1, 0))], full=True)
+    index.load([_row(5, context, project, _unit(0, 1))], full=False)
+    assert index.size == 1
+    (hit,) = index.nearest(_unit(0, 1), project_ids=None, k=3, min_similarity=0)
+    assert hit.id == context and hit.similarity > 0.99
+
+
+def test_ids_skipped_over_are_asked_for_again_until_they_arrive() -> None:
+    project = uuid.uuid4()
+    index = VectorIndex("m", 2)
+    index.load([_row(1, uuid.uuid4(), project, _unit(1, 0))], full=True)
+    index.load([_row(4, uuid.uuid4(), project, _unit(1, 1))], full=False)  # 2 and 3 not committed yet
+    assert index.last_seq == 4 and index.open_gaps() == [2, 3]
+    index.load([_row(3, uuid.uuid4(), project, _unit(0, 1))], full=False)
+    assert index.open_gaps() == [2] and index.size == 3
+
+
+def test_a_vector_of_the_wrong_size_is_skipped() -> None:
+    index = VectorIndex("m", 4)
+    assert index.load([_row(1, uuid.uuid4(), uuid.uuid4(), _unit(1, 0))], full=True) == 0
+    assert index.size == 0
