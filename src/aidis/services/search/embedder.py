@@ -167,6 +167,7 @@ class Embedder(ServiceBase):
         thread = self._thread
         if thread is not None:
             thread.join(timeout=2.0)
+        self._index = None  # the vectors' memory goes with the app, even if something keeps the app
 
     def wait_idle(self, timeout: float) -> bool:
         """Wait until nothing is queued or being embedded (tests and one-shot commands)."""

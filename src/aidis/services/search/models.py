@@ -123,13 +123,25 @@ class Model2VecModel:
         return _unit(self._model.encode([t[:MAX_CHARS] for t in texts]))
 
 
+_LOADED: dict[str, EmbeddingModel] = {}
+_LOADING = threading.Lock()
+
+
 def load_model(spec: str) -> EmbeddingModel:
-    """Load the model a (checked) setting names; raises InvalidInput when it cannot be loaded."""
+    """The model a (checked) setting names, loaded once per process and shared (a model is read-only);
+    raises InvalidInput when it cannot be loaded."""
     value = check_spec(spec)
     if value == OFF:
         raise InvalidInput(
             "semantic search is off (AIDIS_EMBEDDING_MODEL=off)", field="AIDIS_EMBEDDING_MODEL"
         )
+    with _LOADING:
+        if value not in _LOADED:
+            _LOADED[value] = _load(value)
+        return _LOADED[value]
+
+
+def _load(value: str) -> EmbeddingModel:
     if value == DEFAULT_MODEL:
         return WordLlamaModel()
     kind, _, rest = value.partition(":")
