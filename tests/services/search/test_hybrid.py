@@ -108,7 +108,10 @@ def test_a_search_that_cannot_use_meaning_says_so_and_still_answers(
     said: list[str] = []
     handler = logging.Handler(logging.WARNING)
     handler.emit = lambda record: said.append(record.getMessage())  # type: ignore[method-assign]
-    logging.getLogger("aidis.search").addHandler(handler)
+    search_log = logging.getLogger("aidis.search")
+    level_before = search_log.level  # another test may have configured the root logger to ERROR
+    search_log.setLevel(logging.WARNING)
+    search_log.addHandler(handler)
     app = build_app(Settings(data_dir=tmp_path, database_url=db.url, embedding_model="off"), clock=clock)
     try:
         app.projects.create("p")
@@ -123,5 +126,6 @@ def test_a_search_that_cannot_use_meaning_says_so_and_still_answers(
         assert explicit.notice is None
     finally:
         app.close()
-        logging.getLogger("aidis.search").removeHandler(handler)
+        search_log.removeHandler(handler)
+        search_log.setLevel(level_before)
     assert sum("semantic search unavailable" in message for message in said) == 1
