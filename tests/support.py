@@ -86,7 +86,14 @@ class Database:
     def reset(self) -> None:
         """Remove every row but the sentinel project."""
         with self.engine.begin() as conn:
+            if (
+                self.engine_name == "postgresql"
+            ):  # the audit trail lets rows go only when told it is retention
+                conn.execute(text("SELECT set_config('aidis.audit_retention', 'on', true)"))
             for table in (
+                "audit_log",
+                "api_tokens",
+                "project_grants",
                 "hook_events",
                 "legacy_imports",
                 "analytics_events",
@@ -99,6 +106,7 @@ class Database:
                 "session_counters",
                 "project_workspaces",
                 "connection_links",
+                "users",
             ):
                 conn.execute(text(f"DELETE FROM {table}"))
             conn.execute(text("DELETE FROM projects WHERE id <> :s"), {"s": SENTINEL})

@@ -147,7 +147,7 @@ def _top(name: str) -> str:
 def domain_of(name: str) -> str | None:
     """`sessions` for aidis.services.sessions.lifecycle; None outside a services domain."""
     parts = name.split(".")
-    if len(parts) >= 3 and parts[1] == "services" and parts[2] not in ("base", "caller"):
+    if len(parts) >= 3 and parts[1] == "services" and parts[2] not in ("base", "caller", "principal"):
         return parts[2]
     return None
 

@@ -23,6 +23,8 @@ from aidis.config import Settings
 from aidis.db.engine import build_engine
 from aidis.db.types import utcnow
 from aidis.errors import AidisError
+from aidis.services.access.audit import AuditTrail
+from aidis.services.access.team import TeamService
 from aidis.services.base import Clock, ServiceBase
 from aidis.services.handover.context import SessionContextService
 from aidis.services.handover.files import HandoverFiles
@@ -77,6 +79,8 @@ class AppContext:
     activity: ActivityReadService
     handovers: HandoverFiles
     embedder: Embedder
+    team: TeamService
+    audit: AuditTrail
 
     async def get(self) -> AppContext:
         """This app: an AppContext is its own `AppSource` (see aidis.mcp.toolkit)."""
@@ -158,13 +162,17 @@ class AppContext:
         return self._wired(HookService(self.sessions, capture_activity=self.settings.capture))
 
     def _wired(self, service: S) -> S:
-        """A service announcing its committed changes to the prepared hand-overs and the embedder."""
+        """A service announcing its committed changes to the prepared hand-overs and the embedder, and
+        its reads and changes to the audit trail."""
         service.changes = AppChanges(self.handovers, self.embedder)
+        service.audit = self.audit
         return service
 
     def close(self) -> None:
-        """Stop the embedder, write what the prepared hand-overs still owe, release connections."""
+        """Stop the embedder, write the audit's batch and what the prepared hand-overs still owe,
+        release connections."""
         self.embedder.close()
+        self.audit.close()
         self.handovers.flush()
         self.engine.dispose()
 
@@ -262,6 +270,8 @@ def build_app(
         activity=ActivityReadService(engine, clock, telemetry),
         handovers=handovers,
         embedder=embedder,
+        team=TeamService(engine, clock, telemetry),
+        audit=AuditTrail(engine, clock),
     )
     changes = AppChanges(handovers, embedder)
     for service in (
@@ -273,6 +283,8 @@ def build_app(
         app.context_edits,
         app.workspaces,
         summaries,
+        app.team,
     ):
         service.changes = changes
+        service.audit = app.audit
     return app

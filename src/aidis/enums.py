@@ -171,3 +171,34 @@ class SearchMode(StrEnum):
     KEYWORD = "keyword"  # full-text match (stemmed words, phrases, identifiers)
     SEMANTIC = "semantic"  # nearest vectors of the embedding model
     HYBRID = "hybrid"  # reciprocal rank fusion of the two; exact identifier matches first
+
+
+class AuditKind(StrEnum):
+    """What an audit entry records."""
+
+    READ = "read"  # data was shown (ids and counts, never content)
+    CHANGE = "change"  # data was changed, in the same transaction
+    DENIED = "denied"  # a request was refused for want of a grant (or the project is hidden from it)
+
+
+class Role(StrEnum):
+    """What a person may do in a project (a grant), or at most with a token (its cap)."""
+
+    READ = "read"  # search, get, list sessions, statistics
+    WRITE = "write"  # store, edit, end and assign sessions into it
+    ADMIN = "admin"  # rename, merge, roots, grants, purge, export, prune
+
+    @property
+    def rank(self) -> int:
+        """Order: read < write < admin."""
+        return (Role.READ, Role.WRITE, Role.ADMIN).index(self) + 1
+
+
+class Surface(StrEnum):
+    """Where a request came in, as the audit trail records it."""
+
+    MCP = "mcp"
+    API = "api"
+    WEB = "web"
+    HOOKS = "hooks"
+    CLI = "cli"

@@ -60,3 +60,9 @@ class SchemaMismatch(AidisError):
     """The database's schema is at a revision this code cannot work with (e.g. migrated by a newer AIDIS)."""
 
     code = "schema_mismatch"
+
+
+class Unauthorized(AidisError):
+    """No valid credential: a missing, malformed, expired, revoked or unknown token (never which)."""
+
+    code = "unauthorized"

@@ -56,6 +56,7 @@ class Session:
     event_count: int
     tool_call_count: int
     metadata: dict[str, Any] = field(default_factory=dict)
+    user_id: uuid.UUID | None = None  # the person it belongs to, on a team server
 
     @property
     def is_unassigned(self) -> bool:
@@ -247,6 +248,8 @@ class SessionFilter:
     since: datetime | None = None
     until: datetime | None = None
     text: str | None = None
+    readable: tuple[uuid.UUID, ...] | None = None  # a team member's projects (None: every project)
+    unassigned_owner: uuid.UUID | None = None  # in Unassigned, only this person's sessions
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,3 +321,21 @@ class TouchedBy:
             last_at=row["last_at"],
             times=int(row["times"]),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One audited read or change: who, through what, from where, which project and ids (never content)."""
+
+    occurred_at: datetime
+    user_id: uuid.UUID | None
+    user_name: str | None
+    token_id: uuid.UUID | None
+    surface: str
+    address: str | None
+    action: str
+    kind: str
+    project_id: uuid.UUID | None
+    target_ids: list[str]
+    item_count: int
+    outcome: str

@@ -117,12 +117,19 @@ def prune_command(
         str, typer.Option(help="contexts, events, or both (comma-separated)")
     ] = "contexts,events",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only count what would go")] = False,
+    audit: Annotated[
+        bool, typer.Option("--audit", help="Also let audit entries older than the cut-off go (the only way)")
+    ] = False,
 ) -> None:
     """Delete contexts and work events older than the cut-off (sessions, lifecycle events and summaries stay)."""
     kinds = tuple(part.strip() for part in what.split(",") if part.strip())
     with quiet_app() as app:
         report = app.retention.prune(older_than, project=project, what=kinds, dry_run=dry_run)
+        audited = app.audit.prune(datetime.fromisoformat(report.cutoff)) if audit and not dry_run else None
     verb = "would delete" if report.dry_run else "deleted"
     typer.echo(
-        f"{verb} " + ", ".join(f"{n} {k}" for k, n in report.counts.items()) + f" older than {report.cutoff}"
+        f"{verb} "
+        + ", ".join(f"{n} {k}" for k, n in report.counts.items())
+        + f" older than {report.cutoff}"
+        + (f"; {audited} audit entries" if audited is not None else "")
     )

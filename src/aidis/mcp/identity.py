@@ -17,6 +17,7 @@ from urllib.parse import unquote
 
 from aidis.enums import WorkspaceSource
 from aidis.services.caller import Caller, WorkspaceHint
+from aidis.services.principal import Principal
 
 log = logging.getLogger("aidis.mcp")
 
@@ -53,6 +54,7 @@ class FixedConnection:
     agent_type: str = "unknown"
     workspaces: tuple[WorkspaceHint, ...] = ()
     agent_process: str | None = None
+    principal: Principal | None = None  # stdio on a team server: the person AIDIS_TOKEN names
 
     @classmethod
     def new(
@@ -71,7 +73,9 @@ class FixedConnection:
     def __call__(self, ctx: Any) -> Caller:
         """Every call in this process is the same connection (and the same working directory)."""
         agent = self.agent_type if self.agent_type != "unknown" else (client_name(ctx) or "unknown")
-        return Caller(self.connection_id, agent, self.transport, self.workspaces, self.agent_process)
+        return Caller(
+            self.connection_id, agent, self.transport, self.workspaces, self.agent_process, self.principal
+        )
 
 
 @dataclass(frozen=True)
@@ -81,24 +85,37 @@ class HttpConnection:
     default_agent_type: str = "unknown"
 
     def __call__(self, ctx: Any) -> Caller:
-        """`mcp-session-id`, else `X-AIDIS-Connection`, else client name + peer address."""
+        """`mcp-session-id`, else `X-AIDIS-Connection`, else client name + peer address — each within
+        the person the request acts for on a team server (two people never share a connection)."""
         headers: Mapping[str, str] = ctx.headers or {}
+        principal = _principal(ctx)
+        mine = f"u:{principal.user_id}/" if principal is not None else ""
         agent = (headers.get(AGENT_HEADER) or client_name(ctx) or self.default_agent_type)[:64]
         workspace = headers.get(WORKSPACE_HEADER, "").strip()
         hints = (WorkspaceHint(unquote(workspace), WorkspaceSource.HEADER),) if workspace else ()
         session_id = headers.get("mcp-session-id")
         if session_id:
-            return Caller(f"http:{session_id[:MAX_ID]}", agent, "http", hints)
+            return Caller(f"{mine}http:{session_id[:MAX_ID]}", agent, "http", hints, principal=principal)
         explicit = headers.get(CONNECTION_HEADER)
         if explicit:
-            return Caller(f"client:{explicit.strip()[:MAX_ID]}", agent, "http", hints)
+            return Caller(
+                f"{mine}client:{explicit.strip()[:MAX_ID]}", agent, "http", hints, principal=principal
+            )
         peer = _peer(ctx)
         log.warning(
             "HTTP MCP call without mcp-session-id or %s; grouping it by client name and address",
             CONNECTION_HEADER,
             extra={"peer": peer, "agent": agent},
         )
-        return Caller(f"anon:{agent}@{peer}", agent, "http", hints)
+        return Caller(f"{mine}anon:{agent}@{peer}", agent, "http", hints, principal=principal)
+
+
+def _principal(ctx: Any) -> Principal | None:
+    """The person the HTTP request acts for (set by the access middleware), if any."""
+    request = getattr(ctx.request_context, "request", None)
+    state = getattr(request, "scope", {}).get("state", {}) if request is not None else {}
+    found = state.get("aidis_principal") if isinstance(state, dict) else None
+    return found if isinstance(found, Principal) else None
 
 
 def _peer(ctx: Any) -> str:

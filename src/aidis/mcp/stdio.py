@@ -17,6 +17,7 @@ it started no session and opened no database, and agents wait for their servers 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import sys
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from aidis.config import Settings
     from aidis.mcp.deferred_app import DeferredApp
     from aidis.mcp.identity import FixedConnection
+    from aidis.services.principal import Principal
 
 SDK_GRACE_SECONDS = 10.0
 JOIN_WAIT_SECONDS = 2.0
@@ -40,11 +42,32 @@ def _fail(message: str) -> int:
     return 2
 
 
-def _build(settings: Settings, *, join_agent: bool = False) -> AppContext:
+def _principal(app: AppContext) -> Principal | None:
+    """On a team server, the person this process acts for: the one AIDIS_TOKEN names (required)."""
+    from aidis.enums import Surface
+    from aidis.errors import InvalidInput
+
+    if not app.team.team_mode():
+        return None
+    token = os.environ.get("AIDIS_TOKEN", "").strip()
+    if not token:
+        raise InvalidInput(
+            "this AIDIS database has users: set AIDIS_TOKEN to your personal token (aidis tokens create)",
+            field="AIDIS_TOKEN",
+        )
+    return app.team.authenticate(token, surface=Surface.MCP)
+
+
+def _build(
+    settings: Settings, *, join_agent: bool = False, on_behalf: list[Principal | None] | None = None
+) -> AppContext:
     """The app, its schema checked, sessions stranded by an earlier crash closed (on the build thread).
     With `join_agent` (an agent that names no session: Codex, Gemini CLI) the hook events already
-    spooled are applied first, so this server's first call finds its agent's session to join."""
+    spooled are applied first, so this server's first call finds its agent's session to join. On a
+    team server the person AIDIS_TOKEN names is put in `on_behalf[0]`."""
     from aidis.app import build_app
+
+    on_behalf = on_behalf if on_behalf is not None else [None]
     from aidis.services.operations.maintenance import close_stranded_now
 
     app = build_app(settings)
@@ -52,6 +75,7 @@ def _build(settings: Settings, *, join_agent: bool = False) -> AppContext:
         close_stranded_now(app.sessions, app.idle_timeout)
         if join_agent:
             _apply_spool(app)
+        on_behalf[0] = _principal(app)
     except BaseException:
         app.close()  # a build that fails releases what it opened; the next tool call builds anew
         raise
@@ -86,6 +110,7 @@ class _Runtime:
         self.agent_owned = False
         self.deferred: DeferredApp | None = None
         self.provider: Any = None
+        self.on_behalf: list[Principal | None] = [None]  # who tool calls act for (a team server)
 
     def prepare(self) -> None:
         """Settings, logging, tracing and this process's connection (once; raises AidisError)."""
@@ -122,7 +147,8 @@ class _Runtime:
             self.agent_owned = connection_id is not None  # a fixed or agent-given id outlives this process
             self.settings = settings
             self.deferred = DeferredApp(
-                settings, lambda: _build(settings, join_agent=agent_process is not None)
+                settings,
+                lambda: _build(settings, join_agent=agent_process is not None, on_behalf=self.on_behalf),
             )
 
     def run_sdk(self, front: StdioFront) -> None:
@@ -134,7 +160,10 @@ class _Runtime:
 
         self.prepare()
         assert self.deferred is not None and self.identity is not None
-        server = build_mcp_server(self.deferred, self.identity)
+        identity = self.identity
+        server = build_mcp_server(
+            self.deferred, lambda ctx: dataclasses.replace(identity(ctx), principal=self.on_behalf[0])
+        )
         self.deferred.start()  # the handshake is answered: load the database layer meanwhile
         anyio.run(serve_lines, server, front)
 

@@ -21,11 +21,12 @@ from mcp_types import ToolAnnotations
 from opentelemetry.trace import StatusCode
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from aidis.errors import AidisError
+from aidis.errors import AidisError, Forbidden
 from aidis.mcp.identity import CallerResolver
 from aidis.mcp.published_schemas import schemas_for
 from aidis.mcp.roots import RootsCache
 from aidis.services.caller import Caller
+from aidis.services.principal import acting_as
 from aidis.textrules import NUL_RULE, find_nul
 
 if TYPE_CHECKING:
@@ -96,9 +97,14 @@ class ToolEnv:
         or two blocks nobody and the hop to a worker thread and back would cost more than the work;
         an HTTP server serves many connections on one event loop, so its calls run on worker threads.
         """
-        if self.caller.transport == "stdio":
-            return fn(*args, **kwargs)
-        return await anyio.to_thread.run_sync(partial(fn, *args, **kwargs))
+        with acting_as(self.caller.principal, self.tool):
+            try:
+                if self.caller.transport == "stdio":
+                    return fn(*args, **kwargs)
+                return await anyio.to_thread.run_sync(partial(fn, *args, **kwargs))
+            except Forbidden as exc:  # a refusal for want of a grant goes on the audit trail
+                self.app.audit.denied(exc)
+                raise
 
     def now(self) -> Any:
         """The app clock's current time."""

@@ -18,7 +18,9 @@ from typing import Any
 
 from aidis.hooks import spool as spool_file
 from aidis.replayer.listener import Listener
+from aidis.replayer.person import hook_person
 from aidis.replayer.spool_replay import replay, replay_lock
+from aidis.services.principal import acting_as
 
 log = logging.getLogger("aidis.hooks")
 
@@ -28,6 +30,7 @@ def drain(spool: Path) -> int:
     listener (AIDIS_REPLAYER_LINGER_SECONDS, default 60) so the next hooks start no process; returns
     the exit status (0)."""
     app = None
+    person = None
     try:
         for _ in range(100):  # bounded: new events may keep arriving while we replay
             with replay_lock(spool) as mine:
@@ -37,13 +40,16 @@ def drain(spool: Path) -> int:
                     app = _build_app(spool)
                     if app is None:
                         return 0
-                report = replay(app, spool)
+                    person = hook_person(app)
+                with acting_as(person, "hook"):
+                    report = replay(app, spool)
             if report.error:
                 return 0
             if not any(line.strip() for line in spool_file.read(spool)):
                 break  # (checked after unlocking: an event appended meanwhile gets another round)
         if app is not None:
-            _linger(app, spool)
+            with acting_as(person, "hook"):
+                _linger(app, spool)
     finally:
         if app is not None:
             app.close()
@@ -83,14 +89,15 @@ def start_context(agent: str, spool: Path, payload: dict[str, Any], *, deadline:
 
     app = build_app(load_settings(), background_embedding=False)
     try:
-        with replay_lock(spool, wait_until=deadline) as mine:
-            if mine:
-                replay(app, spool)
-        connection = connection_for(agent, str(payload["session_id"]))
-        session = app.sessions.status(connection)
-        if session is not None and not session.is_unassigned:
-            app.handovers.write_now(session.project_id)  # prepared for the next start in this project
-        return app.session_context.for_connection(connection)
+        with acting_as(hook_person(app), "hook"):
+            with replay_lock(spool, wait_until=deadline) as mine:
+                if mine:
+                    replay(app, spool)
+            connection = connection_for(agent, str(payload["session_id"]))
+            session = app.sessions.status(connection)
+            if session is not None and not session.is_unassigned:
+                app.handovers.write_now(session.project_id)  # prepared for the next start in this project
+            return app.session_context.for_connection(connection)
     finally:
         app.close()
 

@@ -60,7 +60,7 @@ def replay_lock(spool: Path, *, wait_until: float | None = None) -> Iterator[boo
 
 def replay(app: Any, spool: Path) -> ReplayReport:
     """Apply every complete line of `spool` in order; stop at the first database outage."""
-    from aidis.errors import AidisError, InvalidInput, Unavailable
+    from aidis.errors import AidisError, Forbidden, InvalidInput, Unavailable
 
     report = ReplayReport()
     lines = spool_file.read(spool)
@@ -81,7 +81,7 @@ def replay(app: Any, spool: Path) -> ReplayReport:
         except Unavailable as exc:
             report.error = exc.message
             break
-        except InvalidInput as exc:
+        except (InvalidInput, Forbidden) as exc:  # refused now, refused on every retry: never a stall
             log.error("hook spool %s: dropping a refused event %s: %s", spool, record.get("id"), exc.message)
             report.rejected += 1
             done += 1

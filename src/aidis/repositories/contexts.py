@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, Select, bindparam, delete, func, insert, or_, select, update
 
 from aidis.db.schema import context_revisions, context_vectors, contexts, projects, sessions
 from aidis.db.sqlfuncs import json_array_contains
+from aidis.enums import SENTINEL_PROJECT_ID
 from aidis.records import Context, ContextRevision
 from aidis.search_syntax import search_text
 
@@ -94,6 +95,7 @@ class ContextFilter:
     until: datetime | None = None
     deleted: bool | None = False  # True: soft-deleted (not purged) only; False: live only; None: any
     ids: Sequence[uuid.UUID] | None = None
+    unassigned_owner: uuid.UUID | None = None  # in Unassigned, only this person's sessions' contexts
 
 
 _READ_COLUMNS = [c for c in contexts.c if c.name != "search_text"]  # the folded copy is for the index only
@@ -129,6 +131,9 @@ def filtered(query: Select[Any], conn: Connection, flt: ContextFilter) -> Select
         query = query.where(contexts.c.created_at < flt.until)
     if flt.ids is not None:
         query = query.where(contexts.c.id.in_(list(flt.ids)))
+    if flt.unassigned_owner is not None:
+        own = select(sessions.c.id).where(sessions.c.user_id == flt.unassigned_owner)
+        query = query.where(or_(contexts.c.project_id != SENTINEL_PROJECT_ID, contexts.c.session_id.in_(own)))
     if flt.deleted is None:
         return query
     if flt.deleted:

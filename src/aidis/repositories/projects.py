@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, bindparam, delete, exists, func, insert, select, update
 
 from aidis.db.schema import analytics_events, context_vectors, contexts, projects, sessions
+from aidis.enums import SENTINEL_PROJECT_ID
 from aidis.records import Project
 
 
@@ -86,11 +87,20 @@ def all_names(conn: Connection) -> list[str]:
     return list(conn.execute(select(projects.c.name)).scalars())
 
 
-def session_counts(conn: Connection, project_ids: Sequence[uuid.UUID] | None = None) -> dict[uuid.UUID, int]:
-    """Number of sessions per project."""
+def session_counts(
+    conn: Connection,
+    project_ids: Sequence[uuid.UUID] | None = None,
+    *,
+    unassigned_owner: uuid.UUID | None = None,
+) -> dict[uuid.UUID, int]:
+    """Number of sessions per project (in Unassigned, only `unassigned_owner`'s when given)."""
     query = select(sessions.c.project_id, func.count()).group_by(sessions.c.project_id)
     if project_ids is not None:
         query = query.where(sessions.c.project_id.in_(project_ids))
+    if unassigned_owner is not None:
+        query = query.where(
+            (sessions.c.project_id != SENTINEL_PROJECT_ID) | (sessions.c.user_id == unassigned_owner)
+        )
     return {row[0]: int(row[1]) for row in conn.execute(query)}
 
 

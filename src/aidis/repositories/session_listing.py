@@ -21,6 +21,12 @@ def _apply_filter(query: Select[Any], flt: SessionFilter) -> Select[Any]:
     conditions = []
     if flt.project_id is not None:
         conditions.append(sessions.c.project_id == flt.project_id)
+    if flt.readable is not None:
+        conditions.append(sessions.c.project_id.in_(list(flt.readable)))
+    if flt.unassigned_owner is not None:
+        conditions.append(
+            or_(sessions.c.project_id != SENTINEL_PROJECT_ID, sessions.c.user_id == flt.unassigned_owner)
+        )
     if flt.unassigned:
         conditions.append(sessions.c.project_id == SENTINEL_PROJECT_ID)
     if flt.status is not None:

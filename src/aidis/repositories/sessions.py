@@ -44,6 +44,7 @@ def to_session(row: Row[Any], project_name: str | None = None) -> Session:
         event_count=int(row.event_count),
         tool_call_count=int(row.tool_call_count),
         metadata=dict(row.metadata or {}),
+        user_id=getattr(row, "user_id", None),
     )
 
 
@@ -79,11 +80,13 @@ def insert_session(
     goal: str | None,
     now: datetime,
     metadata: dict[str, Any],
+    user_id: uuid.UUID | None = None,
 ) -> None:
-    """Insert an active session row."""
+    """Insert an active session row (owned by `user_id` on a team server)."""
     conn.execute(
         insert(sessions).values(
             id=session_id,
+            user_id=user_id,
             display_id=display_id,
             project_id=project_id,
             connection_id=connection_id,
@@ -376,3 +379,8 @@ def count_by_project(conn: Connection, session_ids: Sequence[uuid.UUID]) -> dict
         .group_by(sessions.c.project_id, projects.c.name)
     )
     return {(SENTINEL_DISPLAY_NAME if row[0] == SENTINEL_PROJECT_ID else row[1]): int(row[2]) for row in rows}
+
+
+def owner_of(conn: Connection, session_id: uuid.UUID) -> uuid.UUID | None:
+    """The person a session belongs to (None: nobody in particular)."""
+    return conn.execute(select(sessions.c.user_id).where(sessions.c.id == session_id)).scalar()

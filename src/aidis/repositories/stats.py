@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, case, func, or_, select
 
 from aidis.db.schema import contexts, projects, sessions
 from aidis.db.sqlfuncs import day_text, epoch_seconds_between, utc_day
@@ -14,8 +15,32 @@ from aidis.enums import SENTINEL_DISPLAY_NAME, SENTINEL_PROJECT_ID
 from aidis.records import DayCount, SessionStats
 
 
-def _where(project_id: uuid.UUID | None, since: datetime | None, until: datetime | None) -> list[Any]:
-    conditions: list[Any] = []
+@dataclass(frozen=True, slots=True)
+class Visible:
+    """What a team member may count: their projects, and their own sessions in Unassigned."""
+
+    readable: tuple[uuid.UUID, ...]
+    unassigned_owner: uuid.UUID | None
+
+
+def _visible(visible: Visible | None) -> list[Any]:
+    if visible is None:
+        return []
+    conditions: list[Any] = [sessions.c.project_id.in_(list(visible.readable))]
+    if visible.unassigned_owner is not None:
+        conditions.append(
+            or_(sessions.c.project_id != SENTINEL_PROJECT_ID, sessions.c.user_id == visible.unassigned_owner)
+        )
+    return conditions
+
+
+def _where(
+    project_id: uuid.UUID | None,
+    since: datetime | None,
+    until: datetime | None,
+    visible: Visible | None = None,
+) -> list[Any]:
+    conditions: list[Any] = _visible(visible)
     if project_id is not None:
         conditions.append(sessions.c.project_id == project_id)
     if since is not None:
@@ -26,7 +51,12 @@ def _where(project_id: uuid.UUID | None, since: datetime | None, until: datetime
 
 
 def session_stats(
-    conn: Connection, *, project_id: uuid.UUID | None, since: datetime | None, until: datetime | None = None
+    conn: Connection,
+    *,
+    project_id: uuid.UUID | None,
+    since: datetime | None,
+    until: datetime | None = None,
+    visible: Visible | None = None,
 ) -> SessionStats:
     """Counts, durations (of closed sessions), contexts, events and tokens, in one query."""
     duration = epoch_seconds_between(conn.dialect.name, sessions.c.started_at, sessions.c.ended_at)
@@ -47,7 +77,7 @@ def session_stats(
             func.coalesce(func.sum(sessions.c.event_count), 0).label("events"),
             func.coalesce(func.sum(sessions.c.input_tokens), 0).label("input_tokens"),
             func.coalesce(func.sum(sessions.c.output_tokens), 0).label("output_tokens"),
-        ).where(*_where(project_id, since, until))
+        ).where(*_where(project_id, since, until, visible))
     ).one()
     return SessionStats(
         total=int(row.total),
@@ -65,7 +95,12 @@ def session_stats(
 
 
 def sessions_per_project_per_day(
-    conn: Connection, *, project_id: uuid.UUID | None, since: datetime | None, until: datetime | None = None
+    conn: Connection,
+    *,
+    project_id: uuid.UUID | None,
+    since: datetime | None,
+    until: datetime | None = None,
+    visible: Visible | None = None,
 ) -> list[DayCount]:
     """How many sessions started on each UTC day, per project, oldest day first."""
     day = utc_day(conn.dialect.name, sessions.c.started_at).label("day")
@@ -76,7 +111,7 @@ def sessions_per_project_per_day(
             func.count().label("n"),
             func.sum(sessions.c.input_tokens + sessions.c.output_tokens).label("tokens"),
         )
-        .where(*_where(project_id, since, until))
+        .where(*_where(project_id, since, until, visible))
         .group_by(day, sessions.c.project_id)
         .subquery()
     )
@@ -97,29 +132,39 @@ def sessions_per_project_per_day(
     ]
 
 
-def totals(conn: Connection) -> dict[str, int]:
+def totals(conn: Connection, visible: Visible | None = None) -> dict[str, int]:
     """Row counts for the status report: projects (real ones), sessions, active, unassigned, contexts."""
+    seen = _visible(visible)
+    project_seen = [projects.c.id.in_(list(visible.readable))] if visible is not None else []
+    context_seen: list[Any] = []
+    if visible is not None:
+        context_seen = [contexts.c.project_id.in_(list(visible.readable))]
+        if visible.unassigned_owner is not None:
+            own = select(sessions.c.id).where(sessions.c.user_id == visible.unassigned_owner)
+            context_seen.append(
+                or_(contexts.c.project_id != SENTINEL_PROJECT_ID, contexts.c.session_id.in_(own))
+            )
     row = conn.execute(
         select(
             select(func.count())
             .select_from(projects)
-            .where(projects.c.id != SENTINEL_PROJECT_ID)
+            .where(projects.c.id != SENTINEL_PROJECT_ID, *project_seen)
             .scalar_subquery()
             .label("projects"),
-            select(func.count()).select_from(sessions).scalar_subquery().label("sessions"),
+            select(func.count()).select_from(sessions).where(*seen).scalar_subquery().label("sessions"),
             select(func.count())
             .select_from(sessions)
-            .where(sessions.c.status == "active")
+            .where(sessions.c.status == "active", *seen)
             .scalar_subquery()
             .label("active_sessions"),
             select(func.count())
             .select_from(sessions)
-            .where(sessions.c.project_id == SENTINEL_PROJECT_ID)
+            .where(sessions.c.project_id == SENTINEL_PROJECT_ID, *seen)
             .scalar_subquery()
             .label("unassigned_sessions"),
             select(func.count())
             .select_from(contexts)
-            .where(contexts.c.deleted_at.is_(None))
+            .where(contexts.c.deleted_at.is_(None), *context_seen)
             .scalar_subquery()
             .label("contexts"),
         )

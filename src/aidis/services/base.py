@@ -1,16 +1,18 @@
 """What every service shares: the engine, the clock, the unit of work, and the feed of committed changes.
 
-Invariant: a change is announced (`changed`, `texts_written`) only once its transaction has
+Invariants: a change is announced (`changed`, `texts_written`) only once its transaction has
 committed — callbacks run after `unit_of_work` leaves its block without error, never on rollback —
 so whoever listens (the prepared hand-overs, aidis.services.handover.files; the embedder,
-aidis.services.search.embedder) never acts on work that did not happen.
+aidis.services.search.embedder) never acts on work that did not happen. A transaction opened for a
+request that acts for a person acts for that person in the database too (PostgreSQL row-level
+security, aidis.repositories.row_security), so a check a service forgot is still made.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Protocol
@@ -19,7 +21,11 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from aidis.db.engine import READ_ONLY_OPTION
+from aidis.enums import AuditKind, Role, Surface
 from aidis.errors import Unavailable
+from aidis.repositories.audit import AuditEntry
+from aidis.repositories.row_security import act_for
+from aidis.services.principal import current_principal, current_request
 from aidis.telemetry import Telemetry
 
 log = logging.getLogger("aidis.db")
@@ -68,10 +74,34 @@ class NoChanges:
         """Nothing."""
 
 
+class AuditSink(Protocol):
+    """Where audited reads and changes go (the app wires the audit trail in on a team server)."""
+
+    def change(self, conn: Connection, entry: AuditEntry) -> None:
+        """Record a change in the transaction that makes it."""
+
+    def read(self, entry: AuditEntry) -> None:
+        """Record a read (batched: written shortly after)."""
+
+
+class NoAudit:
+    """The sink when nothing is audited."""
+
+    def change(self, conn: Connection, entry: AuditEntry) -> None:
+        """Nothing."""
+
+    def read(self, entry: AuditEntry) -> None:
+        """Nothing."""
+
+
+MAX_AUDITED_IDS = 50
+
+
 class ServiceBase:
     """Holds the engine and clock; `unit_of_work()` yields one transaction."""
 
     changes: ChangeFeed = NoChanges()  # build_app sets the app's feed on every service
+    audit: AuditSink = NoAudit()  # build_app sets the audit trail on every service
 
     def __init__(self, engine: Engine, clock: Clock, telemetry: Telemetry | None = None) -> None:
         self.engine = engine
@@ -85,6 +115,7 @@ class ServiceBase:
         committed: list[Callable[[], None]] = []
         with _database_errors(), self.engine.begin() as conn:
             info = conn.info  # the dict itself: a connection lost mid-transaction cannot be asked again
+            act_for_principal(conn)
             info[COMMITTED] = committed
             try:
                 yield conn
@@ -123,6 +154,44 @@ class ServiceBase:
         feed = self.changes
         self.on_committed(conn, lambda: feed.texts_written(context_ids))
 
+    def audited(
+        self,
+        conn: Connection | None,
+        kind: AuditKind,
+        project_id: uuid.UUID | None,
+        ids: Sequence[object] = (),
+        count: int | None = None,
+        outcome: str = "ok",
+        *,
+        operator_action: str | None = None,
+    ) -> None:
+        """Put a read or change of a project's data on the audit trail, when the request acts for
+        someone: who, which token, which tool or route, which ids (bounded) and how many — never
+        content. A change is written in `conn`'s transaction; a read is batched. With
+        `operator_action`, a change made for nobody in particular (the command line) is recorded too."""
+        request = current_request()
+        if request is None and operator_action is None:
+            return
+        who = request.principal if request is not None else None
+        entry = AuditEntry(
+            occurred_at=self.clock(),
+            user_id=who.user_id if who else None,
+            user_name=who.name if who else None,
+            token_id=who.token_id if who else None,
+            surface=who.surface.value if who else Surface.CLI.value,
+            address=who.address if who else None,
+            action=(request.action if request is not None else operator_action) or "unknown",
+            kind=kind,
+            project_id=project_id,
+            target_ids=[str(i) for i in list(ids)[:MAX_AUDITED_IDS]],
+            item_count=len(ids) if count is None else count,
+            outcome=outcome,
+        )
+        if kind is AuditKind.CHANGE and conn is not None:
+            self.audit.change(conn, entry)
+        else:
+            self.audit.read(entry)
+
     def on_committed(self, conn: Connection, callback: Callable[[], None]) -> None:
         """Run `callback` once `conn`'s unit of work has committed (at once outside a unit of work)."""
         pending = conn.info.get(COMMITTED)
@@ -135,7 +204,17 @@ class ServiceBase:
     def reading(self) -> Iterator[Connection]:
         """A read-only connection (on SQLite it takes no write lock)."""
         with _database_errors(), self.engine.connect().execution_options(**{READ_ONLY_OPTION: True}) as conn:
+            act_for_principal(conn)
             yield conn
+
+
+def act_for_principal(conn: Connection) -> None:
+    """On PostgreSQL, make the transaction act for the request's person (row-level security as the
+    backstop of every service check); nothing for nobody in particular or a server admin."""
+    principal = current_principal()
+    if principal is None or principal.is_admin or conn.dialect.name != "postgresql":
+        return
+    act_for(conn, principal.user_id, principal.projects(Role.READ), principal.projects(Role.WRITE))
 
 
 @contextmanager

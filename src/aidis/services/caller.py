@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 
 from aidis.enums import WorkspaceSource
+from aidis.services.principal import Principal
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,7 @@ class Caller:
     transport: str = "api"
     workspaces: tuple[WorkspaceHint, ...] = ()
     agent_process: str | None = None  # `pid:start` of the agent that started this stdio server
+    principal: Principal | None = None  # the person it acts for, on a team server
 
 
 def estimate_tokens(chars: int) -> int:

@@ -21,11 +21,12 @@ from aidis.mcp.identity import HttpConnection
 from aidis.mcp.server import build_mcp_server
 from aidis.replayer.background import replay_spool_forever
 from aidis.services.operations.maintenance import close_stranded, reap_forever
-from aidis.web import api, context_pages, contexts_api, hooks_api, login, project_forms, views
+from aidis.web import api, audit_views, context_pages, contexts_api, hooks_api, login, project_forms, views
 from aidis.web.browser_guard import BrowserGuard
 from aidis.web.errors import install_error_handlers
 from aidis.web.form_tokens import form_secret
 from aidis.web.health import healthz, metrics, readyz
+from aidis.web.rate_limit import FailureLimiter
 from aidis.web.security import AccessMiddleware, served_hosts
 from aidis.web.security_headers import SecurityHeaders
 
@@ -83,8 +84,16 @@ def create_web_app(app: AppContext, *, run_maintenance: bool = True) -> FastAPI:
     )
     web.state.aidis = app
     web.state.mcp = mcp_server
+    web.state.sign_in_limiter = limiter = FailureLimiter()  # bearer tokens and the login form count together
     install_error_handlers(web)
-    web.add_middleware(AccessMiddleware, token=settings.auth_token, metrics_public=settings.metrics_public)
+    web.add_middleware(
+        AccessMiddleware,
+        token=settings.auth_token,
+        metrics_public=settings.metrics_public,
+        team=app.team,
+        session_secret=form_secret(settings),
+        limiter=limiter,
+    )
     web.add_middleware(  # runs before the token check: nothing answers a foreign Host or Origin
         BrowserGuard,
         allowed_hosts=served_hosts(settings.host, settings.allowed_hosts),
@@ -93,6 +102,8 @@ def create_web_app(app: AppContext, *, run_maintenance: bool = True) -> FastAPI:
     )
     web.add_middleware(SecurityHeaders)  # added last = runs first: even a refusal is never framed
     web.include_router(api.router)
+    web.include_router(audit_views.api_router)
+    web.include_router(audit_views.page_router)
     web.include_router(contexts_api.router)
     web.include_router(login.router)
     web.include_router(hooks_api.router)

@@ -12,11 +12,18 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from aidis.errors import AidisError, Conflict, Forbidden, InvalidInput, NotFound, Unavailable
+from aidis.errors import AidisError, Conflict, Forbidden, InvalidInput, NotFound, Unauthorized, Unavailable
 
 log = logging.getLogger("aidis.web")
 
-STATUS = {InvalidInput: 422, NotFound: 404, Conflict: 409, Forbidden: 403, Unavailable: 503}
+STATUS = {
+    InvalidInput: 422,
+    NotFound: 404,
+    Conflict: 409,
+    Forbidden: 403,
+    Unauthorized: 401,
+    Unavailable: 503,
+}
 
 
 def status_of(error: AidisError) -> int:
@@ -57,6 +64,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(AidisError)
     async def _aidis(request: Request, exc: AidisError) -> Response:
+        if isinstance(exc, Forbidden):  # a refusal for want of a grant goes on the audit trail
+            request.app.state.aidis.audit.denied(exc)
         return JSONResponse(
             error_body(exc.code, exc.message, exc.field, hints=exc.hints), status_code=status_of(exc)
         )

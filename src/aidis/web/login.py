@@ -1,4 +1,5 @@
-"""Dashboard login with the server's token (only when AIDIS_AUTH_TOKEN is set)."""
+"""Dashboard login: with the server's shared token (AIDIS_AUTH_TOKEN), or on a team server with a
+person's own token, which becomes a signed sign-in cookie (the token itself is never stored)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
 from aidis.app import AppContext
+from aidis.enums import Surface
+from aidis.errors import Unauthorized
+from aidis.services.access.tokens import PREFIX as TOKEN_PREFIX
+from aidis.web.form_tokens import form_secret
+from aidis.web.rate_limit import FailureLimiter
 from aidis.web.security import COOKIE, cookie_value, safe_next
+from aidis.web.signed_sessions import LIFETIME, SESSION_COOKIE, issue
 from aidis.web.views import render
 
 router = APIRouter(include_in_schema=False)
@@ -28,8 +35,11 @@ def login(
     token: Annotated[str, Form(max_length=500)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
-    """Check the token; on success set the dashboard cookie (derived from the token) and go on."""
+    """Check the token; on success set the dashboard cookie and go on. On a team server the token is a
+    person's own (`aidis tokens create`) and the cookie a signed sign-in; otherwise the shared token."""
     app: AppContext = request.app.state.aidis
+    if app.team.team_mode() and token.strip().startswith(TOKEN_PREFIX):
+        return _sign_in(request, app, token.strip(), next)
     expected = app.settings.auth_token
     if not expected:
         return RedirectResponse(safe_next(next), 303)
@@ -45,9 +55,46 @@ def login(
     return response
 
 
+def _sign_in(request: Request, app: AppContext, token: str, next: str) -> Response:
+    """A person signs in to the dashboard with their own token: a signed cookie names them (never the token)."""
+    address = request.client.host if request.client else "unknown"
+    limiter: FailureLimiter = request.app.state.sign_in_limiter
+    public_id = app.team.public_id_of(token)
+    keys = [f"addr:{address}"] + ([f"token:{public_id}"] if public_id else [])
+    wait = limiter.retry_after(*keys)
+    if wait:
+        slowed = render(
+            request,
+            "login.html",
+            status_code=429,
+            next=safe_next(next),
+            error=f"Too many failed sign-ins; try again in {wait} s.",
+        )
+        slowed.headers["Retry-After"] = str(wait)
+        return slowed
+    try:
+        principal = app.team.authenticate(token, surface=Surface.WEB, address=address)
+    except Unauthorized as exc:
+        limiter.failed(*keys, reason=f"{exc.message} from {address} (token id {public_id or '-'})")
+        return render(request, "login.html", status_code=401, next=safe_next(next), error=exc.message)
+    assert principal.token_id is not None
+    response = RedirectResponse(safe_next(next), 303)
+    value = issue(form_secret(app.settings), principal.user_id, token_public_id=public_id)
+    response.set_cookie(
+        SESSION_COOKIE,
+        value,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        max_age=LIFETIME,
+    )
+    return response
+
+
 @router.post("/logout")
 def logout() -> Response:
-    """Forget the dashboard cookie."""
+    """Forget the dashboard cookies."""
     response = RedirectResponse("/login", 303)
     response.delete_cookie(COOKIE)
+    response.delete_cookie(SESSION_COOKIE)
     return response

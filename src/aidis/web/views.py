@@ -72,6 +72,7 @@ def redirect_back(target: str, **outcome: object) -> Response:
 
 def error_page(request: Request, error: AidisError) -> HTMLResponse:
     """A page that explains what went wrong (the same words the API uses)."""
+    request.app.state.aidis.audit.denied(error)  # records only refusals for want of a grant
     return render(request, "error.html", status_code=status_of(error), error=error)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from aidis.enums import Role
 from aidis.records import Project
 from aidis.repositories import activity as activity_repo
 from aidis.repositories import contexts as contexts_repo
@@ -18,6 +19,7 @@ from aidis.repositories import projects as projects_repo
 from aidis.repositories import sessions as sessions_repo
 from aidis.services.base import ServiceBase
 from aidis.services.handover.digest import ActivityDigest, digest
+from aidis.services.principal import current_principal
 
 HARD_LIMIT_CHARS = 9_500  # Claude Code cuts hook output at 10,000 characters
 DEFAULT_BUDGET_TOKENS = 1_500
@@ -59,7 +61,11 @@ class SessionContextService(ServiceBase):
         budget_tokens: int = DEFAULT_BUDGET_TOKENS,
         exclude: uuid.UUID | None = None,
     ) -> str:
-        """The context text for `project_id` (empty when the project has nothing to say yet)."""
+        """The context text for `project_id` (empty when the project has nothing to say yet, or the current
+        request may not read it)."""
+        principal = current_principal()
+        if principal is not None and not principal.may(project_id, Role.READ):
+            return ""
         with self.reading() as conn:
             project = projects_repo.get_by_id(conn, project_id)
             if project is None:

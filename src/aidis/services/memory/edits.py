@@ -17,14 +17,15 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Engine
 
-from aidis.enums import Actor, ContextType, EventType
-from aidis.errors import Conflict, InvalidInput, NotFound
+from aidis.enums import Actor, AuditKind, ContextType, EventType, Role
+from aidis.errors import Conflict, Forbidden, InvalidInput, NotFound
 from aidis.records import Context, Session
 from aidis.repositories import contexts as repo
 from aidis.repositories import events as events_repo
 from aidis.services.base import Clock, ServiceBase
 from aidis.services.caller import Caller, estimate_tokens
-from aidis.services.memory.reads import caller_project
+from aidis.services.memory.reads import caller_project, may_read
+from aidis.services.principal import require
 from aidis.services.projects.catalog import find_project
 from aidis.services.sessions.lifecycle import SessionService
 from aidis.services.text.rules import check_content, clean_tags, content_hash
@@ -134,7 +135,7 @@ class ContextEditService(ServiceBase):
         reason = self.sessions.redactor.clean_optional(reason, "reason")
         now = self.clock()
         with self.unit_of_work() as conn:
-            current = self._editable(conn, caller, context_id, project)
+            current = self._editable(conn, caller, context_id, project, Role.ADMIN if purge else Role.WRITE)
             if current.purged_at is not None:
                 return EditedContext(current, "already_purged")
             was_live = current.deleted_at is None
@@ -187,12 +188,24 @@ class ContextEditService(ServiceBase):
             return EditedContext(after, "restored", session)
 
     def _editable(
-        self, conn: Connection, caller: Caller | None, context_id: uuid.UUID, project: str | None
+        self,
+        conn: Connection,
+        caller: Caller | None,
+        context_id: uuid.UUID,
+        project: str | None,
+        role: Role = Role.WRITE,
     ) -> Context:
-        """The context, locked, if this caller may change it: an agent only in its project or the named one."""
+        """The context, locked, if this caller may change it: an agent only in its project or the named one;
+        on a team server, only with `role` in its project (a context one may not read is not there)."""
         current = repo.lock_context(conn, context_id)
-        if current is None:
+        if current is None:  # on PostgreSQL row security hides from a lock what one may only read
+            seen = repo.get_context(conn, context_id)
+            if seen is not None and may_read(conn, seen):
+                require(seen.project_id, role, seen.project_name, field="id")
+                raise Forbidden(f"you may not change contexts in project {seen.project_name!r}", field="id")
+        if current is None or not may_read(conn, current):
             raise NotFound(f"no context {context_id}", field="id")
+        require(current.project_id, role, current.project_name, field="id")
         if caller is None:
             return current
         if project is not None:
@@ -221,6 +234,7 @@ class ContextEditService(ServiceBase):
     ) -> Session | None:
         """The change's event: on the agent's session as a counted call, or on the project for a person."""
         self.changed(conn, context.project_id)
+        self.audited(conn, AuditKind.CHANGE, context.project_id, [context.id])
         if caller is None:
             events_repo.insert_project_event(
                 conn,

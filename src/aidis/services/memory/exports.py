@@ -23,6 +23,7 @@ from aidis.errors import InvalidInput
 from aidis.repositories import exchange as repo
 from aidis.repositories.exchange import ExportScope
 from aidis.services.base import ServiceBase
+from aidis.services.principal import require_server_admin
 from aidis.services.projects.catalog import find_project
 
 FORMAT = "aidis-export"
@@ -103,6 +104,7 @@ class ExportService(ServiceBase):
 
     def scope(self, project: str | None = None, since: datetime | None = None) -> ExportScope:
         """The scope of one project (by name or id) or of all, from a start time."""
+        require_server_admin("export")
         if project is None:
             return ExportScope(since=since)
         with self.reading() as conn:

@@ -26,6 +26,7 @@ from aidis.repositories import importing as ledger
 from aidis.repositories import sessions as sessions_repo
 from aidis.services.base import ServiceBase
 from aidis.services.memory.exports import FORMAT, VERSION, canonical
+from aidis.services.principal import require_server_admin
 from aidis.services.sessions.lifecycle import format_display_id
 
 _DISPLAY = re.compile(r"^SES-(\d{4})-(\d+)$")
@@ -96,6 +97,7 @@ class ExportImporter(ServiceBase):
 
     def load(self, lines: Iterable[str], progress: Progress | None = None) -> ImportReport:
         """Load every record of an export in one transaction."""
+        require_server_admin("import")
         report = ImportReport()
         state = _State()
         now = self.clock()

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from aidis.enums import SENTINEL_DISPLAY_NAME, ContextType, SearchMode
+from aidis.enums import SENTINEL_DISPLAY_NAME, SENTINEL_PROJECT_ID, AuditKind, ContextType, Role, SearchMode
 from aidis.errors import InvalidInput, NotFound
 from aidis.records import Context, ContextHit, ContextRevision, Session, TouchedBy
 from aidis.repositories import activity as activity_repo
@@ -30,6 +30,7 @@ from aidis.repositories.contexts import ContextFilter
 from aidis.search_syntax import SearchQuery, parse_query
 from aidis.services.base import ServiceBase
 from aidis.services.caller import Caller
+from aidis.services.principal import current_principal, own_sessions_only, readable_filter, require
 from aidis.services.projects.catalog import find_project
 from aidis.services.search import START, Candidate, HybridRanker, cut
 from aidis.services.text.rules import clean_tags
@@ -108,6 +109,19 @@ def caller_project(conn: Connection, caller: Caller | None) -> tuple[uuid.UUID, 
     return unassigned.id, unassigned.display_name
 
 
+def may_read(conn: Connection, context: Context) -> bool:
+    """Whether the current request may read a context (its project; in Unassigned, its own session's)."""
+    principal = current_principal()
+    if principal is None:
+        return True
+    if not principal.may(context.project_id, Role.READ):
+        return False
+    if context.project_id == SENTINEL_PROJECT_ID and principal.owns_unassigned:
+        owner = sessions_repo.owner_of(conn, context.session_id) if context.session_id else None
+        return owner == principal.user_id
+    return True
+
+
 def scope_of(
     conn: Connection, caller: Caller | None, project: str | None, all_projects: bool
 ) -> tuple[list[uuid.UUID] | None, str]:
@@ -115,11 +129,12 @@ def scope_of(
     if all_projects:
         if project is not None:
             raise InvalidInput("give either project or all_projects, not both", field="all_projects")
-        return None, "all projects"
+        return readable_filter(None), "all projects"
     if project is not None:
         named = find_project(conn, project)
         return [named.id], named.display_name
     project_id, name = caller_project(conn, caller)
+    require(project_id, Role.READ, name)  # a grant taken away since the session began
     return [project_id], name
 
 
@@ -197,6 +212,7 @@ class ContextReadService(ServiceBase):
             since=query.since,
             until=query.until,
             deleted=query.deleted,
+            unassigned_owner=own_sessions_only(),
         )
         return flt, scope
 
@@ -227,6 +243,7 @@ class ContextReadService(ServiceBase):
                 if path
                 else []
             )
+        self._audit_hits(hits[:limit], flt)
         return ContextPage(hits[:limit], scope, len(hits) > limit, touched, ranking.mode_used, ranking.notice)
 
     def recent(
@@ -236,7 +253,18 @@ class ContextReadService(ServiceBase):
         with self.reading() as conn:
             flt, scope = self._filter(conn, caller, query)
             hits = search_repo.recent(conn, flt, limit=limit + 1, offset=offset)
+        self._audit_hits(hits[:limit], flt)
         return ContextPage(hits[:limit], scope, len(hits) > limit)
+
+    def _audit_hits(self, hits: Sequence[ContextHit], flt: ContextFilter) -> None:
+        """A listing's read on the audit trail: per project, the ids shown (a miss names the scope)."""
+        by_project: dict[uuid.UUID, list[uuid.UUID]] = {}
+        for hit in hits:
+            by_project.setdefault(hit.project_id, []).append(hit.id)
+        if not by_project and flt.project_ids is not None and len(flt.project_ids) == 1:
+            by_project[flt.project_ids[0]] = []
+        for project_id, ids in by_project.items():
+            self.audited(None, AuditKind.READ, project_id, ids)
 
     def get(self, ids: Sequence[uuid.UUID], *, with_revisions: bool = False) -> list[FullContext]:
         """Whole contexts by id (deleted ones too, marked), in the order asked."""
@@ -245,16 +273,20 @@ class ContextReadService(ServiceBase):
         if len(ids) > MAX_IDS:
             raise InvalidInput(f"at most {MAX_IDS} ids at a time", field="ids")
         with self.reading() as conn:
-            found = repo.get_many(conn, list(dict.fromkeys(ids)))
+            found = [c for c in repo.get_many(conn, list(dict.fromkeys(ids))) if may_read(conn, c)]
             if not found:
                 raise NotFound("no context has any of these ids", field="ids")
+            for project_id in {c.project_id for c in found}:
+                self.audited(
+                    None, AuditKind.READ, project_id, [c.id for c in found if c.project_id == project_id]
+                )
             return [FullContext(c, repo.revisions(conn, c.id) if with_revisions else []) for c in found]
 
     def timeline(self, context_id: uuid.UUID, *, before: int = 3, after: int = 3) -> Timeline:
         """Contexts stored just before and after one context, in its session."""
         with self.reading() as conn:
             anchor = repo.get_context(conn, context_id)
-            if anchor is None:
+            if anchor is None or not may_read(conn, anchor):
                 raise NotFound(f"no context {context_id}", field="id")
             prior, following = search_repo.timeline(conn, anchor, before=before, after=after)
             hit = search_repo.recent(conn, ContextFilter(ids=[anchor.id], deleted=None), limit=1)

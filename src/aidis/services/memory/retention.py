@@ -16,6 +16,7 @@ from aidis.errors import InvalidInput
 from aidis.repositories import events as events_repo
 from aidis.repositories import retention as repo
 from aidis.services.base import ServiceBase
+from aidis.services.principal import require_server_admin
 from aidis.services.projects.catalog import find_project
 
 WHAT = ("contexts", "events")
@@ -54,6 +55,7 @@ class RetentionService(ServiceBase):
         dry_run: bool = False,
     ) -> PruneReport:
         """Delete contexts and/or events created before now minus `older_than`."""
+        require_server_admin("pruning")
         age = parse_age(older_than)
         unknown = [w for w in what if w not in WHAT]
         if unknown or not what:

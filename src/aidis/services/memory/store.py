@@ -18,11 +18,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine
 
-from aidis.enums import ContextType, EventType
+from aidis.enums import AuditKind, ContextType, EventType, Role
 from aidis.records import Context, Session
 from aidis.repositories import contexts as repo
 from aidis.services.base import Clock, ServiceBase
 from aidis.services.caller import Caller, estimate_tokens
+from aidis.services.principal import require
 from aidis.services.projects.catalog import find_project
 from aidis.services.sessions.lifecycle import SessionService
 from aidis.services.text.rules import check_content, clean_key, clean_tags, content_hash
@@ -87,6 +88,9 @@ class ContextService(ServiceBase):
             if target is not None:
                 session = self.sessions.attribute_work_in(conn, session, target, now=now)
             project_id = target.id if target is not None else session.project_id
+            require(
+                project_id, Role.WRITE, target.name if target is not None else session.project_display_name
+            )
             metadata = {"redactions": dict(found)} if found else {}
             existing, outcome = self._existing(conn, project_id, topic_key, context_type, digest, now)
             if existing is None:
@@ -131,6 +135,7 @@ class ContextService(ServiceBase):
             if outcome != "duplicate":
                 self.changed(conn, project_id)
                 self.texts_written(conn, [context_id])
+            self.audited(conn, AuditKind.CHANGE, project_id, [context_id])
             session = self.sessions.record_call_in(
                 conn,
                 session,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from aidis.errors import InvalidInput, NotFound
 from aidis.repositories import backfill as repo
 from aidis.services.base import ServiceBase
+from aidis.services.principal import require_server_admin
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class BackfillService(ServiceBase):
         Each assignment is a session_project_changes row (reason `backfill`, the evidence counts in
         `details`, one `run_id` for the whole run) plus a `session_assigned` event.
         """
+        require_server_admin("backfill")
         if not 0.5 < min_share <= 1.0:
             raise InvalidInput("min_share must be more than 0.5 and at most 1.0", field="min_share")
         run_id = f"backfill-{self.clock():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
@@ -70,6 +72,7 @@ class BackfillService(ServiceBase):
 
     def revert(self, run_id: str) -> int:
         """Undo a backfill run for the sessions still where it put them; each undo is recorded too."""
+        require_server_admin("backfill")
         now = self.clock()
         revert_id = f"revert-{run_id}"[:64]
         with self.unit_of_work() as conn:

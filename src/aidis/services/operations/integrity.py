@@ -12,6 +12,8 @@ from sqlalchemy import Connection
 from aidis.enums import Actor, EndReason
 from aidis.repositories import events as events_repo
 from aidis.repositories import integrity as repo
+from aidis.repositories import team as team_repo
+from aidis.repositories.row_security import member_role_exists
 from aidis.services.base import Clock, ServiceBase
 from aidis.services.search import Embedder
 from aidis.services.sessions.lifecycle import SessionService
@@ -133,7 +135,8 @@ class IntegrityService(ServiceBase):
             for name, description, run, fixable in self._checks():
                 violations, samples = run(conn)
                 results.append(CheckResult(name, description, violations, samples, fixable))
-        report = IntegrityReport(results, notes=self._search_notes())
+            notes = self._search_notes() + _team_notes(conn)
+        report = IntegrityReport(results, notes=notes)
         self.telemetry.metrics.set_integrity(report.counts())
         return report
 
@@ -170,3 +173,14 @@ class IntegrityService(ServiceBase):
         report = self.check()
         report.fixes = fixes
         return report
+
+
+def _team_notes(conn: Connection) -> list[str]:
+    """On a team server on PostgreSQL without row security in force, say the services stand alone."""
+    if conn.dialect.name != "postgresql" or not team_repo.any_users(conn) or member_role_exists(conn):
+        return []
+    return [
+        "row-level security is off on this team server (the database user that migrated it could not "
+        "create the aidis_member role, or the user AIDIS connects as is not a member): grants are "
+        "enforced by AIDIS's services alone — see docs/team.md"
+    ]

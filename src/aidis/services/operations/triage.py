@@ -14,13 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from aidis.enums import Actor, ChangeReason
+from aidis.enums import Actor, ChangeReason, Role
 from aidis.errors import InvalidInput
 from aidis.records import Project, Session
 from aidis.repositories import projects as projects_repo
 from aidis.services.base import ServiceBase
+from aidis.services.principal import current_principal
 from aidis.services.projects.catalog import ProjectService
-from aidis.services.projects.identities import add_identities_in, parse_identities
 from aidis.services.sessions.lifecycle import SessionService
 from aidis.services.sessions.lookup import find_session
 
@@ -54,7 +54,9 @@ class TriageService(ServiceBase):
                 found = [
                     p
                     for c in ids
-                    if (p := projects_repo.get_by_id(conn, c)) is not None and not p.is_sentinel
+                    if (p := projects_repo.get_by_id(conn, c)) is not None
+                    and not p.is_sentinel
+                    and readable(p.id)
                 ]
                 folder = str(recorded.get("path")) if recorded.get("matched") == "unknown" else None
                 if found or folder:
@@ -91,19 +93,25 @@ class TriageService(ServiceBase):
 
     def claim_folder(self, session_ref: str, name: str | None = None) -> tuple[Project, Session]:
         """Create a project owning the session's recorded folder, and move the session into it."""
+        with self.reading() as conn:
+            session = find_session(conn, session_ref, field="session_id")
+        recorded = session.metadata.get("workspace")
+        if not isinstance(recorded, dict) or recorded.get("matched") != "unknown":
+            raise InvalidInput(
+                f"session {session.display_id} recorded no unclaimed folder", field="session_id"
+            )
+        folder = str(recorded["path"])
+        project = self.projects.create(name or Path(folder).name, roots=[folder], actor=Actor.USER)
         now = self.clock()
         with self.unit_of_work() as conn:
-            session = find_session(conn, session_ref, field="session_id")
-            recorded = session.metadata.get("workspace")
-            if not isinstance(recorded, dict) or recorded.get("matched") != "unknown":
-                raise InvalidInput(
-                    f"session {session.display_id} recorded no unclaimed folder", field="session_id"
-                )
-            folder = str(recorded["path"])
-            identities = parse_identities([folder], [])
-            project = self.projects.create_in(conn, name or Path(folder).name, now=now, actor=Actor.USER)
-            add_identities_in(conn, project, identities, now)
+            current = find_session(conn, session.id, field="session_id")
             moved = self.sessions.assign_in(
-                conn, session, project, reason=ChangeReason.EXPLICIT_ASSIGN, actor=Actor.USER, now=now
+                conn, current, project, reason=ChangeReason.EXPLICIT_ASSIGN, actor=Actor.USER, now=now
             )
-            return project, moved
+        return project, moved
+
+
+def readable(project_id: uuid.UUID) -> bool:
+    """Whether the current request may read a project (a suggestion never names one it may not)."""
+    principal = current_principal()
+    return principal is None or principal.may(project_id, Role.READ)

@@ -16,9 +16,11 @@ from aidis.enums import (
     SENTINEL_PROJECT_ID,
     SENTINEL_PROJECT_NAME,
     Actor,
+    AuditKind,
     ChangeReason,
     EventType,
     ProjectStatus,
+    Role,
 )
 from aidis.errors import Conflict, Forbidden, InvalidInput, NotFound
 from aidis.records import Project
@@ -26,7 +28,16 @@ from aidis.repositories import changes as changes_repo
 from aidis.repositories import events as events_repo
 from aidis.repositories import projects as repo
 from aidis.repositories import sessions as sessions_repo
+from aidis.repositories import team as grants_repo
 from aidis.services.base import ServiceBase
+from aidis.services.principal import (
+    acting_as,
+    current_principal,
+    current_request,
+    own_sessions_only,
+    readable_filter,
+    require,
+)
 from aidis.services.projects.creation import clean_name, create_project_in
 from aidis.services.projects.identities import add_identities_in, parse_identities
 
@@ -42,7 +53,8 @@ class ProjectSummary:
 def find_project(conn: Connection, ref: str, field: str = "project") -> Project:
     """Resolve a project by id, exact name, case-insensitive name, or 'Unassigned'.
 
-    Raises NotFound listing the closest names when nothing matches.
+    Raises NotFound listing the closest names when nothing matches — and the same, naming only
+    projects it may read, when the current request may not read the one it named.
     """
     text = ref.strip()
     if not text:
@@ -60,9 +72,13 @@ def find_project(conn: Connection, ref: str, field: str = "project") -> Project:
         or repo.get_by_name(conn, text)
         or repo.get_by_name_folded(conn, text)
     )
-    if found is not None:
+    principal = current_principal()
+    if found is not None and (principal is None or principal.may(found.id, Role.READ)):
         return found
     names = [n for n in repo.all_names(conn) if n != SENTINEL_PROJECT_NAME]
+    if principal is not None and not principal.is_admin:  # a project one may not read is not there
+        readable = principal.projects(Role.READ)
+        names = [p.name for p in repo.list_projects(conn) if p.id in readable]
     import difflib  # only on the not-found path, which is rare
 
     close = difflib.get_close_matches(text, names, n=5, cutoff=0.5)
@@ -87,11 +103,29 @@ class ProjectService(ServiceBase):
         identity another project holds, is a Conflict and nothing is created."""
         identities = parse_identities(roots, repos)
         now = self.clock()
-        with self.unit_of_work() as conn:
+        creator = current_principal()
+        asked = current_request()
+        if creator is not None and not creator.may_create:
+            raise Forbidden("this token may only read: creating a project needs a write token", field="name")
+        # A new project is nobody's yet: it is made as the server itself (row security would refuse a
+        # project no grant names), and its creator becomes its admin in the same transaction.
+        with acting_as(None), self.unit_of_work() as conn:
             project = self.create_in(
                 conn, name, description=description, metadata=metadata, actor=actor, now=now
             )
             add_identities_in(conn, project, identities, now)
+            if creator is not None and not creator.is_admin:
+                grants_repo.set_grant(
+                    conn,
+                    project_id=project.id,
+                    user_id=creator.user_id,
+                    group_name=None,
+                    role="admin",
+                    now=now,
+                )
+            if asked is not None:  # on the trail as its creator's change, though made as the server
+                with acting_as(asked.principal, asked.action):
+                    self.audited(conn, AuditKind.CHANGE, project.id, [project.id])
             return project
 
     def create_in(
@@ -115,14 +149,14 @@ class ProjectService(ServiceBase):
     def list(self, *, include_archived: bool = True) -> list[ProjectSummary]:
         """Every project with its session count, by name."""
         with self.reading() as conn:
-            projects = repo.list_projects(conn, include_archived=include_archived)
-            counts = repo.session_counts(conn)
+            projects = _readable(repo.list_projects(conn, include_archived=include_archived))
+            counts = repo.session_counts(conn, readable_filter(None), unassigned_owner=own_sessions_only())
         return [ProjectSummary(p, counts.get(p.id, 0)) for p in projects]
 
     def choices(self, *, include_archived: bool = False) -> builtins.list[Project]:
         """Projects by name, without counting their sessions (for pickers)."""
         with self.reading() as conn:
-            return repo.list_projects(conn, include_archived=include_archived)
+            return _readable(repo.list_projects(conn, include_archived=include_archived))
 
     def rename(self, ref: str, new_name: str, *, actor: Actor = Actor.USER) -> Project:
         """Rename a project; the sentinel cannot be renamed."""
@@ -131,11 +165,13 @@ class ProjectService(ServiceBase):
         with self.unit_of_work() as conn:
             project = find_project(conn, ref)
             _refuse_sentinel(project, "renamed")
+            require(project.id, Role.ADMIN, project.name)
             clash = repo.get_by_name_folded(conn, cleaned)
             if clash is not None and clash.id != project.id:
                 raise Conflict(f"a project named {clash.name!r} already exists", field="new_name")
             repo.update_project(conn, project.id, now, name=cleaned)
             self.changed(conn, project.id)
+            self.audited(conn, AuditKind.CHANGE, project.id, [project.id])
             events_repo.insert_project_event(
                 conn,
                 project_id=project.id,
@@ -154,8 +190,10 @@ class ProjectService(ServiceBase):
         with self.unit_of_work() as conn:
             project = find_project(conn, ref)
             _refuse_sentinel(project, "archived")
+            require(project.id, Role.ADMIN, project.name)
             repo.update_project(conn, project.id, now, status=ProjectStatus.ARCHIVED.value)
             self.changed(conn, project.id)
+            self.audited(conn, AuditKind.CHANGE, project.id, [project.id])
             events_repo.insert_project_event(
                 conn,
                 project_id=project.id,
@@ -181,6 +219,7 @@ class ProjectService(ServiceBase):
         with self.unit_of_work() as conn:
             project = find_project(conn, ref)
             _refuse_sentinel(project, "deleted")
+            require(project.id, Role.ADMIN, project.name)
             counts = repo.dependent_counts(conn, project.id)
             if any(counts.values()) and not move_to_unassigned:
                 raise Conflict(
@@ -192,6 +231,7 @@ class ProjectService(ServiceBase):
             session_ids = sessions_repo.ids_in_project(conn, project.id)
             self.changed(conn, project.id)
             self.changed(conn, workspaces=True)
+            self.audited(conn, AuditKind.CHANGE, project.id, [project.id], count=len(session_ids))
             changes_repo.record_changes(
                 conn,
                 [(sid, project.id) for sid in session_ids],
@@ -219,6 +259,14 @@ class ProjectService(ServiceBase):
                 },
             )
         return {"sessions": len(session_ids), "contexts": moved_contexts, "events": moved_events}
+
+
+def _readable(projects: builtins.list[Project]) -> builtins.list[Project]:
+    """The projects the current request may read (Unassigned always: everyone has their own part)."""
+    principal = current_principal()
+    if principal is None:
+        return projects
+    return [p for p in projects if principal.may(p.id, Role.READ)]
 
 
 def _refuse_sentinel(project: Project, verb: str) -> None:

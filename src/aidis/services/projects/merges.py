@@ -20,6 +20,7 @@ from aidis.repositories import merges as repo
 from aidis.repositories import projects as projects_repo
 from aidis.repositories import sessions as sessions_repo
 from aidis.services.base import ServiceBase
+from aidis.services.principal import require_server_admin
 from aidis.services.projects.catalog import find_project
 
 
@@ -40,6 +41,7 @@ class ProjectMergeService(ServiceBase):
 
     def merge(self, source_ref: str, target_ref: str, *, actor: Actor = Actor.USER) -> MergeReport:
         """Move everything of `source_ref` into `target_ref`, recorded, then delete `source_ref`."""
+        require_server_admin("merging projects", field="source")
         now = self.clock()
         with self.unit_of_work() as conn:
             source = find_project(conn, source_ref, field="source")

@@ -64,6 +64,14 @@ class Attribution:
     candidates: list[uuid.UUID] = field(default_factory=list)
     proposed_name: str | None = None  # with matched="would_create": the name the project would get
 
+    def not_writable(self, *, readable: bool) -> Attribution:
+        """This attribution for a person who may not file sessions in its project: no project, and the
+        project suggested only to someone who may read it (a name must not leak)."""
+        candidates = [self.project.id] if readable and self.project is not None else []
+        return Attribution(
+            self.hint, self.path, "not_writable" if readable else "unknown", candidates=candidates
+        )
+
     def details(self) -> dict[str, Any]:
         """The evidence as stored on the change row and the session's metadata."""
         out: dict[str, Any] = {"source": self.hint.source.value, "path": self.path, "matched": self.matched}

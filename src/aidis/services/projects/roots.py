@@ -8,11 +8,12 @@ from __future__ import annotations
 import builtins
 from collections.abc import Sequence
 
-from aidis.enums import WorkspaceKind
+from aidis.enums import Role, WorkspaceKind
 from aidis.errors import InvalidInput
 from aidis.records import Project, Workspace
 from aidis.repositories import workspaces as repo
 from aidis.services.base import ServiceBase
+from aidis.services.principal import require
 from aidis.services.projects.catalog import find_project
 from aidis.services.projects.identities import Identity, add_identities_in, parse_identities, repo_identity
 
@@ -46,6 +47,7 @@ class ProjectWorkspaceService(ServiceBase):
         now = self.clock()
         with self.unit_of_work() as conn:
             project = find_project(conn, ref)
+            require(project.id, Role.ADMIN, project.name)
             self.changed(conn, workspaces=True)
             for item in removing:
                 if not repo.remove(conn, project.id, item.kind, item.value):

@@ -27,7 +27,7 @@ from aidis.repositories.context_vectors import StoredVector
 log = logging.getLogger("aidis.search")
 
 GAP_SECONDS = 30.0
-MAX_GAPS = 10_000  # more skipped ids than this: reload in full instead of asking for each
+MAX_GAPS = 256  # the most recent skipped ids asked for again (a late commit is a recent one)
 FULL_RELOAD_SECONDS = 600.0
 VECTOR_DTYPE = np.dtype("<f2")  # how vectors are stored: float16, little-endian
 
@@ -75,12 +75,8 @@ class VectorIndex:
         return len(self._ids)
 
     def needs_full_load(self) -> bool:
-        """True before the first load, every FULL_RELOAD_SECONDS after, and after too many gaps."""
-        return (
-            self.loaded_at == 0.0
-            or time.monotonic() - self.loaded_at > FULL_RELOAD_SECONDS
-            or len(self.gaps) > MAX_GAPS
-        )
+        """True before the first load and every FULL_RELOAD_SECONDS after."""
+        return self.loaded_at == 0.0 or time.monotonic() - self.loaded_at > FULL_RELOAD_SECONDS
 
     def open_gaps(self) -> list[int]:
         """Skipped ids still worth asking for (younger than GAP_SECONDS)."""

@@ -15,11 +15,12 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from aidis.enums import WorkspaceSource
+from aidis.enums import Role, WorkspaceSource
 from aidis.records import Session
 from aidis.repositories import sessions as repo
 from aidis.services.base import ServiceBase
 from aidis.services.caller import Caller, WorkspaceHint
+from aidis.services.principal import Principal, current_principal
 from aidis.services.projects.resolver import Attribution, WorkspaceResolver, describe, usable
 from aidis.services.sessions.joining import AGENT_PREFIXES
 from aidis.services.text.redaction import Redactor
@@ -77,8 +78,10 @@ class SessionAttribution(ServiceBase):
     ) -> Attribution | None:
         """The first workspace that names a project or is ambiguous (ambiguity is never guessed past)."""
         last: Attribution | None = None
+        principal = current_principal()
+        create = principal is None or principal.is_admin  # on a team server, projects are made on purpose
         for hint in workspaces:
-            found = self.resolver.resolve_in(conn, hint, now)
+            found = self.resolver.resolve_in(conn, hint, now, create=create)
             if found is None:
                 continue
             if usable(found.project) or found.matched == "ambiguous":
@@ -106,3 +109,12 @@ class SessionAttribution(ServiceBase):
         if session is not None:
             return "Unassigned: call session_assign with a project (or session_new with workspace)"
         return None
+
+
+def writable_for(attribution: Attribution | None, principal: Principal | None) -> Attribution | None:
+    """A workspace's attribution, unless its project is one the person may not file sessions in
+    (then Unassigned, suggesting the project only if they may read it)."""
+    filed = attribution.project if attribution is not None else None
+    if attribution is None or filed is None or principal is None or principal.may(filed.id, Role.WRITE):
+        return attribution
+    return attribution.not_writable(readable=principal.may(filed.id, Role.READ))

@@ -32,13 +32,13 @@ from aidis.repositories import hooks as hooks_repo
 from aidis.repositories import sessions as repo
 from aidis.services.base import Clock
 from aidis.services.caller import ToolCall, WorkspaceHint
-from aidis.services.projects.catalog import find_project
+from aidis.services.principal import current_principal
 from aidis.services.projects.resolver import Attribution, usable
-from aidis.services.sessions.attribution import SessionAttribution
+from aidis.services.sessions.attribution import SessionAttribution, writable_for
 from aidis.services.sessions.joining import join_agent_session
 from aidis.services.sessions.lookup import SessionLookup, describe_span, find_session
 from aidis.services.sessions.reaping import EndingListener, SessionReaping
-from aidis.services.sessions.switching import SessionSwitching, refuse_archived
+from aidis.services.sessions.switching import SessionSwitching, project_for_new_session
 from aidis.telemetry import Telemetry, after_commit
 
 log = logging.getLogger("aidis.sessions")
@@ -142,10 +142,12 @@ class SessionService(SessionSwitching, SessionLookup, SessionAttribution, Sessio
         attribution: Attribution | None = None
         if project is None and workspaces:
             attribution = self._attribute(conn, workspaces, now)
+        principal = current_principal()
+        attribution = writable_for(attribution, principal)
         if attribution is not None and usable(attribution.project):
             project_id, source = SENTINEL_PROJECT_ID, "workspace"  # moved below, with its evidence
         else:
-            project_id, source = self._resolve_project(conn, connection_id, project)
+            project_id, source = project_for_new_session(conn, connection_id, project)
         metadata: dict[str, object] = {"project_source": source, "tags": list(tags)}
         if attribution is not None:
             metadata["workspace"] = attribution.details()
@@ -164,6 +166,7 @@ class SessionService(SessionSwitching, SessionLookup, SessionAttribution, Sessio
                     goal=goal,
                     now=now,
                     metadata=metadata,
+                    user_id=principal.user_id if principal is not None else None,
                 )
         except IntegrityError as exc:
             raise Conflict(
@@ -201,19 +204,6 @@ class SessionService(SessionSwitching, SessionLookup, SessionAttribution, Sessio
             )
         log.info("session started", extra={"session_id": str(session_id), "project_id": str(project_id)})
         return started
-
-    def _resolve_project(
-        self, conn: Connection, connection_id: str | None, project: str | None
-    ) -> tuple[uuid.UUID, str]:
-        if project is not None:
-            chosen = find_project(conn, project)
-            refuse_archived(chosen)
-            return chosen.id, "explicit"
-        if connection_id is not None:
-            state = connections_repo.get_connection(conn, connection_id)
-            if state is not None and state.current_project_id is not None:
-                return state.current_project_id, "connection"
-        return SENTINEL_PROJECT_ID, "sentinel"
 
     def ensure_in(
         self,

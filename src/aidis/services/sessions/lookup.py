@@ -7,12 +7,14 @@ naming the field it was asked by.
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import uuid
 from dataclasses import dataclass
 
 from opentelemetry.trace import Span
 from sqlalchemy import Connection
 
+from aidis.enums import Role
 from aidis.errors import InvalidInput, NotFound
 from aidis.records import Cursor, Event, Project, ProjectChange, Session, SessionFilter
 from aidis.repositories import changes as changes_repo
@@ -22,6 +24,7 @@ from aidis.repositories import projects as projects_repo
 from aidis.repositories import session_listing as listing
 from aidis.repositories import sessions as repo
 from aidis.services.base import ServiceBase
+from aidis.services.principal import current_principal, own_sessions_only, readable_filter
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,9 +46,27 @@ def find_session(conn: Connection, ref: str | uuid.UUID, field: str = "session")
             found = repo.get_session(conn, uuid.UUID(text))
         except ValueError:
             found = repo.get_by_display_id(conn, text.upper())
-    if found is None:
+    if found is None or not may_see(found):
         raise NotFound(f"no session {str(ref)!r}", field=field)
     return found
+
+
+def visible_only(flt: SessionFilter) -> SessionFilter:
+    """A session filter narrowed to what the current request may see."""
+    readable = readable_filter(None)
+    if readable is None:
+        return flt
+    return dataclasses.replace(flt, readable=tuple(readable), unassigned_owner=own_sessions_only())
+
+
+def may_see(session: Session) -> bool:
+    """Whether the current request may see a session: its project readable, and in Unassigned its own."""
+    principal = current_principal()
+    if principal is None:
+        return True
+    if not principal.may(session.project_id, Role.READ):
+        return False
+    return not (session.is_unassigned and principal.owns_unassigned and session.user_id != principal.user_id)
 
 
 def describe_span(span: Span, session: Session, outcome: str) -> None:
@@ -114,6 +135,7 @@ class SessionLookup(ServiceBase):
             raise InvalidInput("offset must not be negative", field="offset")
         if sort not in listing.SORTS:
             raise InvalidInput(f"sort must be one of {', '.join(listing.SORTS)}", field="sort")
+        flt = visible_only(flt)
         with self.reading() as conn:
             items = listing.list_sessions(conn, flt, limit=limit, offset=offset, sort=sort, after=after)
             total = listing.count_sessions(conn, flt) if with_total else None

@@ -14,13 +14,14 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from aidis.enums import Actor, ChangeReason, EventType
+from aidis.enums import Actor, AuditKind, ChangeReason, EventType, Role
 from aidis.errors import InvalidInput
 from aidis.records import Project, Session
 from aidis.repositories import changes as changes_repo
 from aidis.repositories import events as events_repo
 from aidis.repositories import sessions as repo
 from aidis.services.base import ServiceBase
+from aidis.services.principal import require
 from aidis.services.projects.catalog import find_project
 from aidis.services.sessions.lookup import describe_span, find_session
 
@@ -45,6 +46,9 @@ class SessionMoves(ServiceBase):
         """
         if session.project_id == project.id:
             return session
+        require(session.project_id, Role.WRITE, session.project_display_name, field="session")
+        require(project.id, Role.WRITE, project.name)
+        self.audited(conn, AuditKind.CHANGE, project.id, [session.id])
         self.changed(conn, session.project_id)
         self.changed(conn, project.id)
         with self.telemetry.tracer.start_as_current_span(

@@ -8,17 +8,19 @@ call is counted on an open session but never opens one.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Connection
 
-from aidis.enums import Actor, ChangeReason, ProjectStatus
+from aidis.enums import SENTINEL_PROJECT_ID, Actor, ChangeReason, ProjectStatus, Role
 from aidis.errors import Conflict
 from aidis.records import Project, Session
 from aidis.repositories import connections as connections_repo
 from aidis.repositories import sessions as repo
 from aidis.services.caller import Caller, ToolCall, WorkspaceHint, estimate_tokens
+from aidis.services.principal import current_principal, require
 from aidis.services.projects.catalog import find_project
 from aidis.services.sessions.accounting import SessionAccounting
 from aidis.services.sessions.moves import SessionMoves
@@ -97,6 +99,7 @@ class SessionSwitching(SessionMoves, SessionAccounting):
             )
             target = find_project(conn, project)
             refuse_archived(target)
+            require(target.id, Role.WRITE, target.name)
             connections_repo.set_current_project(conn, connection_id, target.id)
             open_session = repo.get_open_for_connection(conn, connection_id, lock=True)
             moved = None
@@ -131,3 +134,22 @@ class SessionSwitching(SessionMoves, SessionAccounting):
                 input_tokens=estimate_tokens(input_chars),
                 output_tokens=estimate_tokens(output_chars),
             )
+
+
+def project_for_new_session(
+    conn: Connection, connection_id: str | None, project: str | None
+) -> tuple[uuid.UUID, str]:
+    """Where a new session goes before any workspace evidence: the named project (which the person must
+    be able to write), else the connection's current one (if they still may write it), else Unassigned."""
+    if project is not None:
+        chosen = find_project(conn, project)
+        refuse_archived(chosen)
+        require(chosen.id, Role.WRITE, chosen.name)
+        return chosen.id, "explicit"
+    if connection_id is not None:
+        state = connections_repo.get_connection(conn, connection_id)
+        if state is not None and state.current_project_id is not None:
+            principal = current_principal()
+            if principal is None or principal.may(state.current_project_id, Role.WRITE):
+                return state.current_project_id, "connection"
+    return SENTINEL_PROJECT_ID, "sentinel"

@@ -1,4 +1,5 @@
-"""Every table AIDIS stores, as SQLAlchemy Core `Table`s. The migrations create exactly this."""
+"""The tables of one AIDIS install — projects, sessions, contexts and what hangs off them — and the shared
+metadata, naming convention and column types every table uses."""
 
 from __future__ import annotations
 
@@ -136,6 +137,7 @@ sessions = Table(
     Column("event_count", Integer(), nullable=False, server_default="0"),
     Column("tool_call_count", Integer(), nullable=False, server_default="0"),
     Column("metadata", Json, nullable=False, server_default=text("'{}'")),
+    Column("user_id", UUIDType(), nullable=True),  # the person it belongs to, on a team server
     enum_check("status", SessionStatus, "status"),
     CheckConstraint(
         "end_reason IS NULL OR end_reason IN ({})".format(", ".join(f"'{r.value}'" for r in EndReason)),
@@ -164,6 +166,7 @@ Index(
     sessions.c.output_tokens,
 )
 Index("ix_sessions_agent_activity", sessions.c.agent_type, sessions.c.last_activity_at)
+Index("ix_sessions_user", sessions.c.user_id)
 _partial_index("ix_sessions_open_activity", sessions.c.last_activity_at, where=_OPEN)
 
 session_project_changes = Table(

@@ -1,0 +1,187 @@
+"""The access matrix: three people × three projects × every kind of operation. A project one may not
+read does not exist for them (not found, its name and content never echoed); one they may read but not
+change refuses the change (forbidden); a refusal changes nothing; what is allowed works."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from aidis.app import AppContext
+from aidis.db.schema import contexts, projects
+from aidis.enums import Role, Surface
+from aidis.errors import Forbidden, NotFound
+from aidis.records import SessionFilter
+from aidis.services.caller import Caller
+from aidis.services.memory.reads import ContextQuery
+from aidis.services.principal import Principal, acting_as
+from tests.support import row_counts
+
+SECRET = "zebra-{project} launch codes live in the vault"
+
+# who holds what: every person holds three different levels, every level appears
+GRANTS: dict[str, dict[str, Role | None]] = {
+    "ada": {"alpha": None, "beta": Role.READ, "gamma": Role.WRITE},
+    "bob": {"alpha": Role.READ, "beta": Role.WRITE, "gamma": Role.ADMIN},
+    "cyd": {"alpha": Role.WRITE, "beta": Role.ADMIN, "gamma": None},
+}
+
+Op = Callable[[AppContext, str, uuid.UUID, Principal], Any]
+
+
+def _search(app: AppContext, project: str, _: uuid.UUID, __: Principal) -> Any:
+    return app.context_reads.search(None, "zebra launch", ContextQuery(project=project))
+
+
+def _recent(app: AppContext, project: str, _: uuid.UUID, __: Principal) -> Any:
+    return app.context_reads.recent(None, ContextQuery(project=project))
+
+
+def _get(app: AppContext, _: str, context_id: uuid.UUID, __: Principal) -> Any:
+    return app.context_reads.get([context_id])
+
+
+def _timeline(app: AppContext, _: str, context_id: uuid.UUID, __: Principal) -> Any:
+    return app.context_reads.timeline(context_id)
+
+
+def _session(app: AppContext, _: str, context_id: uuid.UUID, __: Principal) -> Any:
+    with app.engine.connect() as conn:  # the session that stored the context (looked up as the system)
+        session_id = conn.execute(
+            select(contexts.c.session_id).where(contexts.c.id == context_id)
+        ).scalar_one()
+    return app.sessions.detail(session_id)
+
+
+def _stats(app: AppContext, project: str, _: uuid.UUID, __: Principal) -> Any:
+    return app.stats.session_stats(project)
+
+
+def _project(app: AppContext, project: str, _: uuid.UUID, __: Principal) -> Any:
+    return app.projects.get(project)
+
+
+def _store(app: AppContext, project: str, _: uuid.UUID, who: Principal) -> Any:
+    caller = Caller(connection_id=f"u:{who.user_id}/agent", principal=who)
+    return app.contexts.store(caller, "a new note about the rollout", project=project)
+
+
+def _update(app: AppContext, _: str, context_id: uuid.UUID, __: Principal) -> Any:
+    return app.context_edits.update(None, context_id, content="rewritten by someone")
+
+
+def _delete(app: AppContext, _: str, context_id: uuid.UUID, __: Principal) -> Any:
+    return app.context_edits.delete(None, context_id, reason="cleanup")
+
+
+def _purge(app: AppContext, _: str, context_id: uuid.UUID, __: Principal) -> Any:
+    return app.context_edits.delete(None, context_id, purge=True, reason="gone")
+
+
+def _rename(app: AppContext, project: str, _: uuid.UUID, __: Principal) -> Any:
+    renamed = app.projects.rename(project, f"{project}-renamed")
+    app.projects.rename(renamed.name, project)  # as the system: put it back for the next cell
+    return renamed
+
+
+OPERATIONS: dict[str, tuple[Role, Op]] = {
+    "search": (Role.READ, _search),
+    "recent": (Role.READ, _recent),
+    "get": (Role.READ, _get),
+    "timeline": (Role.READ, _timeline),
+    "session": (Role.READ, _session),
+    "stats": (Role.READ, _stats),
+    "project": (Role.READ, _project),
+    "store": (Role.WRITE, _store),
+    "update": (Role.WRITE, _update),
+    "delete": (Role.WRITE, _delete),
+    "purge": (Role.ADMIN, _purge),
+    "rename": (Role.ADMIN, _rename),
+}
+
+
+def _snapshot(app: AppContext) -> tuple[dict[str, int], list[Any], list[Any]]:
+    with app.engine.connect() as conn:
+        texts = sorted(conn.execute(select(contexts.c.id, contexts.c.content, contexts.c.deleted_at)).all())
+        names = sorted(conn.execute(select(projects.c.id, projects.c.name)).all())
+    return row_counts(app.engine), texts, names
+
+
+@pytest.fixture
+def people(app: AppContext) -> dict[str, Principal]:
+    for project in ("alpha", "beta", "gamma"):
+        app.projects.create(project)
+    for person, held in GRANTS.items():
+        app.team.add_user(person)
+        for project, role in held.items():
+            if role is not None:
+                app.team.grant(project, role.value, user=person)
+    return {
+        person: app.team.authenticate(app.team.create_token(person, role="admin")[1], surface=Surface.API)
+        for person in GRANTS
+    }
+
+
+@pytest.mark.parametrize("operation", list(OPERATIONS))
+def test_each_person_may_do_exactly_what_their_grant_allows(
+    app: AppContext, people: dict[str, Principal], operation: str
+) -> None:
+    needed, run = OPERATIONS[operation]
+    for person, held in GRANTS.items():
+        for project, role in held.items():
+            seed = Caller(connection_id=f"seed-{project}")  # one session per project, started in it
+            context_id = app.contexts.store(seed, SECRET.format(project=project), project=project).context.id
+            before = _snapshot(app)
+            with acting_as(people[person], operation):
+                if role is None:
+                    with pytest.raises(NotFound) as refused:
+                        run(app, project, context_id, people[person])
+                elif role.rank < needed.rank:
+                    with pytest.raises(Forbidden) as refused:
+                        run(app, project, context_id, people[person])
+                else:
+                    run(app, project, context_id, people[person])
+                    continue
+            assert _snapshot(app) == before, f"{person} changed {project} by a refused {operation}"
+            message = refused.value.message
+            assert "zebra" not in message and "vault" not in message, message
+            if role is None:
+                assert project not in message.replace(f"'{project}'", ""), (person, project, message)
+
+
+def test_nobody_sees_another_persons_unassigned_sessions(
+    app: AppContext, people: dict[str, Principal]
+) -> None:
+    mine = {}
+    for person, who in people.items():
+        caller = Caller(connection_id=f"u:{who.user_id}/plain", principal=who)
+        with acting_as(who, "session_new"):
+            mine[person] = app.sessions.start(caller.connection_id).id
+    for person, who in people.items():
+        with acting_as(who, "session_list"):
+            seen = {s.id for s in app.sessions.list(SessionFilter(unassigned=True))[0]}
+            assert seen == {mine[person]}
+            for other, session_id in mine.items():
+                if other != person:
+                    with pytest.raises(NotFound):
+                        app.sessions.get(session_id)
+
+
+def test_a_listing_by_a_hidden_project_id_shows_nothing(
+    app: AppContext, people: dict[str, Principal]
+) -> None:
+    hidden = {p: app.projects.get(p).id for p in ("alpha", "gamma")}
+    for project, project_id in hidden.items():
+        app.contexts.store(
+            Caller(connection_id=f"seed-{project}"), SECRET.format(project=project), project=project
+        )
+        everyone = app.sessions.list(SessionFilter(project_id=project_id))[0]
+        assert everyone
+        blind = "ada" if project == "alpha" else "cyd"
+        with acting_as(people[blind], "session_list"):
+            assert app.sessions.list(SessionFilter(project_id=project_id)) == ([], 0)
+            assert app.stats.totals()["contexts"] < 2
