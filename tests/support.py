@@ -102,6 +102,7 @@ class Database:
                 "context_vectors",
                 "contexts",
                 "sessions",
+                "session_rollups",
                 "connections",
                 "session_counters",
                 "project_workspaces",

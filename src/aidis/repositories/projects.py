@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Row, bindparam, delete, exists, func, insert,
 from aidis.db.schema import analytics_events, context_vectors, contexts, projects, sessions
 from aidis.enums import SENTINEL_PROJECT_ID
 from aidis.records import Project
+from aidis.repositories import rollups
 
 
 def _to_project(row: Row[Any]) -> Project:
@@ -93,15 +94,33 @@ def session_counts(
     *,
     unassigned_owner: uuid.UUID | None = None,
 ) -> dict[uuid.UUID, int]:
-    """Number of sessions per project (in Unassigned, only `unassigned_owner`'s when given)."""
-    query = select(sessions.c.project_id, func.count()).group_by(sessions.c.project_id)
+    """Number of sessions per project (in Unassigned, only `unassigned_owner`'s when given): closed ones
+    from the rollups, open ones (and an owner's own Unassigned ones) counted from their rows."""
+    live = select(sessions.c.project_id, func.count()).group_by(sessions.c.project_id)
     if project_ids is not None:
-        query = query.where(sessions.c.project_id.in_(project_ids))
+        live = live.where(sessions.c.project_id.in_(project_ids))
+    open_only = sessions.c.status == "active"
+    scope_ids = list(project_ids) if project_ids is not None else None
     if unassigned_owner is not None:
-        query = query.where(
-            (sessions.c.project_id != SENTINEL_PROJECT_ID) | (sessions.c.user_id == unassigned_owner)
+        live = live.where(
+            open_only
+            | ((sessions.c.project_id == SENTINEL_PROJECT_ID) & (sessions.c.user_id == unassigned_owner))
         )
-    return {row[0]: int(row[1]) for row in conn.execute(query)}
+        scope_ids = [
+            p for p in (scope_ids if scope_ids is not None else all_ids(conn)) if p != SENTINEL_PROJECT_ID
+        ]
+    else:
+        live = live.where(open_only)
+    counts = {row[0]: int(row[1]) for row in conn.execute(live)}
+    if scope_ids != []:
+        for project_id, closed in rollups.per_project(conn, rollups.RollupScope(scope_ids)).items():
+            counts[project_id] = counts.get(project_id, 0) + closed
+    return counts
+
+
+def all_ids(conn: Connection) -> list[uuid.UUID]:
+    """Every project's id."""
+    return list(conn.execute(select(projects.c.id)).scalars())
 
 
 def dependent_counts(conn: Connection, project_id: uuid.UUID) -> dict[str, int]:

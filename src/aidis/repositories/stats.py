@@ -1,4 +1,6 @@
-"""SQL for aggregate session figures. Every figure is computed from the session rows themselves."""
+"""SQL for aggregate session figures: closed sessions from the per-day rollups the database keeps
+(`repositories.rollups`), open ones counted from their rows, so a figure costs the days it spans and the
+open sessions, not every session ever recorded. Every figure equals a count of the session rows."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from aidis.db.schema import contexts, projects, sessions
 from aidis.db.sqlfuncs import day_text, epoch_seconds_between, utc_day
 from aidis.enums import SENTINEL_DISPLAY_NAME, SENTINEL_PROJECT_ID
 from aidis.records import DayCount, SessionStats
+from aidis.repositories import rollups
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,15 +53,8 @@ def _where(
     return conditions
 
 
-def session_stats(
-    conn: Connection,
-    *,
-    project_id: uuid.UUID | None,
-    since: datetime | None,
-    until: datetime | None = None,
-    visible: Visible | None = None,
-) -> SessionStats:
-    """Counts, durations (of closed sessions), contexts, events and tokens, in one query."""
+def _counted(conn: Connection, conditions: list[Any]) -> SessionStats:
+    """Counts, durations (of closed sessions), contexts, events and tokens of the matching session rows."""
     duration = epoch_seconds_between(conn.dialect.name, sessions.c.started_at, sessions.c.ended_at)
 
     def count_status(status: str) -> Any:
@@ -72,26 +68,100 @@ def session_stats(
             count_status("timed_out").label("timed_out"),
             count_status("interrupted").label("interrupted"),
             func.coalesce(func.sum(duration), 0.0).label("duration"),
-            func.avg(duration).label("avg_duration"),
             func.coalesce(func.sum(sessions.c.context_count), 0).label("contexts"),
             func.coalesce(func.sum(sessions.c.event_count), 0).label("events"),
             func.coalesce(func.sum(sessions.c.input_tokens), 0).label("input_tokens"),
             func.coalesce(func.sum(sessions.c.output_tokens), 0).label("output_tokens"),
-        ).where(*_where(project_id, since, until, visible))
+        ).where(*conditions)
     ).one()
+    return _stats(row._mapping, total=row.total, active=row.active, duration=row.duration)
+
+
+def _stats(values: Any, *, total: Any, active: Any, duration: Any) -> SessionStats:
+    closed = int(values["ended"]) + int(values["timed_out"]) + int(values["interrupted"])
     return SessionStats(
-        total=int(row.total),
-        active=int(row.active),
-        ended=int(row.ended),
-        timed_out=int(row.timed_out),
-        interrupted=int(row.interrupted),
-        total_duration_seconds=float(row.duration),
-        average_duration_seconds=None if row.avg_duration is None else float(row.avg_duration),
-        contexts=int(row.contexts),
-        events=int(row.events),
-        input_tokens=int(row.input_tokens),
-        output_tokens=int(row.output_tokens),
+        total=int(total),
+        active=int(active),
+        ended=int(values["ended"]),
+        timed_out=int(values["timed_out"]),
+        interrupted=int(values["interrupted"]),
+        total_duration_seconds=float(duration),
+        average_duration_seconds=float(duration) / closed if closed else None,
+        contexts=int(values["contexts"]),
+        events=int(values["events"]),
+        input_tokens=int(values["input_tokens"]),
+        output_tokens=int(values["output_tokens"]),
     )
+
+
+def _plus(a: SessionStats, b: SessionStats) -> SessionStats:
+    summed = {
+        name: getattr(a, name) + getattr(b, name)
+        for name in (
+            "ended",
+            "timed_out",
+            "interrupted",
+            "contexts",
+            "events",
+            "input_tokens",
+            "output_tokens",
+        )
+    }
+    return _stats(
+        summed,
+        total=a.total + b.total,
+        active=a.active + b.active,
+        duration=a.total_duration_seconds + b.total_duration_seconds,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Split:
+    """A session read split into what the rollups answer and what is counted live."""
+
+    scope: rollups.RollupScope
+    live: list[Any]  # conditions for the open sessions (and, for a team member, their own closed Unassigned)
+
+
+def _split(
+    project_id: uuid.UUID | None, since: datetime | None, until: datetime | None, visible: Visible | None
+) -> _Split | None:
+    """None when the rollups cannot answer (a bound inside a day)."""
+    if not rollups.whole_days(since, until):
+        return None
+    ids: list[uuid.UUID] | None = [project_id] if project_id is not None else None
+    if visible is not None:
+        ids = [p for p in (ids if ids is not None else visible.readable) if p in visible.readable]
+    own = visible.unassigned_owner if visible is not None else None
+    if own is not None:  # the rollups cannot tell whose Unassigned sessions they hold: count those live
+        ids = [p for p in (ids or []) if p != SENTINEL_PROJECT_ID]
+    live: list[Any] = [*_where(project_id, since, until, visible)]
+    open_only = sessions.c.status == "active"
+    live.append(
+        or_(open_only, sessions.c.project_id == SENTINEL_PROJECT_ID) if own is not None else open_only
+    )
+    return _Split(rollups.RollupScope(ids, rollups.day_of(since), rollups.day_of(until)), live)
+
+
+def session_stats(
+    conn: Connection,
+    *,
+    project_id: uuid.UUID | None,
+    since: datetime | None,
+    until: datetime | None = None,
+    visible: Visible | None = None,
+) -> SessionStats:
+    """Counts, durations (of closed sessions), contexts, events and tokens: closed sessions from the
+    rollups (whole days), open ones counted live; a bound inside a day counts every row."""
+    split = _split(project_id, since, until, visible)
+    if split is None:
+        return _counted(conn, _where(project_id, since, until, visible))
+    closed = rollups.totals(conn, split.scope) if split.scope.project_ids != [] else None
+    live = _counted(conn, split.live)
+    if closed is None:
+        return live
+    from_rollups = _stats(closed, total=closed["sessions"], active=0, duration=closed["duration_seconds"])
+    return _plus(from_rollups, live)
 
 
 def sessions_per_project_per_day(
@@ -102,38 +172,51 @@ def sessions_per_project_per_day(
     until: datetime | None = None,
     visible: Visible | None = None,
 ) -> list[DayCount]:
-    """How many sessions started on each UTC day, per project, oldest day first."""
+    """How many sessions started on each UTC day, per project, oldest day first (closed ones from the
+    rollups when the bounds are whole days)."""
+    split = _split(project_id, since, until, visible)
+    conditions = _where(project_id, since, until, visible) if split is None else split.live
     day = utc_day(conn.dialect.name, sessions.c.started_at).label("day")
-    counts = (
+    counted: dict[tuple[str, uuid.UUID], list[int]] = {}
+    live = conn.execute(
         select(
             day,
             sessions.c.project_id,
-            func.count().label("n"),
-            func.sum(sessions.c.input_tokens + sessions.c.output_tokens).label("tokens"),
+            func.count(),
+            func.sum(sessions.c.input_tokens + sessions.c.output_tokens),
         )
-        .where(*_where(project_id, since, until, visible))
+        .where(*conditions)
         .group_by(day, sessions.c.project_id)
-        .subquery()
     )
-    rows = conn.execute(
-        select(counts.c.day, counts.c.project_id, projects.c.name, counts.c.n, counts.c.tokens)
-        .join(projects, projects.c.id == counts.c.project_id)
-        .order_by(counts.c.day, projects.c.name)
-    )
+    rows = [(day_text(r[0]), r[1], int(r[2]), int(r[3] or 0)) for r in live]
+    if split is not None and split.scope.project_ids != []:
+        rows += rollups.per_day(conn, split.scope)
+    for key_day, project, n, tokens in rows:
+        slot = counted.setdefault((key_day, project), [0, 0])
+        slot[0] += n
+        slot[1] += tokens
+    names = _project_names(conn, {project for _, project in counted})
     return [
-        DayCount(
-            day=day_text(row.day),
-            project_id=row.project_id,
-            project_name=row.name,
-            sessions=int(row.n),
-            tokens=int(row.tokens or 0),
+        DayCount(day=key_day, project_id=project, project_name=names[project], sessions=n, tokens=tokens)
+        for (key_day, project), (n, tokens) in sorted(
+            counted.items(), key=lambda kv: (kv[0][0], names[kv[0][1]])
         )
-        for row in rows
+        if project in names
     ]
 
 
+def _project_names(conn: Connection, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    if not ids:
+        return {}
+    rows = conn.execute(select(projects.c.id, projects.c.name).where(projects.c.id.in_(list(ids))))
+    return {row.id: str(row.name) for row in rows}
+
+
 def totals(conn: Connection, visible: Visible | None = None) -> dict[str, int]:
-    """Row counts for the status report: projects (real ones), sessions, active, unassigned, contexts."""
+    """Row counts for the status report: projects (real ones), sessions, active, unassigned, contexts
+    (sessions: closed ones from the rollups, open ones live)."""
+    split = _split(None, None, None, visible)
+    assert split is not None  # no bounds: always whole days
     seen = _visible(visible)
     project_seen = [projects.c.id.in_(list(visible.readable))] if visible is not None else []
     context_seen: list[Any] = []
@@ -144,6 +227,7 @@ def totals(conn: Connection, visible: Visible | None = None) -> dict[str, int]:
             context_seen.append(
                 or_(contexts.c.project_id != SENTINEL_PROJECT_ID, contexts.c.session_id.in_(own))
             )
+    live = [*split.live]
     row = conn.execute(
         select(
             select(func.count())
@@ -151,7 +235,7 @@ def totals(conn: Connection, visible: Visible | None = None) -> dict[str, int]:
             .where(projects.c.id != SENTINEL_PROJECT_ID, *project_seen)
             .scalar_subquery()
             .label("projects"),
-            select(func.count()).select_from(sessions).where(*seen).scalar_subquery().label("sessions"),
+            select(func.count()).select_from(sessions).where(*live).scalar_subquery().label("sessions"),
             select(func.count())
             .select_from(sessions)
             .where(sessions.c.status == "active", *seen)
@@ -159,7 +243,7 @@ def totals(conn: Connection, visible: Visible | None = None) -> dict[str, int]:
             .label("active_sessions"),
             select(func.count())
             .select_from(sessions)
-            .where(sessions.c.project_id == SENTINEL_PROJECT_ID, *seen)
+            .where(sessions.c.project_id == SENTINEL_PROJECT_ID, *live)
             .scalar_subquery()
             .label("unassigned_sessions"),
             select(func.count())
@@ -169,7 +253,12 @@ def totals(conn: Connection, visible: Visible | None = None) -> dict[str, int]:
             .label("contexts"),
         )
     ).one()
-    return {key: int(value) for key, value in row._mapping.items()}
+    counts = {key: int(value) for key, value in row._mapping.items()}
+    if split.scope.project_ids != []:
+        closed = rollups.per_project(conn, split.scope)
+        counts["sessions"] += sum(closed.values())
+        counts["unassigned_sessions"] += closed.get(SENTINEL_PROJECT_ID, 0)
+    return counts
 
 
 def busiest_project_names(conn: Connection, *, since: datetime, limit: int) -> list[str]:

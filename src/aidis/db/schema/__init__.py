@@ -2,6 +2,7 @@
 this. `_core` holds one install's data, `_team` a team server's people, grants and audit trail."""
 
 from aidis.db.schema._core import (
+    ROLLUP_COUNTERS,
     Json,
     analytics_events,
     connection_links,
@@ -19,11 +20,13 @@ from aidis.db.schema._core import (
     session_activity,
     session_counters,
     session_project_changes,
+    session_rollups,
     sessions,
 )
 from aidis.db.schema._team import api_tokens, audit_log, project_grants, users
 
 __all__ = [
+    "ROLLUP_COUNTERS",
     "Json",
     "analytics_events",
     "api_tokens",
@@ -44,6 +47,7 @@ __all__ = [
     "session_activity",
     "session_counters",
     "session_project_changes",
+    "session_rollups",
     "sessions",
     "users",
 ]

@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -168,6 +169,28 @@ Index(
 Index("ix_sessions_agent_activity", sessions.c.agent_type, sessions.c.last_activity_at)
 Index("ix_sessions_user", sessions.c.user_id)
 _partial_index("ix_sessions_open_activity", sessions.c.last_activity_at, where=_OPEN)
+
+# Closed sessions per project and UTC day, kept exact by triggers on `sessions` (migration 0010):
+# statistics read these plus the few open sessions instead of every session row.
+ROLLUP_COUNTERS = (
+    "sessions",
+    "ended",
+    "timed_out",
+    "interrupted",
+    "contexts",
+    "events",
+    "input_tokens",
+    "output_tokens",
+)
+session_rollups = Table(
+    "session_rollups",
+    metadata,
+    Column("project_id", UUIDType(), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    *(Column(name, BigInteger(), nullable=False, server_default="0") for name in ROLLUP_COUNTERS),
+    Column("duration_seconds", Float(), nullable=False, server_default="0"),
+)
+Index("ix_session_rollups_day", session_rollups.c.day)
 
 session_project_changes = Table(
     "session_project_changes",

@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 from aidis.enums import Actor, EndReason
 from aidis.repositories import events as events_repo
 from aidis.repositories import integrity as repo
+from aidis.repositories import rollups as rollups_repo
 from aidis.repositories import team as team_repo
 from aidis.repositories.row_security import member_role_exists
 from aidis.services.base import Clock, ServiceBase
@@ -121,6 +122,12 @@ class IntegrityService(ServiceBase):
                 False,
             ),
             (
+                "rollup_mismatch",
+                "per-day session rollups that disagree with a recount of the sessions",
+                rollups_repo.mismatches,
+                True,
+            ),
+            (
                 "revision_gap",
                 "contexts whose revision number disagrees with their kept revisions",
                 repo.revision_gaps,
@@ -162,7 +169,7 @@ class IntegrityService(ServiceBase):
 
     def fix(self) -> IntegrityReport:
         """Repair what is safe (idle sessions closed with end events, missing end events written,
-        counters recomputed from rows), then check again. Each repair leaves a trace: end events
+        counters recomputed from rows, rollups recounted), then check again. Each repair leaves a trace: end events
         say `integrity_fix`."""
         fixes = {"idle_open_session": self.sessions.close_idle(self.idle_timeout, EndReason.INTEGRITY_FIX)}
         with self.unit_of_work() as conn:
@@ -170,6 +177,10 @@ class IntegrityService(ServiceBase):
                 events_repo.write_end_events(conn, None, actor=Actor.SYSTEM, synthesized_by="integrity_fix")
             )
             fixes["counter_mismatch"] = repo.fix_counters(conn)
+            wrong, _ = rollups_repo.mismatches(conn)  # after the counters: the rollups sum them
+            if wrong:
+                rollups_repo.rebuild(conn)
+            fixes["rollup_mismatch"] = wrong
         report = self.check()
         report.fixes = fixes
         return report
