@@ -10,6 +10,7 @@ CLAUDE_CODE_VERSION ?= 2.1.197
 CODEX_VERSION ?= 0.169.0
 GEMINI_CLI_VERSION ?= 0.61.0
 MEMORY_SERVER_VERSION ?= 2026.8.31
+OIDC_PROVIDER_VERSION ?= 9.13.3
 
 .PHONY: install browser git agents serve mcp test lint typecheck pytest screenshots clean
 
@@ -48,10 +49,11 @@ git:                    ## git for the workspace tests (temporary repositories)
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq git >/dev/null; fi; }
 
 AGENT_PACKAGES = @anthropic-ai/claude-code@$(CLAUDE_CODE_VERSION) @openai/codex@$(CODEX_VERSION) \
-	@google/gemini-cli@$(GEMINI_CLI_VERSION) @modelcontextprotocol/server-memory@$(MEMORY_SERVER_VERSION)
+	@google/gemini-cli@$(GEMINI_CLI_VERSION) @modelcontextprotocol/server-memory@$(MEMORY_SERVER_VERSION) \
+	oidc-provider@$(OIDC_PROVIDER_VERSION)
 AGENTS_STAMP = .agents/.installed-$(shell echo '$(AGENT_PACKAGES)' | cksum | cut -d' ' -f1)
 
-agents: $(AGENTS_STAMP)  ## pinned agents from npm for the real-agent tests and benchmarks (run offline against stand-ins)
+agents: $(AGENTS_STAMP)  ## pinned agents (and the OpenID provider for the sign-on tests) from npm, run offline
 
 $(AGENTS_STAMP):
 	@echo "installing $(AGENT_PACKAGES) (npm)"

@@ -22,7 +22,7 @@ from aidis import __version__
 from aidis.config import Settings
 from aidis.db.engine import build_engine
 from aidis.db.types import utcnow
-from aidis.errors import AidisError
+from aidis.errors import AidisError, InvalidInput
 from aidis.services.access.audit import AuditTrail
 from aidis.services.access.team import TeamService
 from aidis.services.base import Clock, ServiceBase
@@ -44,6 +44,7 @@ from aidis.services.text.redaction import Redactor
 from aidis.telemetry import Metrics, Telemetry, install_commit_hooks
 
 if TYPE_CHECKING:
+    from aidis.services.access.identity_provider import IdentityProvider
     from aidis.services.agents.hook_events import HookService
     from aidis.services.memory.exports import ExportService
     from aidis.services.memory.imports import ExportImporter
@@ -81,6 +82,7 @@ class AppContext:
     embedder: Embedder
     team: TeamService
     audit: AuditTrail
+    identity_provider: IdentityProvider | None = None  # single sign-on, when AIDIS_OIDC_ISSUER is set
 
     async def get(self) -> AppContext:
         """This app: an AppContext is its own `AppSource` (see aidis.mcp.toolkit)."""
@@ -272,6 +274,7 @@ def build_app(
         embedder=embedder,
         team=TeamService(engine, clock, telemetry),
         audit=AuditTrail(engine, clock),
+        identity_provider=_identity_provider(settings),
     )
     changes = AppChanges(handovers, embedder)
     for service in (
@@ -288,3 +291,21 @@ def build_app(
         service.changes = changes
         service.audit = app.audit
     return app
+
+
+def _identity_provider(settings: Settings) -> IdentityProvider | None:
+    """The company's OpenID Connect provider, when configured (its libraries load only then)."""
+    if not settings.oidc_issuer:
+        return None
+    if not settings.oidc_client_id:
+        raise InvalidInput("AIDIS_OIDC_ISSUER needs AIDIS_OIDC_CLIENT_ID too", field="oidc_client_id")
+    from aidis.services.access.identity_provider import IdentityProvider
+
+    public = settings.public_url.rstrip("/") if settings.public_url else None
+    return IdentityProvider(
+        settings.oidc_issuer,
+        settings.oidc_client_id,
+        client_secret=settings.oidc_client_secret,
+        audience=settings.oidc_audience or (f"{public}/mcp" if public else None),
+        groups_claim=settings.oidc_groups_claim,
+    )

@@ -52,6 +52,28 @@ class Settings(BaseSettings):
         description="Secret the dashboard's form tokens are bound to (default: made once in data_dir/form-secret); "
         "give replicas behind one name the same one.",
     )
+    public_url: str | None = Field(
+        default=None,
+        description="The URL people and clients reach this server at (e.g. https://aidis.internal); "
+        "needed for single sign-on's redirect and the MCP endpoint's OAuth metadata.",
+    )
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="OpenID Connect issuer URL of the identity provider (turns on single sign-on).",
+    )
+    oidc_client_id: str | None = Field(
+        default=None, description="This server's client id at the identity provider."
+    )
+    oidc_client_secret: str | None = Field(
+        default=None, description="Its client secret, if the provider gave one (PKCE is used either way)."
+    )
+    oidc_audience: str | None = Field(
+        default=None,
+        description="The audience bearer JWTs for /mcp must name (default: <public_url>/mcp).",
+    )
+    oidc_groups_claim: str = Field(
+        default="groups", description="The claim holding a person's groups (for group grants)."
+    )
     allowed_origins: list[str] = Field(
         default_factory=list, description="Browser origins allowed to call /mcp besides the server's own."
     )

@@ -339,3 +339,12 @@ class AuditEntry:
     target_ids: list[str]
     item_count: int
     outcome: str
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who the identity provider says a token belongs to: its subject, email and groups."""
+
+    subject: str
+    email: str | None
+    groups: tuple[str, ...]

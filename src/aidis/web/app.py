@@ -21,7 +21,17 @@ from aidis.mcp.identity import HttpConnection
 from aidis.mcp.server import build_mcp_server
 from aidis.replayer.background import replay_spool_forever
 from aidis.services.operations.maintenance import close_stranded, reap_forever
-from aidis.web import api, audit_views, context_pages, contexts_api, hooks_api, login, project_forms, views
+from aidis.web import (
+    api,
+    audit_views,
+    context_pages,
+    contexts_api,
+    hooks_api,
+    login,
+    project_forms,
+    sso,
+    views,
+)
 from aidis.web.browser_guard import BrowserGuard
 from aidis.web.errors import install_error_handlers
 from aidis.web.form_tokens import form_secret
@@ -93,6 +103,8 @@ def create_web_app(app: AppContext, *, run_maintenance: bool = True) -> FastAPI:
         team=app.team,
         session_secret=form_secret(settings),
         limiter=limiter,
+        resource_metadata=sso.resource_metadata_url(app),
+        identity=app.identity_provider,
     )
     web.add_middleware(  # runs before the token check: nothing answers a foreign Host or Origin
         BrowserGuard,
@@ -106,6 +118,7 @@ def create_web_app(app: AppContext, *, run_maintenance: bool = True) -> FastAPI:
     web.include_router(audit_views.page_router)
     web.include_router(contexts_api.router)
     web.include_router(login.router)
+    web.include_router(sso.router)
     web.include_router(hooks_api.router)
     web.include_router(project_forms.router)
     web.include_router(context_pages.router)

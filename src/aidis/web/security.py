@@ -17,6 +17,7 @@ import hmac
 import ipaddress
 import json
 from functools import partial
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, quote, urlsplit
 
 import anyio
@@ -30,6 +31,9 @@ from aidis.services.principal import Principal, acting_as
 from aidis.web.rate_limit import FailureLimiter
 from aidis.web.signed_sessions import SESSION_COOKIE
 from aidis.web.signed_sessions import read as read_sign_in
+
+if TYPE_CHECKING:  # its libraries load only when single sign-on is configured
+    from aidis.services.access.identity_provider import IdentityProvider
 
 OPEN_PATHS = ("/healthz", "/readyz", "/login", "/logout", "/static/")
 WELL_KNOWN = "/.well-known/"  # OAuth protected-resource metadata (public by definition)
@@ -101,6 +105,7 @@ class AccessMiddleware:
         session_secret: bytes = b"",
         limiter: FailureLimiter | None = None,
         resource_metadata: str | None = None,
+        identity: IdentityProvider | None = None,
     ) -> None:
         self.app = app
         self.token = token
@@ -111,6 +116,7 @@ class AccessMiddleware:
         self.session_secret = session_secret
         self.limiter = limiter or FailureLimiter()
         self.resource_metadata = resource_metadata
+        self.identity = identity
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Let the request through (acting for its person on a team server), or answer 401/403/429/redirect."""
@@ -193,6 +199,8 @@ class AccessMiddleware:
             if wait:
                 raise RateLimited(wait)
             try:
+                if self.identity is not None and not text.startswith(TOKEN_PREFIX) and text.count(".") == 2:
+                    return await self._from_provider(self.identity, text, surface, address)
                 return await anyio.to_thread.run_sync(
                     partial(team.authenticate, text, surface=surface, address=address)
                 )
@@ -218,6 +226,17 @@ class AccessMiddleware:
                 surface=surface,
                 address=address,
             )
+        )
+
+    async def _from_provider(
+        self, identity: IdentityProvider, text: str, surface: Surface, address: str
+    ) -> Principal:
+        """The person a bearer JWT from the identity provider names (checked by the provider service)."""
+        assert self.team is not None
+        team = self.team
+        vouched = await anyio.to_thread.run_sync(identity.verify_access_token, text)
+        return await anyio.to_thread.run_sync(
+            partial(team.principal_for_identity, vouched, surface=surface, address=address)
         )
 
     async def _refuse(self, send: Send, path: str, message: str, scope: Scope) -> None:

@@ -61,3 +61,34 @@ def read(secret: bytes, value: str | None) -> SignedIn | None:
     except (ValueError, KeyError, TypeError):
         return None
     return signed if signed.expires > time.time() else None
+
+
+def seal(secret: bytes, purpose: str, payload: dict[str, str], lifetime: int) -> str:
+    """A signed, expiring cookie value for a short-lived purpose (e.g. a sign-in waiting for the identity
+    provider): readable by the browser, unforgeable without the install's secret."""
+    body = base64.urlsafe_b64encode(
+        json.dumps(
+            {**payload, "_e": int(time.time()) + lifetime, "_p": purpose}, separators=(",", ":")
+        ).encode()
+    ).rstrip(b"=")
+    return f"{body.decode()}.{_mac(secret, body)}"
+
+
+def unseal(secret: bytes, purpose: str, value: str | None) -> dict[str, str] | None:
+    """What `seal` sealed for this purpose, or None (missing, forged, for another purpose, or expired)."""
+    if not value or len(value) > 4096 or "." not in value:
+        return None
+    body, _, mac = value.rpartition(".")
+    if not hmac.compare_digest(mac, _mac(secret, body.encode())):
+        return None
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    except ValueError:
+        return None
+    if (
+        not isinstance(payload, dict)
+        or payload.get("_p") != purpose
+        or int(payload.get("_e", 0)) <= time.time()
+    ):
+        return None
+    return {k: str(v) for k, v in payload.items() if not k.startswith("_")}

@@ -169,6 +169,7 @@ Index(
 Index("ix_sessions_agent_activity", sessions.c.agent_type, sessions.c.last_activity_at)
 Index("ix_sessions_user", sessions.c.user_id)
 _partial_index("ix_sessions_open_activity", sessions.c.last_activity_at, where=_OPEN)
+_partial_index("ix_sessions_open_project", sessions.c.project_id, sessions.c.started_at, where=_OPEN)
 
 # Closed sessions per project and UTC day, kept exact by triggers on `sessions` (migration 0010):
 # statistics read these plus the few open sessions instead of every session row.

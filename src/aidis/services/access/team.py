@@ -21,6 +21,7 @@ from sqlalchemy import Connection
 
 from aidis.enums import AuditKind, Role, Surface
 from aidis.errors import AidisError, Conflict, InvalidInput, NotFound, Unauthorized
+from aidis.records import Identity
 from aidis.repositories import team as repo
 from aidis.repositories.team import GrantRow, TokenRow, UserRow
 from aidis.services.access import tokens
@@ -314,6 +315,20 @@ class TeamService(ServiceBase):
                 raise Unauthorized("signed out: the token was revoked or expired", field="session")
             held = repo.grants_for(conn, user.id, groups)
         return _principal(user, held, token, surface=surface, address=address)
+
+    def principal_for_identity(
+        self, identity: Identity, *, surface: Surface, address: str | None = None
+    ) -> Principal:
+        """The principal of a person the identity provider vouches for (matched by subject, or the first
+        time by email), with the provider's groups; Unauthorized when no enabled AIDIS user matches."""
+        user = self.user_for_identity(identity.subject, identity.email)
+        if user is None:
+            raise Unauthorized(
+                "no enabled AIDIS user for this identity: an admin adds one with `aidis users add NAME "
+                "--email <the address the provider reports>`",
+                field="Authorization",
+            )
+        return self.principal_for(user, groups=identity.groups, surface=surface, address=address)
 
     def public_id_of(self, text: str) -> str | None:
         """The public id of a well-formed token text (for rate limiting by user), else None."""

@@ -100,7 +100,26 @@ def _sqlite_triggers() -> None:
     )
 
 
+def _postgresql_grouped(rows: str) -> str:
+    """Closed sessions of a transition table, summed per project and day."""
+    return (
+        "SELECT project_id, to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, count(*) AS sessions, "
+        "count(*) FILTER (WHERE status = 'ended') AS ended, "
+        "count(*) FILTER (WHERE status = 'timed_out') AS timed_out, "
+        "count(*) FILTER (WHERE status = 'interrupted') AS interrupted, "
+        "sum(extract(epoch FROM ended_at - started_at))::double precision AS duration_seconds, "
+        "sum(context_count) AS contexts, sum(event_count) AS events, "
+        "sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens "
+        f"FROM {rows} WHERE status <> 'active' GROUP BY 1, 2"
+    )
+
+
 def _postgresql_triggers() -> None:
+    """Row triggers for INSERT and DELETE (a new session is open: its WHEN skips it for free), and one
+    statement trigger with transition tables for UPDATE, so a job moving 100,000 closed sessions (a
+    back-fill, a project deleted) adjusts each project-day once instead of once per session; an update
+    of open sessions only (every tool call) leaves after two look-ups in its one-row transition tables."""
+
     def day(row: str) -> str:
         return f"to_char({row}.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
 
@@ -112,27 +131,52 @@ def _postgresql_triggers() -> None:
         CREATE FUNCTION aidis_session_rollup() RETURNS trigger
         LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
         BEGIN
-          IF TG_OP <> 'INSERT' AND OLD.status <> 'active' THEN
+          IF TG_OP = 'DELETE' THEN
             {_subtract("OLD", day("OLD"), duration("OLD"))};
-          END IF;
-          IF TG_OP <> 'DELETE' AND NEW.status <> 'active' THEN
+          ELSE
             {_add("NEW", day("NEW"), duration("NEW"), "session_rollups.")};
           END IF;
           RETURN NULL;
         END $$
         """
     )
-    for name, timing in (
-        ("insert", "AFTER INSERT ON sessions FOR EACH ROW WHEN (NEW.status <> 'active')"),
-        (
-            "update",
-            "AFTER UPDATE ON sessions FOR EACH ROW WHEN (OLD.status <> 'active' OR NEW.status <> 'active')",
-        ),
-        ("delete", "AFTER DELETE ON sessions FOR EACH ROW WHEN (OLD.status <> 'active')"),
-    ):
-        op.execute(
-            f"CREATE TRIGGER trg_sessions_rollup_{name} {timing} EXECUTE FUNCTION aidis_session_rollup()"
-        )
+    sums = ", ".join(f"{c} = r.{c} - g.{c}" for c in [*COUNTERS, "duration_seconds"])
+    adds = ", ".join(f"{c} = session_rollups.{c} + excluded.{c}" for c in [*COUNTERS, "duration_seconds"])
+    columns = ", ".join(("project_id", "day", *COUNTERS, "duration_seconds"))
+    op.execute(
+        f"""
+        CREATE FUNCTION aidis_session_rollup_update() RETURNS trigger
+        LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+        BEGIN
+          IF NOT EXISTS (SELECT 1 FROM old_rows WHERE status <> 'active')
+             AND NOT EXISTS (SELECT 1 FROM new_rows WHERE status <> 'active') THEN
+            RETURN NULL;
+          END IF;
+          UPDATE session_rollups r SET {sums}
+          FROM ({_postgresql_grouped("old_rows")}) g
+          WHERE r.project_id = g.project_id AND r.day = g.day;
+          INSERT INTO session_rollups ({columns})
+          SELECT {columns} FROM ({_postgresql_grouped("new_rows")}) g
+          ON CONFLICT (project_id, day) DO UPDATE SET {adds};
+          DELETE FROM session_rollups r USING ({_postgresql_grouped("old_rows")}) g
+          WHERE r.project_id = g.project_id AND r.day = g.day AND r.sessions = 0;
+          RETURN NULL;
+        END $$
+        """
+    )
+    op.execute(
+        "CREATE TRIGGER trg_sessions_rollup_insert AFTER INSERT ON sessions FOR EACH ROW "
+        "WHEN (NEW.status <> 'active') EXECUTE FUNCTION aidis_session_rollup()"
+    )
+    op.execute(
+        "CREATE TRIGGER trg_sessions_rollup_delete AFTER DELETE ON sessions FOR EACH ROW "
+        "WHEN (OLD.status <> 'active') EXECUTE FUNCTION aidis_session_rollup()"
+    )
+    op.execute(
+        "CREATE TRIGGER trg_sessions_rollup_update AFTER UPDATE ON sessions "
+        "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows "
+        "FOR EACH STATEMENT EXECUTE FUNCTION aidis_session_rollup_update()"
+    )
     has_member = (
         op.get_bind().execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": MEMBER}).first()
     )
@@ -176,6 +220,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("project_id", "day", name="pk_session_rollups"),
     )
     op.create_index("ix_session_rollups_day", "session_rollups", ["day"])
+    open_only = sa.text("status = 'active'")  # the open sessions, counted live beside the rollups
+    op.create_index(
+        "ix_sessions_open_project",
+        "sessions",
+        ["project_id", "started_at"],
+        sqlite_where=open_only,
+        postgresql_where=open_only,
+    )
     postgresql = op.get_bind().dialect.name == "postgresql"
     op.execute(REBUILD_POSTGRESQL if postgresql else REBUILD_SQLITE)
     if postgresql:
@@ -189,8 +241,10 @@ def downgrade() -> None:
         for name in ("insert", "update", "delete"):
             op.execute(f"DROP TRIGGER IF EXISTS trg_sessions_rollup_{name} ON sessions")
         op.execute("DROP FUNCTION IF EXISTS aidis_session_rollup()")
+        op.execute("DROP FUNCTION IF EXISTS aidis_session_rollup_update()")
     else:
         for name in ("insert", "delete", "update_old", "update_new"):
             op.execute(f"DROP TRIGGER IF EXISTS trg_sessions_rollup_{name}")
+    op.drop_index("ix_sessions_open_project", table_name="sessions")
     op.drop_index("ix_session_rollups_day", table_name="session_rollups")
     op.drop_table("session_rollups")
