@@ -38,6 +38,7 @@ BATCH = 64
 QUEUE_SIZE = 10_000
 SWEEP_SECONDS = 300.0
 RETRY_SECONDS = 5.0
+GATHER_SECONDS = 0.05
 
 
 class SemanticUnavailable(AidisError):
@@ -233,6 +234,8 @@ class Embedder(ServiceBase):
             self._sweep.set()  # a quiet while: look for anything another process left behind
             return []
         batch = [first] if first is not None else []
+        if batch:  # let a burst of stores gather: one embedding pass and one write for all of them,
+            self._stopping.wait(GATHER_SECONDS)  # instead of contending with each store as it commits
         while len(batch) < BATCH:
             try:
                 item = self._queue.get_nowait()
