@@ -163,8 +163,7 @@ class HandoverFiles:
     def _touch(self, path: Path) -> None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.touch()
-            os.utime(path)
+            path.touch()  # creates it, or sets its time to now (a writer may remove it at any moment)
         except OSError as exc:
             log.warning("could not mark %s stale: %s", path, exc.strerror or exc)
 
