@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from pathlib import Path
 
 # Imported before CliRunner swaps sys.stderr: the SDK's stdio client binds its default error log
@@ -75,3 +76,49 @@ def test_scale_bench_backfills_the_clear_nine_tenths_checks_clean_and_times_ever
     assert row["backfill_s"] > 0 and row["check_s"] > 0
     assert set(row["pages_ms"]) >= {"overview page", "GET /api/v1/sessions", "GET /api/v1/stats"}
     assert all(ms > 0 for ms in row["pages_ms"].values())
+
+
+def test_scale_bench_reuse_keeps_the_data_set_runs_on_copies_and_forget_drops_it(
+    engine_name: str, tmp_path: Path
+) -> None:
+    from aidis.bench.kept_datasets import forget, template_name
+
+    count = 300 + 10 * secrets.randbelow(50)  # the kept PostgreSQL database is named by size: no clashes
+    sessions = str(count)
+    name = template_name(count, 10)
+    env = {"AIDIS_DATA_DIR": str(tmp_path)}
+    base = [
+        "bench",
+        "--scale",
+        "--sessions",
+        sessions,
+        "--engine",
+        engine_name,
+        "--postgres-admin-url",
+        ADMIN_URL,
+    ]
+    rows = []
+    try:
+        for run in range(2):
+            out = tmp_path / f"run{run}.json"
+            result = CliRunner().invoke(cli, [*base, "--reuse", "--json", str(out)], env=env)
+            assert result.exit_code == 0, result.output
+            [row] = json.loads(out.read_text())
+            rows.append(row)
+        # the second run started from the same orphans: the first run's backfill changed only its copy
+        assert [(r["assigned"], r["kept_unassigned"], r["check_clean"]) for r in rows] == [
+            (count * 9 // 10, count // 10, True)
+        ] * 2
+        if engine_name == "sqlite":
+            assert (tmp_path / "bench" / f"{name}.db").exists()
+            assert list((tmp_path / "bench").glob("*.run-*")) == []  # the copies are gone
+        forgotten = CliRunner().invoke(cli, [*base, "--forget"], env=env)
+        assert forgotten.exit_code == 0 and f"dropped {name}" in forgotten.output
+        assert not forget(engine_name, ADMIN_URL, tmp_path / "bench", name)  # nothing left to drop
+    finally:
+        forget(engine_name, ADMIN_URL, tmp_path / "bench", name)
+
+
+def test_reuse_without_scale_is_refused() -> None:
+    result = CliRunner().invoke(cli, ["bench", "--reuse"])
+    assert result.exit_code == 2 and "--scale" in result.output

@@ -17,8 +17,10 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -103,20 +105,26 @@ async def run_scale(
     events_per_session: int = 10,
     repeats: int = 9,
     progress: Callable[[str], None] = lambda _: None,
+    generated: bool = False,
 ) -> ScaleResult:
-    """Generate the data set in the (empty) database at `url`, then time backfill, check and pages."""
+    """Generate the data set in the (empty) database at `url` (unless it is `generated` already: a copy
+    of a kept one), then time backfill, check and pages."""
     app = build_app(Settings(database_url=url, log_level="WARNING"))
     try:
-        progress(f"{engine}: generating {sessions:,} orphan sessions × {events_per_session} events")
-        generate_s, events = _timed(
-            lambda: generate_bulk(
-                app.engine,
-                now=app.clock(),
-                sessions=sessions,
-                events_per_session=events_per_session,
-                orphans_with_evidence=True,
+        if generated:
+            progress(f"{engine}: reusing the kept data set ({sessions:,} sessions)")
+            generate_s, events = 0.0, sessions * events_per_session
+        else:
+            progress(f"{engine}: generating {sessions:,} orphan sessions × {events_per_session} events")
+            generate_s, events = _timed(
+                lambda: generate_bulk(
+                    app.engine,
+                    now=app.clock(),
+                    sessions=sessions,
+                    events_per_session=events_per_session,
+                    orphans_with_evidence=True,
+                )
             )
-        )
         progress(f"{engine}: aidis backfill")
         backfill_s, report = _timed(app.backfill.run)
         progress(f"{engine}: aidis check")
@@ -146,16 +154,43 @@ async def run_scale_bench(
     admin_url: str,
     events_per_session: int = 10,
     progress: Callable[[str], None] = lambda _: None,
+    keep_in: Path | None = None,
 ) -> list[ScaleResult]:
-    """`run_scale` on each engine, each in a database created for it and dropped afterwards."""
+    """`run_scale` on each engine, each in a database created for it and dropped afterwards; with
+    `keep_in` (`--reuse`), on a copy of a data set generated once and kept (SQLite files go there)."""
+    from aidis.bench.kept_datasets import copy_of_kept, generator, template_name
     from aidis.bench.runner import scratch_database
 
     results = []
     for engine in engines:
-        with scratch_database(engine, admin_url) as url:
-            results.append(
-                await run_scale(
-                    engine, url, sessions=sessions, events_per_session=events_per_session, progress=progress
+        if keep_in is None:
+            with scratch_database(engine, admin_url) as url:
+                results.append(
+                    await run_scale(
+                        engine,
+                        url,
+                        sessions=sessions,
+                        events_per_session=events_per_session,
+                        progress=progress,
+                    )
                 )
+            continue
+        name = template_name(sessions, events_per_session)
+        progress(f"{engine}: a copy of the kept data set {name} (generated first if not kept yet)")
+        with ExitStack() as stack:
+            started = time.perf_counter()
+            url, _ = stack.enter_context(
+                copy_of_kept(engine, admin_url, keep_in, name, generator(sessions, events_per_session))
             )
+            prepared_s = round(time.perf_counter() - started, 2)  # generating (first run) or copying
+            result = await run_scale(
+                engine,
+                url,
+                sessions=sessions,
+                events_per_session=events_per_session,
+                progress=progress,
+                generated=True,
+            )
+            result.generate_s = prepared_s
+            results.append(result)
     return results

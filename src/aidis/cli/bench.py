@@ -11,7 +11,7 @@ import anyio
 import typer
 from rich.console import Console
 
-from aidis.cli.common import err, fail
+from aidis.cli.common import err, fail, settings
 from aidis.telemetry import configure_logging
 
 # p50 over stdio as a multiple of the no-op floor: (tool, engine) → target. Searches at 100k contexts.
@@ -68,6 +68,15 @@ def bench_command(
     sessions: Annotated[
         int, typer.Option(min=100, max=100_000_000, help="Sessions generated for --scale (10 events each)")
     ] = 1_000_000,
+    reuse: Annotated[
+        bool,
+        typer.Option(
+            help="With --scale: keep the generated data set and run on a copy of it (generated once)"
+        ),
+    ] = False,
+    forget: Annotated[
+        bool, typer.Option(help="With --scale: drop the data set --reuse kept for --sessions, and stop")
+    ] = False,
 ) -> None:
     """Latency (p50/p95/p99), throughput and peak RSS of real AIDIS servers over stdio and HTTP;
     with --scale, backfill, check and dashboard/API times at a million sessions."""
@@ -81,8 +90,13 @@ def bench_command(
     for name in engines:
         if name not in ("sqlite", "postgresql"):
             raise fail(f"unknown engine {name!r}; use sqlite or postgresql")
+    if (reuse or forget) and not scale:
+        raise fail("--reuse and --forget go with --scale")
+    if scale and forget:
+        _forget(engines, sessions, postgres_admin_url)
+        return
     if scale:
-        _scale(engines, sessions, postgres_admin_url, json_out)
+        _scale(engines, sessions, postgres_admin_url, json_out, reuse=reuse)
         return
     config = BenchConfig.quick(engines, postgres_admin_url) if quick else BenchConfig(engines=engines)
     config.postgres_admin_url = postgres_admin_url
@@ -179,7 +193,23 @@ def _progress_line(step: str) -> None:
     err.print(f"[dim]… {step}[/dim]")
 
 
-def _scale(engines: list[str], sessions: int, admin_url: str, json_out: Path | None) -> None:
+def _kept_folder() -> Path:
+    return settings().data_dir / "bench"
+
+
+def _forget(engines: list[str], sessions: int, admin_url: str) -> None:
+    """Drop the data sets `--reuse` kept for this size."""
+    from aidis.bench.kept_datasets import forget, template_name
+
+    name = template_name(sessions, 10)
+    for engine in engines:
+        dropped = forget(engine, admin_url, _kept_folder(), name)
+        typer.echo(f"{engine}: {'dropped' if dropped else 'nothing kept as'} {name}")
+
+
+def _scale(
+    engines: list[str], sessions: int, admin_url: str, json_out: Path | None, *, reuse: bool = False
+) -> None:
     """Run and print `aidis bench --scale`."""
     import json
 
@@ -189,7 +219,14 @@ def _scale(engines: list[str], sessions: int, admin_url: str, json_out: Path | N
 
     configure_logging("WARNING", json_logs=False)
     results = anyio.run(
-        partial(run_scale_bench, engines, sessions=sessions, admin_url=admin_url, progress=_progress_line)
+        partial(
+            run_scale_bench,
+            engines,
+            sessions=sessions,
+            admin_url=admin_url,
+            progress=_progress_line,
+            keep_in=_kept_folder() if reuse else None,
+        )
     )
     table = Table(title=f"At scale: {sessions:,} sessions (server time, median)")
     for column in ("engine", "what", "time", "target"):
