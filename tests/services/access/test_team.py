@@ -133,3 +133,22 @@ def test_lifetimes_read_like_people_write_them() -> None:
     with pytest.raises(InvalidInput) as caught:
         expires_from("soon")
     assert caught.value.field == "expires"
+
+
+def test_a_tokens_last_use_is_noted_at_most_once_a_minute(app: AppContext, clock: FakeClock) -> None:
+    _, token = _team(app)
+
+    def last_used() -> object:
+        [(row, _)] = app.team.tokens("ada")
+        return row.last_used_at
+
+    assert last_used() is None
+    first = clock()
+    app.team.authenticate(token, surface=Surface.API)
+    assert last_used() == first
+    clock.advance(seconds=30)
+    app.team.authenticate(token, surface=Surface.API)
+    assert last_used() == first
+    later = clock.advance(minutes=2)
+    app.team.authenticate(token, surface=Surface.API)
+    assert last_used() == later

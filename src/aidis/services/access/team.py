@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection
 
@@ -265,20 +265,20 @@ class TeamService(ServiceBase):
         except InvalidInput as exc:
             raise Unauthorized(exc.message, field="Authorization") from None
         now = self.clock()
-        with self.unit_of_work() as conn:
+        with self.reading() as conn:  # a request reads; it writes only to note a use, once a minute
             row = repo.token_by_public_id(conn, public_id)
             if not tokens.secret_matches(text, row.secret_hash if row else None) or row is None:
                 raise Unauthorized("unknown token", field="Authorization")
-            if row.revoked_at is not None:
-                raise Unauthorized("this token was revoked", field="Authorization")
-            if row.expires_at is not None and row.expires_at <= now:
-                raise Unauthorized(f"this token expired on {row.expires_at:%Y-%m-%d}", field="Authorization")
+            refusal = _token_refusal(row, now)
+            if refusal is not None:
+                raise Unauthorized(refusal, field="Authorization")
             user = repo.user_by_id(conn, row.user_id)
             if user is None or user.disabled_at is not None:
                 raise Unauthorized("this token's user is disabled", field="Authorization")
-            if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
-                repo.touch_token(conn, row.id, now)
             held = repo.grants_for(conn, user.id, ())
+        if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
+            with self.unit_of_work() as conn:
+                repo.touch_token(conn, row.id, now)
         return _principal(user, held, row, surface=surface, address=address)
 
     def principal_for(
@@ -307,10 +307,7 @@ class TeamService(ServiceBase):
                 raise Unauthorized("signed out: the user is disabled", field="session")
             token = repo.token_by_public_id(conn, token_public_id) if token_public_id else None
             if token_public_id is not None and (
-                token is None
-                or token.user_id != user.id
-                or token.revoked_at is not None
-                or (token.expires_at is not None and token.expires_at <= now)
+                token is None or token.user_id != user.id or _token_refusal(token, now) is not None
             ):
                 raise Unauthorized("signed out: the token was revoked or expired", field="session")
             held = repo.grants_for(conn, user.id, groups)
@@ -339,13 +336,23 @@ class TeamService(ServiceBase):
 
     def user_for_identity(self, subject: str, email: str | None) -> UserRow | None:
         """The enabled user an identity provider's subject (or, the first time, email) belongs to."""
-        with self.unit_of_work() as conn:
+        with self.reading() as conn:  # every provider-token request asks; only a first sign-in writes
             user = repo.user_by_identity(conn, subject, email)
-            if user is not None and user.oidc_subject is None:
+        if user is not None and user.oidc_subject is None:
+            with self.unit_of_work() as conn:
                 repo.link_subject(conn, user.id, subject)
         if user is None or user.disabled_at is not None:
             return None
         return user
+
+
+def _token_refusal(token: TokenRow, now: datetime) -> str | None:
+    """Why a known token no longer works (revoked, expired), or None."""
+    if token.revoked_at is not None:
+        return "this token was revoked"
+    if token.expires_at is not None and token.expires_at <= now:
+        return f"this token expired on {token.expires_at:%Y-%m-%d}"
+    return None
 
 
 def _principal(
