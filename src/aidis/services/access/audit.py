@@ -22,7 +22,7 @@ from aidis.records import AuditEntry
 from aidis.repositories import audit as repo
 from aidis.repositories import team as team_repo
 from aidis.services.base import Clock, ServiceBase
-from aidis.services.principal import current_request, require_server_admin
+from aidis.services.principal import require_server_admin
 from aidis.services.projects.catalog import find_project
 
 log = logging.getLogger("aidis.audit")
@@ -41,6 +41,7 @@ class AuditTrail(ServiceBase):
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self.audit = self  # its own sink: `audited` (used for refusals) hands reads to `read`
 
     # --- the sink (aidis.services.base.AuditSink) ------------------------------------------------
 
@@ -63,26 +64,8 @@ class AuditTrail(ServiceBase):
         """Record that the current request was refused for want of a grant (Forbidden): which person,
         credential, tool or route, and the error's code. A project hidden from someone is answered as
         not found and is not recorded here (on PostgreSQL the database itself cannot tell it apart)."""
-        request = current_request()
-        if request is None or not isinstance(error, Forbidden):
-            return
-        who = request.principal
-        self.read(
-            AuditEntry(
-                occurred_at=self.clock(),
-                user_id=who.user_id,
-                user_name=who.name,
-                token_id=who.token_id,
-                surface=who.surface.value,
-                address=who.address,
-                action=request.action or "unknown",
-                kind=AuditKind.DENIED,
-                project_id=None,
-                target_ids=[],
-                item_count=0,
-                outcome=error.code[:16],
-            )
-        )
+        if isinstance(error, Forbidden):  # the entry is built as every audited read's is
+            self.audited(None, AuditKind.DENIED, None, outcome=error.code[:16])
 
     def flush(self) -> int:
         """Write the reads waiting in the batch now; returns how many."""
