@@ -4,6 +4,7 @@ person's own token, which becomes a signed sign-in cookie (the token itself is n
 from __future__ import annotations
 
 import hmac
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
@@ -60,8 +61,7 @@ def _sign_in(request: Request, app: AppContext, token: str, next: str) -> Respon
     address = request.client.host if request.client else "unknown"
     limiter: FailureLimiter = request.app.state.sign_in_limiter
     public_id = app.team.public_id_of(token)
-    keys = [f"addr:{address}"] + ([f"token:{public_id}"] if public_id else [])
-    wait = limiter.retry_after(*keys)
+    wait = limiter.credential_wait(address, public_id)
     if wait:
         slowed = render(
             request,
@@ -75,20 +75,33 @@ def _sign_in(request: Request, app: AppContext, token: str, next: str) -> Respon
     try:
         principal = app.team.authenticate(token, surface=Surface.WEB, address=address)
     except Unauthorized as exc:
-        limiter.failed(*keys, reason=f"{exc.message} from {address} (token id {public_id or '-'})")
+        limiter.credential_failed(address, public_id, exc.message)
         return render(request, "login.html", status_code=401, next=safe_next(next), error=exc.message)
     assert principal.token_id is not None
     response = RedirectResponse(safe_next(next), 303)
-    value = issue(form_secret(app.settings), principal.user_id, token_public_id=public_id)
+    signed_in(response, request, app, principal.user_id, token_public_id=public_id)
+    return response
+
+
+def signed_in(
+    response: Response,
+    request: Request,
+    app: AppContext,
+    user_id: uuid.UUID,
+    *,
+    token_public_id: str | None = None,
+    groups: tuple[str, ...] = (),
+) -> None:
+    """Set the signed sign-in cookie on `response`: the person (and their token's id or provider groups),
+    never a token."""
     response.set_cookie(
         SESSION_COOKIE,
-        value,
+        issue(form_secret(app.settings), user_id, token_public_id=token_public_id, groups=groups),
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",
         max_age=LIFETIME,
     )
-    return response
 
 
 @router.post("/logout")

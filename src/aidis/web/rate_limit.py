@@ -52,8 +52,23 @@ class FailureLimiter:
                 self._recent(key, now).append(now)
         log.warning("authentication failed: %s", reason, extra={"keys": list(keys)})
 
+    def credential_wait(self, address: str, public_id: str | None) -> int:
+        """Seconds before this address (and this token id, when the credential names one) may try again."""
+        return self.retry_after(*_credential_keys(address, public_id))
+
+    def credential_failed(self, address: str, public_id: str | None, message: str) -> None:
+        """Count a refused credential against its address and token id (logged without the token)."""
+        self.failed(
+            *_credential_keys(address, public_id),
+            reason=f"{message} from {address} (token id {public_id or '-'})",
+        )
+
     def _recent(self, key: str, now: float) -> deque[float]:
         times = self._failures.setdefault(key, deque())
         while times and times[0] <= now - self.window:
             times.popleft()
         return times
+
+
+def _credential_keys(address: str, public_id: str | None) -> list[str]:
+    return [f"addr:{address}"] + ([f"token:{public_id}"] if public_id else [])

@@ -194,8 +194,7 @@ class AccessMiddleware:
         if scheme.lower() == "bearer" and value.strip():
             text = value.strip()
             public_id = team.public_id_of(text)
-            keys = [f"addr:{address}"] + ([f"token:{public_id}"] if public_id else [])
-            wait = self.limiter.retry_after(*keys)
+            wait = self.limiter.credential_wait(address, public_id)
             if wait:
                 raise RateLimited(wait)
             try:
@@ -205,9 +204,7 @@ class AccessMiddleware:
                     partial(team.authenticate, text, surface=surface, address=address)
                 )
             except Unauthorized as exc:
-                self.limiter.failed(
-                    *keys, reason=f"{exc.message} from {address} (token id {public_id or '-'})"
-                )
+                self.limiter.credential_failed(address, public_id, exc.message)
                 raise
         query = scope.get("query_string", b"").decode("latin-1")
         if "access_token" in query or TOKEN_PREFIX in query:

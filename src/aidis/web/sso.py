@@ -23,8 +23,9 @@ from aidis.app import AppContext
 from aidis.enums import Surface
 from aidis.errors import AidisError, InvalidInput, NotFound
 from aidis.web.form_tokens import form_secret
+from aidis.web.login import signed_in
 from aidis.web.security import safe_next
-from aidis.web.signed_sessions import LIFETIME, SESSION_COOKIE, issue, seal, unseal
+from aidis.web.signed_sessions import seal, unseal
 from aidis.web.views import render
 
 router = APIRouter(include_in_schema=False)
@@ -143,14 +144,7 @@ async def finish_sign_in(
         return _refused(request, exc.message, pending["next"])
     response = RedirectResponse(safe_next(pending["next"]), 303)
     response.delete_cookie(PENDING_COOKIE, path="/login/sso")
-    response.set_cookie(
-        SESSION_COOKIE,
-        issue(form_secret(app.settings), principal.user_id, groups=identity.groups),
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-        max_age=LIFETIME,
-    )
+    signed_in(response, request, app, principal.user_id, groups=identity.groups)
     return response
 
 

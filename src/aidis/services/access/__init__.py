@@ -6,7 +6,8 @@ May call: `projects` (to name the projects grants and tokens refer to), `text` a
 (`aidis.services.principal`, in the kernel) rather than calling this domain.
 
 - `tokens`  the token format, its hash and the constant-time check
-- `team`    users, tokens, grants; the one place a credential becomes a principal
+- `team`    users, tokens, grants (the service surfaces use, with `authentication` as its base)
+- `authentication`  the one place a credential becomes a principal
 - `audit`   the append-only trail: changes in their own transaction, reads batched
 - `identity_provider`  single sign-on: the OpenID Connect flow and the provider's bearer JWTs
   (loaded only when configured)
