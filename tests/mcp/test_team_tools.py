@@ -17,7 +17,7 @@ from aidis.mcp.server import build_mcp_server
 from aidis.services.caller import Caller
 from aidis.services.principal import Principal
 from mcp import Client
-from tests.services.access.test_access_matrix import GRANTS
+from tests.services.access.test_access_matrix import GRANTS, set_up_people
 from tests.support import row_counts
 
 SECRET = "zebra-{project} launch codes live in the vault"
@@ -44,17 +44,7 @@ TOOLS: dict[str, tuple[Role, Any]] = {
 
 @pytest.fixture
 def people(app: AppContext) -> dict[str, Principal]:
-    for project in ("alpha", "beta", "gamma"):
-        app.projects.create(project)
-    for person, held in GRANTS.items():
-        app.team.add_user(person)
-        for project, role in held.items():
-            if role is not None:
-                app.team.grant(project, role.value, user=person)
-    return {
-        person: app.team.authenticate(app.team.create_token(person)[1], surface=Surface.MCP)
-        for person in GRANTS
-    }
+    return set_up_people(app, Surface.MCP)
 
 
 async def _call(app: AppContext, who: Principal, tool: str, args: dict[str, Any]) -> tuple[bool, str]:

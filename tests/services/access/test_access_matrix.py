@@ -111,8 +111,8 @@ def _snapshot(app: AppContext) -> tuple[dict[str, int], list[Any], list[Any]]:
     return row_counts(app.engine), texts, names
 
 
-@pytest.fixture
-def people(app: AppContext) -> dict[str, Principal]:
+def set_up_people(app: AppContext, surface: Surface) -> dict[str, Principal]:
+    """alpha, beta, gamma and the people of GRANTS, each authenticated with a token of their own."""
     for project in ("alpha", "beta", "gamma"):
         app.projects.create(project)
     for person, held in GRANTS.items():
@@ -121,9 +121,13 @@ def people(app: AppContext) -> dict[str, Principal]:
             if role is not None:
                 app.team.grant(project, role.value, user=person)
     return {
-        person: app.team.authenticate(app.team.create_token(person, role="admin")[1], surface=Surface.API)
-        for person in GRANTS
+        person: app.team.authenticate(app.team.create_token(person)[1], surface=surface) for person in GRANTS
     }
+
+
+@pytest.fixture
+def people(app: AppContext) -> dict[str, Principal]:
+    return set_up_people(app, Surface.API)
 
 
 @pytest.mark.parametrize("operation", list(OPERATIONS))
