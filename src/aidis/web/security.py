@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import logging
 from functools import partial
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, quote, urlsplit
@@ -35,6 +36,7 @@ from aidis.web.signed_sessions import read as read_sign_in
 if TYPE_CHECKING:  # its libraries load only when single sign-on is configured
     from aidis.services.access.identity_provider import IdentityProvider
 
+log = logging.getLogger("aidis.web")
 OPEN_PATHS = ("/healthz", "/readyz", "/login", "/logout", "/static/")
 WELL_KNOWN = "/.well-known/"  # OAuth protected-resource metadata (public by definition)
 BEARER_PATHS = ("/api", "/mcp", "/hooks", "/metrics")
@@ -117,6 +119,7 @@ class AccessMiddleware:
         self.limiter = limiter or FailureLimiter()
         self.resource_metadata = resource_metadata
         self.identity = identity
+        self._said_unknown = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Let the request through (acting for its person on a team server), or answer 401/403/429/redirect."""
@@ -161,7 +164,12 @@ class AccessMiddleware:
             return False
         try:
             return await anyio.to_thread.run_sync(self.team.team_mode)
-        except AidisError:
+        except AidisError as exc:
+            if not self._said_unknown:  # once: the database's own outage is logged where it happens
+                self._said_unknown = True
+                log.warning(
+                    "team mode unknown until the database answers (%s): single-user rules", exc.message
+                )
             return False
 
     async def _single_user(

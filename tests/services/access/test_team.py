@@ -152,3 +152,24 @@ def test_a_tokens_last_use_is_noted_at_most_once_a_minute(app: AppContext, clock
     later = clock.advance(minutes=2)
     app.team.authenticate(token, surface=Surface.API)
     assert last_used() == later
+
+
+def test_team_mode_keeps_its_last_answer_while_the_database_is_away(
+    app: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aidis.errors import Unavailable
+    from aidis.services.access import team as team_module
+
+    def away(_conn: object) -> bool:
+        raise Unavailable("the AIDIS database cannot be reached right now")
+
+    monkeypatch.setattr(team_module, "TEAM_MODE_SECONDS", 0.0)  # ask the database every time
+    monkeypatch.setattr(team_module.repo, "any_users", away)
+    with pytest.raises(Unavailable):  # nothing known yet: say so
+        app.team.team_mode()
+    monkeypatch.undo()
+    monkeypatch.setattr(team_module, "TEAM_MODE_SECONDS", 0.0)
+    app.team.add_user("ada")
+    assert app.team.team_mode() is True
+    monkeypatch.setattr(team_module.repo, "any_users", away)
+    assert app.team.team_mode() is True  # a team server stays one while its database is away
