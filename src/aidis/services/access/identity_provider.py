@@ -21,7 +21,13 @@ import httpx
 from authlib.common.security import generate_token
 from authlib.integrations.httpx_client import OAuth2Client
 from joserfc import jwt
-from joserfc.errors import ExpiredTokenError, InvalidClaimError, JoseError, MissingClaimError
+from joserfc.errors import (
+    ExpiredTokenError,
+    InvalidClaimError,
+    InvalidKeyIdError,
+    JoseError,
+    MissingClaimError,
+)
 from joserfc.jwk import KeySet
 
 from aidis.errors import InvalidInput, Unauthorized, Unavailable
@@ -168,9 +174,7 @@ class IdentityProvider:
         try:
             try:
                 decoded = jwt.decode(token, self._key_set(), algorithms=self.algorithms())
-            except (ValueError, JoseError) as first:
-                if "key" not in str(first).lower():
-                    raise
+            except InvalidKeyIdError:  # a key the provider rotated in since we last fetched its keys
                 decoded = jwt.decode(token, self._key_set(refresh=True), algorithms=self.algorithms())
             registry = jwt.JWTClaimsRegistry(
                 now=int(self.clock()),
