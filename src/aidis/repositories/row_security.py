@@ -45,15 +45,15 @@ def act_for(
     """Make the open transaction act for this person (PostgreSQL)."""
     if not member_role_exists(conn):
         return
-    conn.execute(
+    conn.execute(  # one round trip; set_config('role', …, true) is SET LOCAL ROLE
         text(
             "SELECT set_config('aidis.user_id', :u, true), set_config('aidis.readable', :r, true), "
-            "set_config('aidis.writable', :w, true)"
+            "set_config('aidis.writable', :w, true), set_config('role', :role, true)"
         ),
         {
             "u": str(user_id),
             "r": ",".join(sorted(map(str, readable))),
             "w": ",".join(sorted(map(str, writable))),
+            "role": MEMBER_ROLE,
         },
     )
-    conn.execute(text(f"SET LOCAL ROLE {MEMBER_ROLE}"))
