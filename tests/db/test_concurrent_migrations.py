@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from aidis.db.engine import build_engine
 from aidis.db.migrate import current_revision, head_revision, known_revisions, upgrade
+from aidis.repositories import rollups
 from tests.mcp.transports import aidis_executable, free_port, wait_until
 from tests.support import fresh_database_url
 
@@ -185,13 +186,17 @@ def test_a_0_1_0_database_with_data_upgrades_under_concurrent_starts(
             for n in range(20):
                 conn.execute(
                     text(
-                        "INSERT INTO sessions (id, display_id, project_id, status, started_at, last_activity_at) "
-                        "VALUES (:i, :d, '11111111-1111-1111-1111-111111111111', 'active', :t, :t)"
+                        "INSERT INTO sessions (id, display_id, project_id, status, started_at, last_activity_at, "
+                        "ended_at, end_reason) VALUES (:i, :d, '11111111-1111-1111-1111-111111111111', :s, :t, :t, "
+                        ":e, :r)"
                     ),
-                    {
+                    {  # every other session closed: 0010 must roll them up
                         "i": f"22222222-2222-2222-2222-{n:012d}",
                         "d": f"SES-2026-{n:05d}",
                         "t": "2026-02-01 00:00:00",
+                        "s": "ended" if n % 2 else "active",
+                        "e": "2026-02-01 01:00:00" if n % 2 else None,
+                        "r": "explicit" if n % 2 else None,
                     },
                 )
                 conn.execute(
@@ -234,7 +239,15 @@ def test_a_0_1_0_database_with_data_upgrades_under_concurrent_starts(
                 else "SELECT count(*) FROM contexts WHERE search_vector @@ plainto_tsquery('english', 'migration')"
             )
             found = conn.execute(text(stemmed)).scalar_one()
+            rolled_up = conn.execute(
+                text("SELECT sum(sessions), sum(duration_seconds) FROM session_rollups")
+            ).one()
+            closed = conn.execute(text("SELECT count(*) FROM sessions WHERE status <> 'active'")).scalar_one()
+            wrong, _ = rollups.mismatches(conn)
         assert current_revision(engine) == head_revision()
         engine.dispose()
     assert (sessions, changes, name) == (20, 20, "kept")
     assert (contexts, found) == (20, 20)
+    # the ten ended at 0.1.0 are rolled up by 0010 (with their hour each); a server start may also time
+    # out the ten left open — rolled up by the triggers, at no duration
+    assert int(rolled_up[0]) == closed >= 10 and round(float(rolled_up[1])) == 10 * 3600 and wrong == 0

@@ -16,7 +16,20 @@ from aidis.web.browser_guard import host_allowed, origin_of, split_host
 from tests.support import Database, row_counts
 from tests.web.forms import LOCAL, form_token
 
-ROUTES = ["/", "/sessions", "/projects", "/api/v1/sessions", "/api/v1/projects", "/metrics", "/mcp"]
+ROUTES = [
+    "/",
+    "/sessions",
+    "/projects",
+    "/audit",
+    "/api/v1/sessions",
+    "/api/v1/projects",
+    "/api/v1/audit",
+    "/metrics",
+    "/mcp",
+    "/login/sso",
+    "/login/sso/callback",
+    "/.well-known/oauth-protected-resource",
+]
 
 
 @pytest.fixture
