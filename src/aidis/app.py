@@ -24,6 +24,8 @@ from aidis.db.engine import build_engine
 from aidis.db.types import utcnow
 from aidis.errors import AidisError, InvalidInput
 from aidis.services.access.audit import AuditTrail
+from aidis.services.access.install_secret import install_secret
+from aidis.services.access.session_handles import SessionHandles
 from aidis.services.access.team import TeamService
 from aidis.services.base import Clock, ServiceBase
 from aidis.services.handover.context import SessionContextService
@@ -82,6 +84,7 @@ class AppContext:
     embedder: Embedder
     team: TeamService
     audit: AuditTrail
+    session_handles: SessionHandles
     identity_provider: IdentityProvider | None = None  # single sign-on, when AIDIS_OIDC_ISSUER is set
 
     async def get(self) -> AppContext:
@@ -274,6 +277,11 @@ def build_app(
         embedder=embedder,
         team=TeamService(engine, clock, telemetry),
         audit=AuditTrail(engine, clock),
+        session_handles=SessionHandles(
+            install_secret(settings.form_secret, settings.data_dir),
+            clock,
+            timedelta(hours=settings.session_handle_hours),
+        ),
         identity_provider=_identity_provider(settings),
     )
     changes = AppChanges(handovers, embedder)

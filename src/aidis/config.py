@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     idle_timeout_minutes: float = Field(
         default=30.0, gt=0, description="Minutes without activity after which a session is timed out."
     )
+    session_handle_hours: float = Field(
+        default=24.0,
+        gt=0,
+        le=24 * 365,
+        description="How long a session handle (MCP clients without a protocol session) stays valid.",
+    )
     reap_interval_seconds: float = Field(default=60.0, gt=0, description="How often the idle reaper runs.")
     integrity_check_interval_seconds: float = Field(
         default=3600.0,

@@ -38,6 +38,12 @@ class InvalidInput(AidisError):
     code = "invalid_input"
 
 
+class Expired(AidisError):
+    """A credential or handle that was valid has outlived its stated lifetime."""
+
+    code = "expired"
+
+
 class Conflict(AidisError):
     """The request is valid but clashes with the current state (duplicate name, ended session…)."""
 

@@ -229,5 +229,13 @@ async def test_two_people_without_a_connection_header_never_share_a_session(
             mine = await call(ada, "session_new", {"project": "alpha"})
             assert (await call(bob, "session_status"))["session"] is None
             his = await call(bob, "session_new", {"project": "beta"})
-            again = await call(ada, "session_status")
+            handle = mine["session_handle"]  # a 2026-07-28 client keeps its session through it
+            again = await call(ada, "session_status", {"session_handle": handle} if handle else {})
+            # without a handle either, two people's calls land on two connections
+            await call(ada, "context_store", {"content": "ada: alpha deploys on mondays", "project": "alpha"})
+            await call(bob, "context_store", {"content": "bob: beta deploys on tuesdays", "project": "beta"})
+            ada_now = await call(ada, "session_status")
+            bob_now = await call(bob, "session_status")
     assert again["session"]["id"] == mine["session"]["id"] != his["session"]["id"]
+    assert (handle is not None) == (mode == "auto")
+    assert ada_now["session"]["id"] != bob_now["session"]["id"]

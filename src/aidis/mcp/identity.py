@@ -2,13 +2,14 @@
 
 - stdio (and in-process test servers): one process is one connection, with a fixed id.
 - streamable HTTP: the `mcp-session-id` of a handshake-era client, else the `X-AIDIS-Connection`
-  header a client may set (stateless 2026-era clients), else a per-client fallback
-  (client name + address) that is logged, since such clients cannot be told apart.
+  header a client may set (hooks, scripts), else a per-person fallback (client name + address),
+  marked `stateless`: such clients (protocol 2026-07-28) cannot be told apart by the request, so
+  `session_new` gives each its own connection in a session handle it passes back
+  (`aidis.services.access.session_handles`, applied by the toolkit).
 """
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,9 +18,7 @@ from urllib.parse import unquote
 
 from aidis.enums import WorkspaceSource
 from aidis.services.caller import Caller, WorkspaceHint
-from aidis.services.principal import Principal
-
-log = logging.getLogger("aidis.mcp")
+from aidis.services.principal import Principal, connection_prefix
 
 CONNECTION_HEADER = "x-aidis-connection"
 WORKSPACE_HEADER = "x-aidis-workspace"
@@ -37,6 +36,12 @@ def client_name(ctx: Any) -> str | None:
         return None
     name = str(params.client_info.name or "").strip()
     return name[:64] or None
+
+
+def is_stateless(headers: Mapping[str, str] | None) -> bool:
+    """An HTTP request that names no connection (no `mcp-session-id`, no `X-AIDIS-Connection`): a
+    protocol 2026-07-28 client, which keeps its own session through a session handle."""
+    return headers is not None and not headers.get("mcp-session-id") and not headers.get(CONNECTION_HEADER)
 
 
 class CallerResolver(Protocol):
@@ -85,11 +90,11 @@ class HttpConnection:
     default_agent_type: str = "unknown"
 
     def __call__(self, ctx: Any) -> Caller:
-        """`mcp-session-id`, else `X-AIDIS-Connection`, else client name + peer address — each within
-        the person the request acts for on a team server (two people never share a connection)."""
+        """`mcp-session-id`, else `X-AIDIS-Connection`, else client name + peer address (stateless) —
+        each within the person the request acts for on a team server (two people never share one)."""
         headers: Mapping[str, str] = ctx.headers or {}
         principal = _principal(ctx)
-        mine = f"u:{principal.user_id}/" if principal is not None else ""
+        mine = connection_prefix(principal)
         agent = (headers.get(AGENT_HEADER) or client_name(ctx) or self.default_agent_type)[:64]
         workspace = headers.get(WORKSPACE_HEADER, "").strip()
         hints = (WorkspaceHint(unquote(workspace), WorkspaceSource.HEADER),) if workspace else ()
@@ -102,12 +107,7 @@ class HttpConnection:
                 f"{mine}client:{explicit.strip()[:MAX_ID]}", agent, "http", hints, principal=principal
             )
         peer = _peer(ctx)
-        log.warning(
-            "HTTP MCP call without mcp-session-id or %s; grouping it by client name and address",
-            CONNECTION_HEADER,
-            extra={"peer": peer, "agent": agent},
-        )
-        return Caller(f"{mine}anon:{agent}@{peer}", agent, "http", hints, principal=principal)
+        return Caller(f"{mine}anon:{agent}@{peer}", agent, "http", hints, principal=principal, stateless=True)
 
 
 def _principal(ctx: Any) -> Principal | None:

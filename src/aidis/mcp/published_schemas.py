@@ -32,15 +32,27 @@ class PublishedSchemas:
     output: dict[str, Any]
 
 
+HANDLE = "session_handle"
+HANDLE_SCHEMA = {
+    "type": "string",
+    "maxLength": 100,
+    "description": "From session_new: keeps your session. Valid 24 h; session_status renews it",
+}
+
+
 def generate(input_model: type[BaseModel], output_model: type[BaseModel]) -> PublishedSchemas:
-    """Generate a tool's published schemas from its models (what the shipped file must equal)."""
+    """Generate a tool's published schemas from its models (what the shipped file must equal).
+    Every tool takes `session_handle`, but only clients without a protocol session are shown it
+    (`with_handle`): everyone else would pay for an argument they never need, on every model turn."""
+    parameters = _without_handle(lean_schema(input_model.model_json_schema(by_alias=True)))
+    output = shallow_schema(output_model.model_json_schema(by_alias=True, mode="serialization"))
     return PublishedSchemas(
-        parameters={
-            **lean_schema(input_model.model_json_schema(by_alias=True)),
-            "additionalProperties": False,
-        },
-        output=shallow_schema(output_model.model_json_schema(by_alias=True, mode="serialization")),
+        parameters={**parameters, "additionalProperties": False}, output=_without_handle(output)
     )
+
+
+def _without_handle(schema: dict[str, Any]) -> dict[str, Any]:
+    return {**schema, "properties": {k: v for k, v in schema.get("properties", {}).items() if k != HANDLE}}
 
 
 @cache
@@ -55,6 +67,13 @@ def shipped() -> dict[str, PublishedSchemas]:
 def schemas_for(name: str, input_model: type[BaseModel], output_model: type[BaseModel]) -> PublishedSchemas:
     """A tool's published schemas: from the shipped file, else generated now."""
     return shipped().get(name) or generate(input_model, output_model)
+
+
+def with_handle(schema: dict[str, Any], *, output: bool = False) -> dict[str, Any]:
+    """A tool's input (or output) schema as a client without a protocol session sees it: with
+    `session_handle` (in a result, a string or null)."""
+    added = {"anyOf": [{"type": "string"}, {"type": "null"}]} if output else HANDLE_SCHEMA
+    return {**schema, "properties": {**schema.get("properties", {}), HANDLE: added}}
 
 
 def render(tools: dict[str, PublishedSchemas]) -> str:

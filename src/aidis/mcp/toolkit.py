@@ -19,7 +19,7 @@ from mcp.server.mcpserver.tools.base import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
 from mcp_types import ToolAnnotations
 from opentelemetry.trace import StatusCode
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from aidis.errors import AidisError, Forbidden
 from aidis.mcp.identity import CallerResolver
@@ -55,9 +55,21 @@ class AppSource(Protocol):
 
 
 class ToolInput(ArgModelBase):
-    """Base of every tool's arguments: unknown keys are an error, not silently dropped."""
+    """Base of every tool's arguments: unknown keys are an error, not silently dropped. Every tool
+    takes the `session_handle` session_new returned to a client without a protocol session."""
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+    session_handle: str | None = Field(default=None, max_length=100)
+
+
+def with_handle(app: AppContext, caller: Caller, handle: str | None) -> Caller:
+    """The caller on the connection its session handle names (unchanged without one); InvalidInput
+    or Expired naming `session_handle` for a handle that is not the caller's or has run out."""
+    if handle is None:
+        return caller
+    connection = app.session_handles.connection_for(handle, caller.principal)
+    return replace(caller, connection_id=connection, stateless=False)
 
 
 def describe_validation_error(tool: str, error: ValidationError) -> str:
@@ -200,7 +212,11 @@ def build_tool(
         record = observe or app.telemetry.metrics.observe_tool
         outcome = "ok"
         args = spec.input_model.model_validate(fields)
-        caller = resolve(ctx)
+        try:
+            caller = with_handle(app, resolve(ctx), args.session_handle)
+        except AidisError as exc:
+            record(spec.name, exc.code, time.perf_counter() - started)
+            raise ToolError(describe_aidis_error(exc)) from exc
         if roots is not None:
             reported = await roots.hints(ctx, caller.connection_id)
             if reported:  # the client's roots are stronger evidence than the server's own cwd

@@ -31,6 +31,7 @@ class Caller:
     workspaces: tuple[WorkspaceHint, ...] = ()
     agent_process: str | None = None  # `pid:start` of the agent that started this stdio server
     principal: Principal | None = None  # the person it acts for, on a team server
+    stateless: bool = False  # an HTTP client with no protocol session: it may share this id with others
 
 
 def estimate_tokens(chars: int) -> int:

@@ -21,6 +21,11 @@ from aidis.enums import SENTINEL_PROJECT_ID, Role, Surface
 from aidis.errors import Forbidden, NotFound
 
 
+def connection_prefix(principal: Principal | None) -> str:
+    """The part of a connection id that keeps two people's connections apart on a team server."""
+    return f"u:{principal.user_id}/" if principal is not None else ""
+
+
 @dataclass(frozen=True)
 class Principal:
     """A person acting through one credential, on one surface."""

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from aidis.errors import InvalidInput
-from aidis.mcp.toolkit import ToolEnv, ToolInput, ToolSpec, describe_validation_error
+from aidis.mcp.toolkit import ToolEnv, ToolInput, ToolSpec, describe_validation_error, with_handle
 
 DISPATCH = "aidis_tool"
 
@@ -41,7 +41,10 @@ async def aidis_tool(env: ToolEnv, args: DispatchIn) -> DispatchOut:
         inner = spec.input_model.model_validate(args.arguments)
     except ValidationError as exc:
         raise InvalidInput(describe_validation_error(spec.name, exc), field="arguments") from exc
-    result = await spec.handler(replace(env, tool=spec.name), inner)
+    caller = (
+        with_handle(env.app, env.caller, inner.session_handle) if args.session_handle is None else env.caller
+    )
+    result = await spec.handler(replace(env, tool=spec.name, caller=caller), inner)
     return DispatchOut(tool=spec.name, result=result.model_dump(mode="json"))
 
 

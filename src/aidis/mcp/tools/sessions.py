@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -34,6 +35,7 @@ class SessionNewIn(ToolInput):
 class SessionNewOut(BaseModel):
     ended: SessionOut | None = Field(description="The session that was open and is now ended")
     session: SessionOut
+    session_handle: str | None = None
 
 
 def _checked_summary(raw: dict[str, Any]) -> Summary:
@@ -46,6 +48,9 @@ def _checked_summary(raw: dict[str, Any]) -> Summary:
 async def session_new(env: ToolEnv, args: SessionNewIn) -> SessionNewOut:
     """End your open session (if any) and start a new one. Its project: the one named, else the
     `workspace`'s (or your client's), else your current one, else Unassigned."""
+    if env.caller.stateless and args.session_handle is None:  # no protocol session: a window of its own
+        connection, _ = env.app.session_handles.mint_new(env.caller.principal)
+        env = replace(env, caller=replace(env.caller, connection_id=connection, stateless=False))
     hints = env.caller.workspaces
     if args.workspace is not None:
         hints = (WorkspaceHint(args.workspace, WorkspaceSource.ARGUMENT), *hints)
@@ -63,7 +68,12 @@ async def session_new(env: ToolEnv, args: SessionNewIn) -> SessionNewOut:
     )
     started_out = session_out(env, started)
     assert started_out is not None
-    return SessionNewOut(ended=session_out(env, ended), session=started_out)
+    return SessionNewOut(ended=session_out(env, ended), session=started_out, session_handle=_handle(env))
+
+
+def _handle(env: ToolEnv) -> str | None:
+    """A fresh handle for the caller's connection, when a handle names it."""
+    return env.app.session_handles.renewed(env.caller.connection_id, env.caller.principal)
 
 
 class SessionAssignIn(ToolInput):
@@ -98,6 +108,7 @@ class SessionStatusOut(BaseModel):
     connection_id: str
     session: SessionOut | None
     message: str
+    session_handle: str | None = None
 
 
 async def session_status(env: ToolEnv, args: NoArgs) -> SessionStatusOut:
@@ -119,8 +130,15 @@ async def session_status(env: ToolEnv, args: NoArgs) -> SessionStatusOut:
     else:
         message = "no open session; one starts with your first tool call that records work"
         message = f"{message}, in {hint}" if hint else message
+    if env.caller.stateless:
+        message = (
+            f"{message}. Your client has no MCP session: call session_new for a session_handle of your own"
+        )
     return SessionStatusOut(
-        connection_id=env.caller.connection_id, session=session_out(env, session), message=message
+        connection_id=env.caller.connection_id,
+        session=session_out(env, session),
+        message=message,
+        session_handle=_handle(env),
     )
 
 
