@@ -118,3 +118,29 @@ def test_with_the_service_checks_switched_off_the_database_still_refuses(
         ).scalar_one()
     with acting_as(ada, "get"), pytest.raises(AidisError):
         pg_app.context_reads.get([gamma_context])
+
+
+def test_a_person_writes_grants_only_in_projects_they_administer(pg_app: AppContext, ada: Principal) -> None:
+    names = {s.project.name: s.project.id for s in pg_app.projects.list()}
+    pg_app.team.add_user("cy")
+    grant = (
+        "INSERT INTO project_grants (project_id, user_id, role, created_at) "
+        "SELECT :p, u.id, 'read', now() FROM users u WHERE u.name = 'cy'"
+    )
+    with pg_app.engine.begin() as conn:
+        act_for(
+            conn,
+            ada.user_id,
+            readable=[names["beta"]],
+            writable=[names["beta"]],
+            administrable=[names["beta"]],
+        )
+        assert conn.execute(text(grant), {"p": names["beta"]}).rowcount == 1  # cy is visible to an admin
+        with pytest.raises(DBAPIError, match="row-level security"):
+            conn.execute(text(grant), {"p": names["gamma"]})
+        conn.rollback()
+    with pg_app.engine.begin() as conn:
+        act_for(conn, ada.user_id, readable=[names["beta"]], writable=[names["beta"]])  # writes, no admin
+        assert conn.execute(text(grant), {"p": names["beta"]}).rowcount == 0  # nobody else is visible
+        assert conn.execute(text("DELETE FROM project_grants")).rowcount == 0
+        conn.rollback()

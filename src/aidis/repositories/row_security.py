@@ -1,7 +1,7 @@
 """SQL that makes a PostgreSQL transaction act for one person, so row-level security applies.
 
 Invariant: inside such a transaction the connection runs as the `aidis_member` role (made by
-migration 0009) with the person's id and their readable and writable projects set for that
+migration 0009) with the person's id and their readable, writable and administrable projects (0011) set for that
 transaction only (`set_config(..., true)`), so the policies on every project table return and accept
 only those projects' rows — whatever a service asked for. Where the role does not exist (the
 migrating user could not create it), nothing is switched and the services' checks stand alone.
@@ -40,7 +40,11 @@ def member_role_exists(conn: Connection) -> bool:
 
 
 def act_for(
-    conn: Connection, user_id: uuid.UUID, readable: Iterable[uuid.UUID], writable: Iterable[uuid.UUID]
+    conn: Connection,
+    user_id: uuid.UUID,
+    readable: Iterable[uuid.UUID],
+    writable: Iterable[uuid.UUID],
+    administrable: Iterable[uuid.UUID] = (),
 ) -> None:
     """Make the open transaction act for this person (PostgreSQL)."""
     if not member_role_exists(conn):
@@ -48,12 +52,14 @@ def act_for(
     conn.execute(  # one round trip; set_config('role', …, true) is SET LOCAL ROLE
         text(
             "SELECT set_config('aidis.user_id', :u, true), set_config('aidis.readable', :r, true), "
-            "set_config('aidis.writable', :w, true), set_config('role', :role, true)"
+            "set_config('aidis.writable', :w, true), set_config('aidis.administrable', :a, true), "
+            "set_config('role', :role, true)"
         ),
         {
             "u": str(user_id),
             "r": ",".join(sorted(map(str, readable))),
             "w": ",".join(sorted(map(str, writable))),
+            "a": ",".join(sorted(map(str, administrable))),
             "role": MEMBER_ROLE,
         },
     )

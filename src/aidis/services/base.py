@@ -214,7 +214,13 @@ def act_for_principal(conn: Connection) -> None:
     principal = current_principal()
     if principal is None or principal.is_admin or conn.dialect.name != "postgresql":
         return
-    act_for(conn, principal.user_id, principal.projects(Role.READ), principal.projects(Role.WRITE))
+    act_for(
+        conn,
+        principal.user_id,
+        principal.projects(Role.READ),
+        principal.projects(Role.WRITE),
+        principal.projects(Role.ADMIN),
+    )
 
 
 @contextmanager

@@ -26,6 +26,7 @@ from aidis.web import (
     audit_views,
     context_pages,
     contexts_api,
+    grants_api,
     hooks_api,
     login,
     project_forms,
@@ -117,6 +118,7 @@ def create_web_app(app: AppContext, *, run_maintenance: bool = True) -> FastAPI:
     web.include_router(audit_views.api_router)
     web.include_router(audit_views.page_router)
     web.include_router(contexts_api.router)
+    web.include_router(grants_api.router)
     web.include_router(login.router)
     web.include_router(sso.router)
     web.include_router(hooks_api.router)

@@ -25,7 +25,7 @@ from aidis.repositories import team as repo
 from aidis.repositories.team import GrantRow, TokenRow, UserRow
 from aidis.services.access import tokens
 from aidis.services.access.authentication import Authentication
-from aidis.services.principal import current_principal, require_server_admin
+from aidis.services.principal import current_principal, require, require_server_admin
 from aidis.services.projects.catalog import find_project
 
 USER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@\-]{0,63}")
@@ -190,14 +190,15 @@ class TeamService(Authentication):
     def grant(
         self, project: str, role: str, *, user: str | None = None, group: str | None = None
     ) -> GrantRow:
-        """Give a user or an identity-provider group a role in a project (replacing an earlier one)."""
-        require_server_admin("managing grants", field="user")
+        """Give a user or an identity-provider group a role in a project (replacing an earlier one); for
+        the project's admins and server admins."""
         granted = parse_role(role)
         user_id, group_name = self._grantee(user, group)
         with self.unit_of_work() as conn:
+            found = find_project(conn, project, field="project")
+            require(found.id, Role.ADMIN, project)  # before the grantee is looked up: nothing leaks
             if user is not None:
                 user_id = self._user(conn, user, "user").id
-            found = find_project(conn, project, field="project")
             if found.is_sentinel:
                 raise InvalidInput(
                     "Unassigned cannot be granted: everyone sees their own sessions there", field="project"
@@ -225,13 +226,13 @@ class TeamService(Authentication):
         return rows[0]
 
     def revoke_grant(self, project: str, *, user: str | None = None, group: str | None = None) -> int:
-        """Take a user's or group's grant in a project away."""
-        require_server_admin("managing grants", field="user")
+        """Take a user's or group's grant in a project away (its admins and server admins)."""
         user_id, group_name = self._grantee(user, group)
         with self.unit_of_work() as conn:
+            found = find_project(conn, project, field="project")
+            require(found.id, Role.ADMIN, project)
             if user is not None:
                 user_id = self._user(conn, user, "user").id
-            found = find_project(conn, project, field="project")
             removed = repo.remove_grant(conn, project_id=found.id, user_id=user_id, group_name=group_name)
             self.audited(
                 conn, AuditKind.CHANGE, found.id, [user_id or group_name], operator_action="revoke grant"
@@ -241,10 +242,15 @@ class TeamService(Authentication):
         return removed
 
     def grants(self, project: str | None = None) -> list[GrantRow]:
-        """Every grant (of one project, or all)."""
+        """The grants of one project (its admins), or of every project the caller administers."""
         with self.reading() as conn:
-            project_id = find_project(conn, project, field="project").id if project else None
-            return repo.all_grants(conn, project_id)
+            if project is None:
+                principal = current_principal()
+                rows = repo.all_grants(conn)
+                return [g for g in rows if principal is None or principal.may(g.project_id, Role.ADMIN)]
+            found = find_project(conn, project, field="project")
+            require(found.id, Role.ADMIN, project)
+            return repo.all_grants(conn, found.id)
 
     @staticmethod
     def _grantee(user: str | None, group: str | None) -> tuple[uuid.UUID | None, str | None]:
