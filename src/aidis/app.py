@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import cached_property
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, TypeVar
 
 from opentelemetry import trace
@@ -278,7 +278,7 @@ def build_app(
         team=TeamService(engine, clock, telemetry),
         audit=AuditTrail(engine, clock),
         session_handles=SessionHandles(
-            install_secret(settings.form_secret, settings.data_dir),
+            partial(install_secret, settings.form_secret, settings.data_dir),
             clock,
             timedelta(hours=settings.session_handle_hours),
         ),

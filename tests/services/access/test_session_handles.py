@@ -20,7 +20,7 @@ BOB = Principal(uuid.uuid4(), "bob", is_admin=False)
 
 @pytest.fixture
 def handles() -> SessionHandles:
-    return SessionHandles(b"s" * 32, FakeClock(), timedelta(hours=24))
+    return SessionHandles(lambda: b"s" * 32, FakeClock(), timedelta(hours=24))
 
 
 def test_a_new_handle_names_a_new_connection_of_its_person(handles: SessionHandles) -> None:
@@ -41,7 +41,7 @@ def test_another_persons_handle_is_refused_like_a_forged_one(handles: SessionHan
     forged = mine[:-1] + ("A" if mine[-1] != "A" else "B")
     with pytest.raises(InvalidInput) as tampered:
         handles.connection_for(forged, ADA)
-    other_install = SessionHandles(b"t" * 32, FakeClock(), timedelta(hours=24))
+    other_install = SessionHandles(lambda: b"t" * 32, FakeClock(), timedelta(hours=24))
     with pytest.raises(InvalidInput) as elsewhere:
         other_install.connection_for(mine, ADA)
     messages = {error.value.message for error in (theirs, local, tampered, elsewhere)}
@@ -60,7 +60,7 @@ def test_a_malformed_handle_is_refused_by_name(handles: SessionHandles, text: st
 
 def test_a_handle_expires_after_its_lifetime_and_says_so() -> None:
     clock = FakeClock()
-    handles = SessionHandles(b"s" * 32, clock, timedelta(hours=24))
+    handles = SessionHandles(lambda: b"s" * 32, clock, timedelta(hours=24))
     connection, handle = handles.mint_new(ADA)
     clock.advance(hours=23, minutes=59)
     assert handles.connection_for(handle, ADA) == connection
@@ -74,7 +74,9 @@ def test_a_handle_expires_after_its_lifetime_and_says_so() -> None:
 
 
 def test_a_handle_from_the_future_is_refused(handles: SessionHandles) -> None:
-    ahead = SessionHandles(b"s" * 32, FakeClock(FakeClock().now + timedelta(hours=1)), timedelta(hours=24))
+    ahead = SessionHandles(
+        lambda: b"s" * 32, FakeClock(FakeClock().now + timedelta(hours=1)), timedelta(hours=24)
+    )
     _, handle = ahead.mint_new(ADA)
     with pytest.raises(InvalidInput):
         handles.connection_for(handle, ADA)

@@ -40,8 +40,11 @@ _NOT_OURS = (
 class SessionHandles:
     """Mints and checks session handles under the install's secret."""
 
-    def __init__(self, secret: bytes, clock: Callable[[], datetime], lifetime: timedelta) -> None:
-        self._secret = secret
+    def __init__(
+        self, secret: Callable[[], bytes], clock: Callable[[], datetime], lifetime: timedelta
+    ) -> None:
+        self._secret_source = secret  # read (or made) on first use: most processes never need it
+        self._secret: bytes | None = None
         self._clock = clock
         self.lifetime = lifetime
 
@@ -88,6 +91,8 @@ class SessionHandles:
     def _mac(self, principal: Principal | None, nonce: str, issued_text: str) -> str:
         user = str(principal.user_id) if principal is not None else "-"
         message = f"aidis-session-handle|{user}|{nonce}|{issued_text}".encode()
+        if self._secret is None:
+            self._secret = self._secret_source()
         digest = hmac.new(self._secret, message, hashlib.sha256).digest()[:18]
         return base64.urlsafe_b64encode(digest).decode()
 
