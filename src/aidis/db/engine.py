@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.engine.url import URL
-from sqlalchemy.exc import DisconnectionError, OperationalError
+from sqlalchemy.exc import DisconnectionError
 
 from aidis.db.schema import declare_postgresql_options
 from aidis.errors import InvalidInput
@@ -54,92 +52,12 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
-    writer = _WriterLock(engine, busy_timeout_ms / 1000)
-
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         options = conn.get_execution_options()
         if options.get("isolation_level") == "AUTOCOMMIT":  # each statement commits by itself
             return  # (a BEGIN here would be rolled back when the connection closes, and its work with it)
-        if options.get(READ_ONLY_OPTION, False):
-            conn.exec_driver_sql("BEGIN")
-            return
-        writer.acquire(conn)
-        try:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        except BaseException:
-            writer.release(conn.connection)
-            raise
-
-
-class _WriterLock:
-    """One writer at a time inside this process, queued on a lock rather than on SQLite's busy handler.
-
-    SQLite lets one transaction write; the others wait in its busy handler, which sleeps 1, 2, 5, 10 …
-    up to 100 ms between tries. With a server's worker threads all writing, most of their time went
-    to those sleeps (8 connections made fewer calls per second than one). Here a write transaction
-    takes a process-wide lock before BEGIN IMMEDIATE and gives it back once its commit or rollback
-    has run, so the next writer starts the moment the lock is free. Other processes (several
-    workers, the CLI) still meet in the busy handler. Waiting longer than the busy timeout is the
-    same "database is locked" error SQLite gives.
-    """
-
-    def __init__(self, engine: Engine, timeout_s: float) -> None:
-        self._lock = threading.Lock()  # any thread may release it: the owner is tracked below
-        self._owner: int | None = None
-        self._depth = 0
-        self._holders: dict[int, int] = {}  # id(DBAPI connection) → transactions it holds the lock for
-        self._timeout_s = timeout_s
-        dialect = engine.dialect
-        commit, rollback = dialect.do_commit, dialect.do_rollback
-
-        def do_commit(dbapi_connection: Any) -> None:
-            try:
-                commit(dbapi_connection)
-            finally:
-                self.release(dbapi_connection)
-
-        def do_rollback(dbapi_connection: Any) -> None:
-            try:
-                rollback(dbapi_connection)
-            finally:
-                self.release(dbapi_connection)
-
-        dialect.do_commit = do_commit  # type: ignore[method-assign]
-        dialect.do_rollback = do_rollback  # type: ignore[method-assign]
-
-    def acquire(self, conn: Connection) -> None:
-        """Take the lock for this connection's transaction (OperationalError after the busy timeout)."""
-        me = threading.get_ident()
-        if self._owner != me:  # the owning thread nests (SQLite itself then decides)
-            if not self._lock.acquire(timeout=self._timeout_s):
-                locked = sqlite3.OperationalError("database is locked")
-                raise OperationalError("BEGIN IMMEDIATE", None, locked)
-            self._owner = me
-        self._depth += 1
-        key = _raw_id(conn.connection)
-        self._holders[key] = self._holders.get(key, 0) + 1
-
-    def release(self, dbapi_connection: Any) -> None:
-        """Give the lock back if this DBAPI connection holds it (every rollback passes here, even a
-        pool's reset of a connection that only read)."""
-        key = _raw_id(dbapi_connection)
-        held = self._holders.get(key, 0)
-        if not held:
-            return
-        if held == 1:
-            del self._holders[key]
-        else:
-            self._holders[key] = held - 1
-        self._depth -= 1
-        if self._depth == 0:
-            self._owner = None
-            self._lock.release()
-
-
-def _raw_id(connection: Any) -> int:
-    """The id of the driver's own connection behind a pool's proxy (or of the connection itself)."""
-    return id(getattr(connection, "dbapi_connection", None) or connection)
+        conn.exec_driver_sql("BEGIN" if options.get(READ_ONLY_OPTION, False) else "BEGIN IMMEDIATE")
 
 
 def build_engine(

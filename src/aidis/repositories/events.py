@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, exists, func, insert, literal, select, update
+from sqlalchemy import Connection, Executable, Row, bindparam, exists, func, insert, literal, select, update
 
 from aidis.db.schema import analytics_events, sessions
 from aidis.db.sqlfuncs import epoch_seconds_between, json_object
@@ -66,6 +66,20 @@ SESSION_EVENT = (
 )
 
 
+_NEW_EVENT = SESSION_EVENT.cte("new_session_event")
+# PostgreSQL: WITH new_session_event AS (INSERT … RETURNING id) UPDATE sessions … — one round trip
+COUNTED_SESSION_EVENT = (
+    update(sessions)
+    .where(
+        sessions.c.id == bindparam("session_id", type_=sessions.c.id.type),
+        exists(select(_NEW_EVENT.c.id)),
+    )
+    .values(event_count=sessions.c.event_count + 1)
+    .returning(sessions.c.id)
+    .add_cte(_NEW_EVENT)
+)
+
+
 def insert_session_event(
     conn: Connection,
     *,
@@ -86,20 +100,24 @@ def insert_session_event(
     session does not exist, so a wrong id can never be written silently. With `count=False` the
     caller bumps `event_count` itself (in the same transaction).
     """
-    inserted = conn.execute(
-        SESSION_EVENT,
-        {
-            "occurred_at": occurred_at,
-            "actor": str(actor),
-            "event_type": str(event_type),
-            "context_id": context_id,
-            "tool_name": tool_name,
-            "event_status": str(status),
-            "duration_ms": duration_ms,
-            "payload": payload or {},
-            "session_id": session_id,
-        },
-    ).all()
+    values = {
+        "occurred_at": occurred_at,
+        "actor": str(actor),
+        "event_type": str(event_type),
+        "context_id": context_id,
+        "tool_name": tool_name,
+        "event_status": str(status),
+        "duration_ms": duration_ms,
+        "payload": payload or {},
+        "session_id": session_id,
+    }
+    statement: Executable
+    if count and conn.dialect.name == "postgresql":
+        statement = COUNTED_SESSION_EVENT  # the event and its count in one statement
+        count = False
+    else:
+        statement = SESSION_EVENT
+    inserted = conn.execute(statement, values).all()
     if len(inserted) != 1:
         raise NotFound(
             f"session {session_id} does not exist; event {event_type!r} not recorded", field="session_id"

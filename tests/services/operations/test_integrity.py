@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import delete, text, update
 
 from aidis.app import AppContext
@@ -54,6 +55,26 @@ def test_missing_end_event_and_counters_are_found_and_fixed(app: AppContext, clo
     report = app.integrity.fix()
     assert report.clean, report.counts()
     assert report.fixes["missing_end_event"] == 2
+
+
+@pytest.mark.parametrize("counter", ["event_count", "tool_call_count", "context_count"])
+def test_each_counter_is_checked_against_its_rows(app: AppContext, clock: FakeClock, counter: str) -> None:
+    """The folded pass (one grouped count of events and of live contexts) catches each counter alone,
+    names the session, and an open session is never reported as missing its end event."""
+    _busy_day(app, clock)
+    app.contexts.store(Caller("c2", "claude-code"), "still working")  # an open session
+    with app.engine.begin() as conn:
+        target = conn.execute(text("SELECT id FROM sessions ORDER BY started_at LIMIT 1")).scalar_one()
+        conn.execute(
+            update(sessions)
+            .where(sessions.c.id == target)
+            .values({counter: getattr(sessions.c, counter) + 1})
+        )
+    report = app.integrity.check()
+    assert {c.name: c.violations for c in report.checks if c.violations} == {"counter_mismatch": 1}
+    wrong = next(c for c in report.checks if c.name == "counter_mismatch")
+    assert wrong.samples == [str(target)]
+    assert app.integrity.fix().clean
 
 
 def test_event_in_the_wrong_project_is_reported_not_fixed(app: AppContext, clock: FakeClock) -> None:

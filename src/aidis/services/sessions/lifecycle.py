@@ -84,8 +84,10 @@ class SessionService(SessionSwitching, SessionLookup, SessionAttribution, Sessio
         tags: Sequence[str] = (),
         workspaces: Sequence[WorkspaceHint] = (),
         link_agent_session: bool = True,
+        known_closed: bool = False,
     ) -> Session:
-        """Start a session inside `conn`'s transaction, resolving and persisting its project.
+        """Start a session inside `conn`'s transaction, resolving and persisting its project
+        (`known_closed`: the caller has just ended or looked up the connection's open session).
 
         Project: explicit → the workspace the caller reported (strongest evidence first; an
         ambiguous one stops here, Unassigned with candidates) → the connection's current project →
@@ -104,6 +106,7 @@ class SessionService(SessionSwitching, SessionLookup, SessionAttribution, Sessio
                 tags=tags,
                 workspaces=workspaces,
                 link_agent_session=link_agent_session,
+                known_closed=known_closed,
             )
             describe_span(span, started, "ok")
         metrics = self.telemetry.metrics
@@ -129,10 +132,11 @@ class SessionService(SessionSwitching, SessionLookup, SessionAttribution, Sessio
         tags: Sequence[str],
         workspaces: Sequence[WorkspaceHint] = (),
         link_agent_session: bool = True,
+        known_closed: bool = False,
     ) -> Session:
         title = self.redactor.clean_optional(_check_text(title, MAX_TITLE, "title"), "title")
         goal = self.redactor.clean_optional(_check_text(goal, MAX_GOAL, "goal"), "goal")
-        if connection_id is not None:
+        if connection_id is not None and not known_closed:
             open_session = repo.get_open_for_connection(conn, connection_id)
             if open_session is not None:
                 raise Conflict(
@@ -153,21 +157,20 @@ class SessionService(SessionSwitching, SessionLookup, SessionAttribution, Sessio
             metadata["workspace"] = attribution.details()
         session_id = uuid.uuid4()
         display_id = format_display_id(now.year, repo.next_display_number(conn, now.year))
-        try:
-            with conn.begin_nested():
-                repo.insert_session(
-                    conn,
-                    session_id=session_id,
-                    display_id=display_id,
-                    project_id=project_id,
-                    connection_id=connection_id,
-                    agent_type=agent_type,
-                    title=title,
-                    goal=goal,
-                    now=now,
-                    metadata=metadata,
-                    user_id=principal.user_id if principal is not None else None,
-                )
+        try:  # no savepoint: a clash ends this unit of work anyway (the Conflict rolls it all back)
+            repo.insert_session(
+                conn,
+                session_id=session_id,
+                display_id=display_id,
+                project_id=project_id,
+                connection_id=connection_id,
+                agent_type=agent_type,
+                title=title,
+                goal=goal,
+                now=now,
+                metadata=metadata,
+                user_id=principal.user_id if principal is not None else None,
+            )
         except IntegrityError as exc:
             raise Conflict(
                 "another request opened a session for this connection at the same moment; retry",
@@ -357,6 +360,7 @@ class SessionService(SessionSwitching, SessionLookup, SessionAttribution, Sessio
                 now=now,
                 tags=tags,
                 workspaces=workspaces,
+                known_closed=True,  # just looked up (locked) and ended above
             )
             return ended, self.count_call_in(conn, started, call, now)
 
