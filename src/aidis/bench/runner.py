@@ -234,19 +234,34 @@ async def _throughput(
     `processes` processes of their own (aidis.bench.load), all counting over one common window."""
     floor = server == "no-op floor"
     shares = [connections // processes + (1 if i < connections % processes else 0) for i in range(processes)]
-    start_at = time.time() + 1.5 + 0.05 * connections  # every generator imported and connected by then
-    results: list[dict[str, Any]] = []
-
-    async def generator(index: int, share: int) -> None:
+    procs = []
+    for index, share in enumerate(s for s in shares if s):
         args = [sys.executable, "-m", "aidis.bench.load", url, "--connections", str(share)]
         args += ["--prefix", f"load-{server}-{connections}-{index}".replace(" ", "_")]
-        args += ["--start-at", str(start_at), "--duration", str(duration)] + (["--floor"] if floor else [])
-        done = await anyio.run_process(args, check=True)
-        results.append(json.loads(done.stdout.decode().strip().splitlines()[-1]))
-
-    async with anyio.create_task_group() as tasks:
-        for index, share in enumerate(s for s in shares if s):
-            tasks.start_soon(generator, index, share)
+        args += ["--duration", str(duration)] + (["--floor"] if floor else [])
+        procs.append(await anyio.open_process(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE))
+    results: list[dict[str, Any]] = []
+    try:
+        for proc in procs:  # every generator connected (and its server warmed up) before the window
+            assert proc.stdout is not None
+            line = await proc.stdout.receive()
+            if not line.startswith(b"ready"):
+                raise RuntimeError(f"load generator did not start: {line[:200]!r}")
+        opens = f"{time.time() + 0.2}\n".encode()
+        for proc in procs:
+            assert proc.stdin is not None
+            await proc.stdin.send(opens)
+        for proc in procs:
+            assert proc.stdout is not None
+            out = b""
+            async for chunk in proc.stdout:
+                out += chunk
+            await proc.wait()
+            results.append(json.loads(out.decode().strip().splitlines()[-1]))
+    finally:
+        for proc in procs:
+            if proc.returncode is None:
+                proc.kill()
     calls = sum(int(r["calls"]) for r in results)
     errors = sum(int(r["errors"]) for r in results)
     return Throughput(

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, case, exists, func, or_, select, update
+from sqlalchemy import Connection, Select, and_, case, exists, func, or_, select, text, update
 
 from aidis.db.schema import (
     analytics_events,
@@ -20,6 +20,13 @@ from aidis.enums import ChangeReason, EventType
 from aidis.repositories.importing import counter_expressions
 
 SAMPLE = 5
+
+
+def prepare_scan(conn: Connection) -> None:
+    """Give the check's read transaction room for its whole-table joins and groupings (PostgreSQL: at
+    the default 4 MB of work memory a hash over millions of events spills to disk in batches)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SET LOCAL work_mem = '256MB'"))
 
 
 def _run(conn: Connection, ids: Select[Any]) -> tuple[int, list[str]]:

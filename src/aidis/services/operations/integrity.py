@@ -146,6 +146,7 @@ class IntegrityService(ServiceBase):
         """Run every assertion (read-only) and publish the counts on the integrity gauge."""
         results = []
         with self.telemetry.tracer.start_as_current_span("aidis.integrity.check"), self.reading() as conn:
+            repo.prepare_scan(conn)
             for name, description, run, fixable in self._checks():
                 violations, samples = run(conn)
                 results.append(CheckResult(name, description, violations, samples, fixable))
