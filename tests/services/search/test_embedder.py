@@ -131,3 +131,41 @@ def test_a_model_that_fails_to_load_is_reported_once_and_not_retried(
             assert conn.execute(select(func.count()).select_from(context_vectors)).scalar_one() == 0
     finally:
         fresh.close()
+
+
+def test_a_background_sweep_waits_for_the_calls_being_served(
+    db: Database, clock: FakeClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sweep's batch is embedded only once no call is in flight (a call stepping through many rows
+    otherwise waits for the GIL at every row); it waits at most YIELD_SECONDS, here made long."""
+    monkeypatch.setattr(embedder_module, "YIELD_SECONDS", 60.0)
+    settings = Settings(data_dir=tmp_path, database_url=db.url)
+    quiet = build_app(settings, migrate=False, clock=clock, background_embedding=False)
+    try:
+        quiet.contexts.store(AGENT, "left for the sweep")
+    finally:
+        quiet.close()
+    later = build_app(settings, migrate=False, clock=clock)
+    embedder = later.embedder
+    waiting, embedded_while = threading.Event(), []
+    original_yield, original_embed = embedder._yield_to_calls, embedder._embed
+
+    def yield_to_calls() -> None:
+        waiting.set()
+        original_yield()
+
+    def embed(todo: list[object]) -> int:
+        embedded_while.append(embedder._serving)
+        return original_embed(todo)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(embedder, "_yield_to_calls", yield_to_calls)
+    monkeypatch.setattr(embedder, "_embed", embed)
+    try:
+        with embedder.serving():
+            embedder.start()
+            assert waiting.wait(60)  # the sweep found work and is waiting for this call
+            assert _vectors(later) == {}
+        assert embedder.wait_idle(60)
+        assert embedded_while == [0] and len(_vectors(later)) == 1
+    finally:
+        later.close()
