@@ -231,8 +231,7 @@ def build_tool(
         }
         with tracer.start_as_current_span(f"aidis.tool {spec.name}", attributes=attributes) as span:
             try:
-                with app.embedder.serving():  # a background sweep waits for this call
-                    result = await spec.handler(env, args)
+                result = await spec.handler(env, args)
                 _describe_result(span, result)
                 return result
             except AidisError as exc:

@@ -16,7 +16,7 @@ import logging
 import queue
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -39,7 +39,6 @@ QUEUE_SIZE = 10_000
 SWEEP_SECONDS = 300.0
 RETRY_SECONDS = 5.0
 GATHER_SECONDS = 0.05
-YIELD_SECONDS = 1.0  # the longest a sweep batch waits for the calls being served to finish
 
 
 class SemanticUnavailable(AidisError):
@@ -76,8 +75,6 @@ class Embedder(ServiceBase):
         self._idle = threading.Condition()
         self._busy = False
         self._queued = 0  # ids submitted and not yet embedded (or given up on)
-        self._serving = 0  # calls in flight in this process (a sweep waits for them, see `serving`)
-        self._calm = threading.Condition()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
@@ -196,28 +193,6 @@ class Embedder(ServiceBase):
         with self._idle:
             return self._idle.wait_for(lambda: self._queued <= 0 or self._failure is not None, timeout)
 
-    @contextlib.contextmanager
-    def serving(self) -> Iterator[None]:
-        """Mark a call in flight: a background sweep waits (up to YIELD_SECONDS a batch) until none is.
-
-        Why: a sweep embeds in this process's Python, holding the GIL; a call that steps through many
-        SQLite rows gives the GIL up at every row and waits for it back each time — a broad search
-        at 100,000 contexts took 335 ms instead of 13 while a sweep ran. What a call itself stored
-        (the queue, which `settle` waits for) is never held back."""
-        with self._calm:
-            self._serving += 1
-        try:
-            yield
-        finally:
-            with self._calm:
-                self._serving -= 1
-                if self._serving == 0:
-                    self._calm.notify_all()
-
-    def _yield_to_calls(self) -> None:
-        with self._calm:
-            self._calm.wait_for(lambda: self._serving == 0 or self._stopping.is_set(), YIELD_SECONDS)
-
     def _run(self) -> None:
         while not self._stopping.is_set():
             ids = self._next_batch()
@@ -298,8 +273,6 @@ class Embedder(ServiceBase):
             if not todo:
                 return done
             after = todo[-1].id
-            if progress is None:  # in the background: calls being served go first
-                self._yield_to_calls()
             written = self._embed(todo)
             done += written
             if progress is not None:
