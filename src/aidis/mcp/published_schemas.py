@@ -33,9 +33,10 @@ class PublishedSchemas:
 
 
 HANDLE = "session_handle"
+HANDLE_MAX_LENGTH = 100  # the argument's rule in every tool's model (aidis.mcp.toolkit.ToolInput)
 HANDLE_SCHEMA = {
     "type": "string",
-    "maxLength": 100,
+    "maxLength": HANDLE_MAX_LENGTH,
     "description": "From session_new: keeps your session. Valid 24 h; session_status renews it",
 }
 

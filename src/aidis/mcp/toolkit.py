@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from aidis.errors import AidisError, Forbidden
 from aidis.mcp.identity import CallerResolver
-from aidis.mcp.published_schemas import schemas_for
+from aidis.mcp.published_schemas import HANDLE_MAX_LENGTH, schemas_for
 from aidis.mcp.roots import RootsCache
 from aidis.services.caller import Caller
 from aidis.services.principal import acting_as
@@ -60,7 +60,7 @@ class ToolInput(ArgModelBase):
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
 
-    session_handle: str | None = Field(default=None, max_length=100)
+    session_handle: str | None = Field(default=None, max_length=HANDLE_MAX_LENGTH)
 
 
 def with_handle(app: AppContext, caller: Caller, handle: str | None) -> Caller:

@@ -18,14 +18,22 @@ ADA = Principal(uuid.uuid4(), "ada", is_admin=False, roles={uuid.uuid4(): Role.W
 BOB = Principal(uuid.uuid4(), "bob", is_admin=False)
 
 
+def _mint(handles: SessionHandles, who: Principal) -> tuple[str, str]:
+    """A new connection for `who` and the handle that names it."""
+    connection = handles.new_connection(who)
+    handle = handles.renewed(connection, who)
+    assert handle is not None
+    return connection, handle
+
+
 @pytest.fixture
 def handles() -> SessionHandles:
     return SessionHandles(lambda: b"s" * 32, FakeClock(), timedelta(hours=24))
 
 
 def test_a_new_handle_names_a_new_connection_of_its_person(handles: SessionHandles) -> None:
-    first_connection, first = handles.mint_new(ADA)
-    second_connection, second = handles.mint_new(ADA)
+    first_connection, first = _mint(handles, ADA)
+    second_connection, second = _mint(handles, ADA)
     assert first_connection != second_connection and first != second
     assert first_connection.startswith(f"u:{ADA.user_id}/handle:")
     assert handles.connection_for(first, ADA) == first_connection
@@ -33,7 +41,7 @@ def test_a_new_handle_names_a_new_connection_of_its_person(handles: SessionHandl
 
 
 def test_another_persons_handle_is_refused_like_a_forged_one(handles: SessionHandles) -> None:
-    _, mine = handles.mint_new(ADA)
+    _, mine = _mint(handles, ADA)
     with pytest.raises(InvalidInput) as theirs:
         handles.connection_for(mine, BOB)
     with pytest.raises(InvalidInput) as local:
@@ -61,7 +69,7 @@ def test_a_malformed_handle_is_refused_by_name(handles: SessionHandles, text: st
 def test_a_handle_expires_after_its_lifetime_and_says_so() -> None:
     clock = FakeClock()
     handles = SessionHandles(lambda: b"s" * 32, clock, timedelta(hours=24))
-    connection, handle = handles.mint_new(ADA)
+    connection, handle = _mint(handles, ADA)
     clock.advance(hours=23, minutes=59)
     assert handles.connection_for(handle, ADA) == connection
     renewed = handles.renewed(connection, ADA)
@@ -77,13 +85,13 @@ def test_a_handle_from_the_future_is_refused(handles: SessionHandles) -> None:
     ahead = SessionHandles(
         lambda: b"s" * 32, FakeClock(FakeClock().now + timedelta(hours=1)), timedelta(hours=24)
     )
-    _, handle = ahead.mint_new(ADA)
+    _, handle = _mint(ahead, ADA)
     with pytest.raises(InvalidInput):
         handles.connection_for(handle, ADA)
 
 
 def test_only_a_handle_connection_is_renewed(handles: SessionHandles) -> None:
-    connection, _ = handles.mint_new(ADA)
+    connection, _ = _mint(handles, ADA)
     assert handles.renewed(connection, ADA) is not None
     assert handles.renewed(connection, BOB) is None  # not theirs
     assert handles.renewed(f"u:{ADA.user_id}/http:abc", ADA) is None

@@ -49,7 +49,7 @@ async def session_new(env: ToolEnv, args: SessionNewIn) -> SessionNewOut:
     """End your open session (if any) and start a new one. Its project: the one named, else the
     `workspace`'s (or your client's), else your current one, else Unassigned."""
     if env.caller.stateless and args.session_handle is None:  # no protocol session: a window of its own
-        connection, _ = env.app.session_handles.mint_new(env.caller.principal)
+        connection = env.app.session_handles.new_connection(env.caller.principal)
         env = replace(env, caller=replace(env.caller, connection_id=connection, stateless=False))
     hints = env.caller.workspaces
     if args.workspace is not None:

@@ -30,7 +30,7 @@ from aidis.services.principal import Principal, connection_prefix
 FIELD = "session_handle"
 PREFIX = "sh1"
 SKEW = timedelta(minutes=5)  # a handle issued "in the future" by a replica whose clock runs ahead
-_SHAPE = re.compile(r"^sh1\.([A-Za-z0-9_-]{22})\.([0-9a-z]{1,12})\.([A-Za-z0-9_-]{24})$")
+_SHAPE = re.compile(r"^sh1\.([A-Za-z0-9_-]{22})\.([0-9a-f]{1,12})\.([A-Za-z0-9_-]{24})$")
 _NOT_OURS = (
     "not a session handle this server issued to you (pass back the session_handle that session_new "
     "or session_status returned, unchanged). Nothing was changed."
@@ -48,10 +48,9 @@ class SessionHandles:
         self._clock = clock
         self.lifetime = lifetime
 
-    def mint_new(self, principal: Principal | None) -> tuple[str, str]:
-        """A new connection for this person and the handle that names it: (connection_id, handle)."""
-        nonce = secrets.token_urlsafe(16)
-        return self._connection(principal, nonce), self._sign(principal, nonce, self._clock())
+    def new_connection(self, principal: Principal | None) -> str:
+        """A new connection for this person (its handle: `renewed`)."""
+        return self._connection(principal, secrets.token_urlsafe(16))
 
     def renewed(self, connection_id: str, principal: Principal | None) -> str | None:
         """A fresh handle for a connection a handle named (None for any other connection)."""
@@ -66,7 +65,7 @@ class SessionHandles:
         if match is None:
             raise InvalidInput(_NOT_OURS, field=FIELD)
         nonce, issued_text, mac = match.groups()
-        issued = datetime.fromtimestamp(int(issued_text, 36), tz=UTC)
+        issued = datetime.fromtimestamp(int(issued_text, 16), tz=UTC)
         if not hmac.compare_digest(mac, self._mac(principal, nonce, issued_text)):
             raise InvalidInput(_NOT_OURS, field=FIELD)
         now = self._clock()
@@ -85,7 +84,7 @@ class SessionHandles:
         return f"{connection_prefix(principal)}handle:{nonce}"
 
     def _sign(self, principal: Principal | None, nonce: str, issued: datetime) -> str:
-        issued_text = _base36(int(issued.timestamp()))
+        issued_text = format(int(issued.timestamp()), "x")
         return f"{PREFIX}.{nonce}.{issued_text}.{self._mac(principal, nonce, issued_text)}"
 
     def _mac(self, principal: Principal | None, nonce: str, issued_text: str) -> str:
@@ -95,16 +94,6 @@ class SessionHandles:
             self._secret = self._secret_source()
         digest = hmac.new(self._secret, message, hashlib.sha256).digest()[:18]
         return base64.urlsafe_b64encode(digest).decode()
-
-
-def _base36(number: int) -> str:
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-    text = ""
-    while True:
-        number, rest = divmod(number, 36)
-        text = digits[rest] + text
-        if number == 0:
-            return text
 
 
 def _hours(span: timedelta) -> str:
