@@ -24,6 +24,7 @@ ROUTES = [
     "/api/v1/sessions",
     "/api/v1/projects",
     "/api/v1/audit",
+    "/api/v1/projects/alpha/grants",
     "/metrics",
     "/mcp",
     "/login/sso",

@@ -4,6 +4,7 @@ field, and nothing changes on any refusal."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 
 import httpx
@@ -101,4 +102,24 @@ async def test_bad_grant_input_names_the_field(
     refused = await http.put("/api/v1/projects/alpha/grants", json=body, headers=tokens["ada"])
     assert refused.status_code in (400, 404, 422), refused.text
     assert field in str(refused.json()["error"].get("field")), refused.json()
+    assert _held(app) == before
+
+
+async def test_a_grant_change_from_a_web_page_is_refused(
+    http: httpx.AsyncClient, app: AppContext, tokens: dict[str, dict[str, str]]
+) -> None:
+    """The browser guard stands in front of the grants routes too: a foreign Origin (403), a body that is
+    not JSON (415) or a foreign Host (421) changes nothing, even with an admin's token."""
+    before = _held(app)
+    url, body = "/api/v1/projects/alpha/grants", {"user": "cy", "role": "admin"}
+    cross = await http.put(url, json=body, headers={**tokens["ada"], "Origin": "http://evil.example"})
+    assert cross.status_code == 403
+    plain = await http.put(
+        url, content=json.dumps(body), headers={**tokens["ada"], "Content-Type": "text/plain"}
+    )
+    assert plain.status_code == 415 and plain.json()["error"]["field"] == "Content-Type"
+    rebound = await http.request(
+        "DELETE", url, json={"user": "bob"}, headers={**tokens["ada"], "Host": "evil.example:8765"}
+    )
+    assert rebound.status_code == 421
     assert _held(app) == before
