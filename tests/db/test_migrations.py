@@ -149,3 +149,64 @@ def test_0004_keeps_every_change_row_and_its_check_accepts_the_new_reasons(
             conn.execute(insert_change, {"s": sid, "p": SENTINEL, "t": t, "r": "guessed"})
         engine.dispose()
     assert reasons == ["backfill", "bulk_assign", "explicit_assign"]
+
+
+def test_0012_indexes_the_contexts_written_before_it_by_project(engine_name: str, tmp_path: Path) -> None:
+    """Contexts stored before the full-text index knew projects are found by a scoped search after
+    it, and (SQLite) each key's row count and each index row's key are in place; going back to 0011
+    leaves the previous index working."""
+    from aidis.repositories.context_search import keyword_ranked
+    from aidis.repositories.contexts import ContextFilter
+    from aidis.search_syntax import parse_query
+
+    with fresh_database_url(engine_name, tmp_path) as url:
+        engine = build_engine(url)
+        upgrade(engine, "0011")
+        pids = [uuid.uuid4(), uuid.uuid4()]
+        t = datetime(2026, 2, 1, tzinfo=UTC).replace(tzinfo=None)
+        with engine.begin() as conn:
+            for n, pid in enumerate(pids):
+                conn.execute(
+                    text(
+                        "INSERT INTO projects (id, name, status, created_at, updated_at) "
+                        "VALUES (:i, :n, 'active', :t, :t)"
+                    ),
+                    {"i": str(pid), "n": f"p{n}", "t": t},
+                )
+            for n in range(5):
+                conn.execute(
+                    text(
+                        "INSERT INTO contexts (id, project_id, context_type, content, search_text, tags, "
+                        "created_at, metadata) VALUES (:i, :p, 'note', :c, :c, '[]', :t, '{}')"
+                    ),
+                    {"i": str(uuid.uuid4()), "p": str(pids[n % 2]), "c": f"indexed note {n}", "t": t},
+                )
+        upgrade(engine)
+        with engine.connect() as conn:
+            found = [
+                len(
+                    keyword_ranked(
+                        conn, parse_query("indexed note"), ContextFilter(project_ids=[p]), limit=10
+                    )
+                )
+                for p in pids
+            ]
+            if engine_name == "sqlite":
+                counts = dict(conn.execute(text("SELECT project_key, rows FROM contexts_fts_projects")).all())
+                assert counts == {f"p{pids[0].hex}": 3, f"p{pids[1].hex}": 2}
+                mapped = conn.execute(
+                    text(
+                        "SELECT count(*) FROM contexts c JOIN contexts_fts_rowids m ON m.context_id = c.id "
+                        "JOIN contexts_fts f ON f.rowid = m.fts_rowid AND f.context_id = c.id"
+                    )
+                ).scalar_one()
+                assert mapped == 5
+        downgrade(engine, "0011")
+        with engine.connect() as conn:
+            if engine_name == "sqlite":
+                again = conn.execute(
+                    text("SELECT count(*) FROM contexts_fts WHERE contexts_fts MATCH 'indexed'")
+                ).scalar_one()
+                assert again == 5
+        engine.dispose()
+    assert found == [3, 2]

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    Integer,
     Row,
     Select,
     String,
@@ -43,9 +44,14 @@ SNIPPET_SOURCE_CHARS = 20_000  # a snippet is cut from the start of a text (a ma
 # A query matching more contexts than this ranks only the newest RANK_CAP of them, so its cost is
 # bounded by the cap and the page, not by how many contexts contain an everyday word.
 RANK_CAP = 1000
+# A search scoped to at most this many projects names their keys to FTS5 (more: filtered after).
+MAX_KEYED_PROJECTS = 50
 # The SQLite FTS5 table made by the migrations (not in schema.py: PostgreSQL has none).
 _FTS = table("contexts_fts", column("context_id", String()), column("search_text", Text()))
+_FTS_PROJECTS = table("contexts_fts_projects", column("project_key", String()), column("rows", Integer()))
 _FTS_REF: Any = literal_column("contexts_fts")
+# Column weights for bm25: context_id (not indexed), search_text, project_key (a filter, not a score).
+BM25_WEIGHTS = (0.0, 1.0, 0.0)
 _VECTOR: Any = literal_column("contexts.search_vector")
 
 
@@ -119,13 +125,35 @@ def recent(conn: Connection, flt: ContextFilter, *, limit: int, offset: int = 0)
     return [_hit(row) for row in conn.execute(query.limit(limit).offset(offset))]
 
 
-def _fts5_match(parsed: SearchQuery, *, any_part: bool = False) -> str:
-    """The FTS5 MATCH expression: quoted words, quoted phrases and `"word"*` prefixes, ANDed (ORed
-    when `any_part`)."""
+def _fts5_match(parsed: SearchQuery, keyed: Sequence[uuid.UUID] = (), *, any_part: bool = False) -> str:
+    """The FTS5 MATCH expression over the text: quoted words, quoted phrases and `"word"*` prefixes,
+    ANDed (ORed when `any_part`); with `keyed` projects, also one of their keys (migration 0012), so
+    FTS5 walks only their rows."""
     parts = [f'"{w}"' for w in parsed.words]
     parts += ['"' + " ".join(p) + '"' for p in parsed.phrases]
     parts += [f'"{w}"*' for w in parsed.prefixes]
-    return (" OR " if any_part else " AND ").join(parts)
+    match = "search_text : (" + (" OR " if any_part else " AND ").join(parts) + ")"
+    if not keyed:
+        return match
+    keys = " OR ".join(f'"p{project.hex}"' for project in sorted(keyed))
+    return f"{match} AND project_key : ({keys})"
+
+
+def _keyed_projects(conn: Connection, flt: ContextFilter) -> Sequence[uuid.UUID]:
+    """The projects a search should name to FTS5: those it is scoped to, when they hold at most half
+    of the indexed rows (intersecting a key that covers most rows costs more than filtering after);
+    none otherwise. The counts choose a plan only: results are the same either way."""
+    projects = flt.project_ids
+    if projects is None or not 0 < len(projects) <= MAX_KEYED_PROJECTS:
+        return ()
+    keys = [f"p{project.hex}" for project in projects]
+    scoped, total = conn.execute(
+        select(
+            func.coalesce(func.sum(case((_FTS_PROJECTS.c.project_key.in_(keys), _FTS_PROJECTS.c.rows))), 0),
+            func.coalesce(func.sum(_FTS_PROJECTS.c.rows), 0),
+        )
+    ).one()
+    return list(projects) if 2 * int(scoped) <= int(total) else ()
 
 
 def _tsquery(parsed: SearchQuery, *, any_part: bool = False) -> ColumnElement[Any]:
@@ -200,7 +228,7 @@ def keyword_ranked(
 def _sqlite_ranked(
     conn: Connection, parsed: SearchQuery, flt: ContextFilter, *, limit: int, any_part: bool
 ) -> list[Ranked]:
-    match = _fts5_match(parsed, any_part=any_part)
+    match = _fts5_match(parsed, _keyed_projects(conn, flt), any_part=any_part)
     fts_rowid: Any = literal_column("contexts_fts.rowid")
     # Bounded ranking: walk the matches newest first (FTS5 iterates its rowids backwards), keep the
     # first RANK_CAP that pass the filters, and rank only matches from the oldest of those on.
@@ -216,7 +244,7 @@ def _sqlite_ranked(
     if oldest_kept is None:
         return []
     fts = (
-        select(_FTS.c.context_id, func.bm25(_FTS_REF).label("score"))
+        select(_FTS.c.context_id, func.bm25(_FTS_REF, *BM25_WEIGHTS).label("score"))
         .where(_FTS_REF.op("MATCH")(match), fts_rowid >= oldest_kept)
         .subquery("fts")
     )
