@@ -59,7 +59,10 @@ def _worker(app: AppContext, index: int, stop_reaper: threading.Event) -> tuple[
             elif op == "assign":
                 app.sessions.assign_open(caller, rng.choice(PROJECTS), call=ToolCall("session_assign", 20))
             elif op == "status":
-                app.sessions.status(caller.connection_id)
+                if rng.random() < 0.5:
+                    app.sessions.status(caller.connection_id)
+                else:  # the status tool's call: counted on the open session, found and locked at once
+                    app.sessions.status_call(caller, "session_status", input_chars=2, output_chars=700)
             else:
                 app.sessions.record_call(caller, "aidis_ping", input_chars=8, start=rng.random() < 0.5)
             outcomes[f"{op}:ok"] += 1

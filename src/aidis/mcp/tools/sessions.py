@@ -114,16 +114,13 @@ class SessionStatusOut(BaseModel):
 async def session_status(env: ToolEnv, args: NoArgs) -> SessionStatusOut:
     """Your open session: ids, project, status, duration, contexts, events, tool calls and tokens.
     Does not start a session."""
-    # One transaction: count this call on the open session (if any) and read it back.
-    session = await env.run(
-        env.app.sessions.record_call,
+    session, hint = await env.run(
+        env.app.sessions.status_call,
         env.caller,
         env.tool,
         input_chars=env.input_chars,
         output_chars=STATUS_CHARS,
     )
-    needs_hint = session is None or session.is_unassigned  # an assigned session needs no hint (no read)
-    hint = await env.run(env.app.sessions.attribution_hint, env.caller, session) if needs_hint else None
     if session is not None:
         message = f"session {session.display_id} in project {session.project_display_name}"
         message = f"{message}. {hint}" if hint else message

@@ -145,7 +145,12 @@ class IntegrityService(ServiceBase):
     def check(self) -> IntegrityReport:
         """Run every assertion (read-only) and publish the counts on the integrity gauge."""
         results = []
-        with self.telemetry.tracer.start_as_current_span("aidis.integrity.check"), self.reading() as conn:
+        with (
+            self.telemetry.tracer.start_as_current_span("aidis.integrity.check"),
+            self.reading(
+                transaction=True  # prepare_scan's SET LOCAL
+            ) as conn,
+        ):
             repo.prepare_scan(conn)
             for name, description, run, fixable in self._checks():
                 violations, samples = run(conn)

@@ -97,15 +97,19 @@ class SessionAttribution(ServiceBase):
         if session is not None and not session.is_unassigned:
             return None
         with self.reading() as conn:
-            recorded = session.metadata.get("workspace") if session is not None else None
-            if isinstance(recorded, dict) and recorded.get("matched") == "ambiguous":
-                hint = WorkspaceHint(str(recorded.get("path")), WorkspaceSource(str(recorded.get("source"))))
-                ids = [uuid.UUID(c) for c in recorded.get("candidates", [])]
-                return describe(conn, Attribution(hint, hint.path, "ambiguous", candidates=ids))
-            for hint in caller.workspaces:
-                found = self.resolver.resolve_in(conn, hint, self.clock(), create=False)
-                if found is not None:
-                    return describe(conn, found)
+            return self.hint_in(conn, caller, session)
+
+    def hint_in(self, conn: Connection, caller: Caller, session: Session | None) -> str | None:
+        """`attribution_hint` in the caller's read (`session` has no project, or there is none)."""
+        recorded = session.metadata.get("workspace") if session is not None else None
+        if isinstance(recorded, dict) and recorded.get("matched") == "ambiguous":
+            hint = WorkspaceHint(str(recorded.get("path")), WorkspaceSource(str(recorded.get("source"))))
+            ids = [uuid.UUID(c) for c in recorded.get("candidates", [])]
+            return describe(conn, Attribution(hint, hint.path, "ambiguous", candidates=ids))
+        for hint in caller.workspaces:
+            found = self.resolver.resolve_in(conn, hint, self.clock(), create=False)
+            if found is not None:
+                return describe(conn, found)
         if session is not None:
             return "Unassigned: call session_assign with a project (or session_new with workspace)"
         return None

@@ -34,11 +34,12 @@ from aidis.services.base import Clock
 from aidis.services.caller import ToolCall, WorkspaceHint
 from aidis.services.principal import current_principal
 from aidis.services.projects.resolver import Attribution, usable
-from aidis.services.sessions.attribution import SessionAttribution, writable_for
+from aidis.services.sessions.attribution import writable_for
 from aidis.services.sessions.joining import join_agent_session
 from aidis.services.sessions.lookup import SessionLookup, describe_span, find_session
 from aidis.services.sessions.reaping import EndingListener, SessionReaping
-from aidis.services.sessions.switching import SessionSwitching, project_for_new_session
+from aidis.services.sessions.status import SessionStatus
+from aidis.services.sessions.switching import project_for_new_session
 from aidis.telemetry import Telemetry, after_commit
 
 log = logging.getLogger("aidis.sessions")
@@ -61,7 +62,7 @@ def _check_text(value: str | None, limit: int, field: str) -> str | None:
     return cleaned or None
 
 
-class SessionService(SessionSwitching, SessionLookup, SessionAttribution, SessionReaping):
+class SessionService(SessionStatus, SessionLookup, SessionReaping):
     """Start, find, move and end sessions (attribution, accounting and reaping live in their own modules)."""
 
     def __init__(self, engine: Engine, clock: Clock, telemetry: Telemetry | None = None) -> None:
