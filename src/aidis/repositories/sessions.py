@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, and_, bindparam, case, func, insert, select, update
+from sqlalchemy import Connection, Row, Select, and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from aidis.db.schema import projects, session_counters, sessions
@@ -184,18 +185,30 @@ def recent_in_project(conn: Connection, project_id: uuid.UUID, *, limit: int) ->
     return [to_session(row) for row in rows]
 
 
-def open_by_prefix_in_project(
-    conn: Connection, prefix: str, project_id: uuid.UUID, *, exclude_connection: str | None
-) -> list[Session]:
-    """Open sessions of connections named `prefix…` in a project, newest first (a few)."""
-    query = session_query().where(
-        sessions.c.status == "active",
-        sessions.c.project_id == project_id,
-        sessions.c.connection_id.startswith(prefix, autoescape=True),
+@functools.cache
+def _open_by_prefixes_in_project(prefixes: tuple[str, ...]) -> Select[Any]:
+    """Built once per set of prefixes: only the project is bound per call."""
+    return (
+        session_query()
+        .where(
+            sessions.c.status == "active",
+            sessions.c.project_id == bindparam("in_project", type_=sessions.c.project_id.type),
+            or_(*(sessions.c.connection_id.startswith(prefix, autoescape=True) for prefix in prefixes)),
+        )
+        .order_by(sessions.c.started_at.desc())
+        .limit(10 * len(prefixes))
     )
-    if exclude_connection is not None:
-        query = query.where(sessions.c.connection_id != exclude_connection)
-    return [to_session(row) for row in conn.execute(query.order_by(sessions.c.started_at.desc()).limit(10))]
+
+
+def open_by_prefixes_in_project(
+    conn: Connection, prefixes: tuple[str, ...], project_id: uuid.UUID, *, exclude_connection: str | None
+) -> list[Session]:
+    """Open sessions of connections named `prefix…` (any of `prefixes`) in a project, newest first
+    (a few), in one statement."""
+    if not prefixes:
+        return []
+    rows = conn.execute(_open_by_prefixes_in_project(prefixes), {"in_project": project_id})
+    return [to_session(row) for row in rows if row.connection_id != exclude_connection]
 
 
 def recently_ended_by_prefix(conn: Connection, prefix: str, *, since: datetime) -> list[Session]:

@@ -117,7 +117,7 @@ class ExportService(ServiceBase):
 
     def records(self, scope: ExportScope) -> Iterator[tuple[str, dict[str, Any]]]:
         """Every exported record, kind by kind in import order, from one consistent read."""
-        with self.reading() as conn:
+        with self.reading(transaction=True) as conn:  # PostgreSQL streams through a server-side cursor
             for kind, query in repo.selections(scope).items():
                 for row in repo.stream(conn, query):
                     yield kind, row

@@ -55,13 +55,9 @@ class SessionAttribution(ServiceBase):
         """An MCP connection that could not be tied to its agent's hook session (HTTP, or a /clear the
         hooks could not link) starts its own session; note the agent session open in the same folder."""
         assert attribution.project is not None
-        others = [
-            other
-            for prefix in AGENT_PREFIXES
-            for other in repo.open_by_prefix_in_project(
-                conn, prefix, attribution.project.id, exclude_connection=connection_id
-            )
-        ]
+        others = repo.open_by_prefixes_in_project(
+            conn, AGENT_PREFIXES, attribution.project.id, exclude_connection=connection_id
+        )
         for other in others:
             recorded = other.metadata.get("workspace")
             if isinstance(recorded, dict) and recorded.get("path") == attribution.path:

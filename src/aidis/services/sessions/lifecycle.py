@@ -20,9 +20,11 @@ from sqlalchemy.exc import IntegrityError
 from aidis.enums import (
     SENTINEL_PROJECT_ID,
     Actor,
+    AuditKind,
     ChangeReason,
     EndReason,
     EventType,
+    Role,
 )
 from aidis.errors import Conflict, InvalidInput
 from aidis.records import Session
@@ -32,7 +34,7 @@ from aidis.repositories import hooks as hooks_repo
 from aidis.repositories import sessions as repo
 from aidis.services.base import Clock
 from aidis.services.caller import ToolCall, WorkspaceHint
-from aidis.services.principal import current_principal
+from aidis.services.principal import current_principal, require
 from aidis.services.projects.resolver import Attribution, usable
 from aidis.services.sessions.attribution import writable_for
 from aidis.services.sessions.joining import join_agent_session
@@ -149,8 +151,10 @@ class SessionService(SessionStatus, SessionLookup, SessionReaping):
             attribution = self._attribute(conn, workspaces, now)
         principal = current_principal()
         attribution = writable_for(attribution, principal)
-        if attribution is not None and usable(attribution.project):
-            project_id, source = SENTINEL_PROJECT_ID, "workspace"  # moved below, with its evidence
+        evidence = attribution.project if attribution is not None and usable(attribution.project) else None
+        if evidence is not None:  # starts in the workspace's project; the move is recorded below
+            require(evidence.id, Role.WRITE, evidence.name)
+            project_id, source = evidence.id, "workspace"
         else:
             project_id, source = project_for_new_session(conn, connection_id, project)
         metadata: dict[str, object] = {"project_source": source, "tags": list(tags)}
@@ -187,25 +191,29 @@ class SessionService(SessionStatus, SessionLookup, SessionReaping):
         )
         if project is not None and connection_id is not None:
             connections_repo.set_current_project(conn, connection_id, project_id)
-        started = repo.get_session(conn, session_id)
-        assert started is not None
-        if source == "workspace" and attribution is not None and attribution.project is not None:
-            project_id, folders = attribution.project.id, [attribution.path]
-            top = self.resolver.top_level(attribution.path)
-            if top is not None and top != attribution.path:
-                folders.append(top)
-            self.on_committed(conn, lambda: self.changes.folders_attributed(folders, project_id))
-            if link_agent_session:
-                started = self._link_agent_session(conn, started, attribution, connection_id)
-            started = self.assign_in(
+        if evidence is not None and attribution is not None:  # the evidence, as a move out of Unassigned
+            self.audited(conn, AuditKind.CHANGE, evidence.id, [session_id])
+            self.changed(conn, evidence.id)
+            self.record_move_in(
                 conn,
-                started,
-                attribution.project,
+                session_id,
+                SENTINEL_PROJECT_ID,
+                evidence.id,
                 reason=ChangeReason.WORKSPACE,
                 actor=Actor.SYSTEM,
                 now=now,
                 details=attribution.details(),
             )
+        started = repo.get_session(conn, session_id)
+        assert started is not None
+        if evidence is not None and attribution is not None:
+            attributed_id, folders = evidence.id, [attribution.path]
+            top = self.resolver.top_level(attribution.path)
+            if top is not None and top != attribution.path:
+                folders.append(top)
+            self.on_committed(conn, lambda: self.changes.folders_attributed(folders, attributed_id))
+            if link_agent_session:
+                started = self._link_agent_session(conn, started, attribution, connection_id)
         log.info("session started", extra={"session_id": str(session_id), "project_id": str(project_id)})
         return started
 

@@ -1,5 +1,6 @@
 """Moving sessions between projects: one place that writes the change row, the session's new project
-and the `session_assigned` event together.
+and the `session_assigned` event together (a session started in its workspace's project gets the same
+change row and event, recorded as a move out of Unassigned at its start).
 
 Invariant: every move is recorded (nothing is overwritten silently), a move to the project a session
 is already in records nothing, a bulk move is all or nothing, and automatic moves (work naming a
@@ -73,31 +74,56 @@ class SessionMoves(ServiceBase):
         now: datetime,
         details: dict[str, object] | None,
     ) -> Session:
+        repo.set_project(conn, session.id, project.id, now=now)
+        self.record_move_in(
+            conn,
+            session.id,
+            session.project_id,
+            project.id,
+            reason=reason,
+            actor=actor,
+            now=now,
+            details=details,
+        )
+        moved = repo.get_session(conn, session.id)
+        assert moved is not None
+        return moved
+
+    def record_move_in(
+        self,
+        conn: Connection,
+        session_id: uuid.UUID,
+        from_project_id: uuid.UUID,
+        to_project_id: uuid.UUID,
+        *,
+        reason: ChangeReason,
+        actor: Actor,
+        now: datetime,
+        details: dict[str, object] | None,
+    ) -> None:
+        """The record of a move — its change row and `session_assigned` event — for a session that is in
+        `to_project_id` by now (moved by the caller, or started there on the strength of this evidence)."""
         changes_repo.record_changes(
             conn,
-            [(session.id, session.project_id)],
-            to_project_id=project.id,
+            [(session_id, from_project_id)],
+            to_project_id=to_project_id,
             changed_at=now,
             reason=reason,
             actor=actor,
             details=details,
         )
-        repo.set_project(conn, session.id, project.id, now=now)
         events_repo.insert_session_event(
             conn,
-            session_id=session.id,
+            session_id=session_id,
             event_type=EventType.SESSION_ASSIGNED,
             actor=actor,
             occurred_at=now,
             payload={
-                "from_project_id": str(session.project_id),
-                "to_project_id": str(project.id),
+                "from_project_id": str(from_project_id),
+                "to_project_id": str(to_project_id),
                 "reason": reason.value,
             },
         )
-        moved = repo.get_session(conn, session.id)
-        assert moved is not None
-        return moved
 
     def attribute_work_in(
         self, conn: Connection, session: Session, project: Project, *, now: datetime
