@@ -138,11 +138,12 @@ class AidisTool(Tool):
         field = find_nul(arguments)
         if field is not None:
             raise ToolError(f"invalid arguments for {self.name}: {field}: {NUL_RULE}. Nothing was changed.")
-        try:
-            self.fn_metadata.arg_model.model_validate(arguments)
-        except ValidationError as exc:
-            raise ToolError(describe_validation_error(self.name, exc)) from exc
-        return await super().run(arguments, context, convert_result)
+        try:  # the SDK validates once; its message for a refusal is replaced by a field-naming one
+            return await super().run(arguments, context, convert_result)
+        except ToolError as exc:  # exactly ToolError from a ValidationError: the arguments' check
+            if type(exc) is ToolError and isinstance(exc.__cause__, ValidationError):
+                raise ToolError(describe_validation_error(self.name, exc.__cause__)) from exc.__cause__
+            raise
 
 
 def internal_error(tool: str, connection_id: str | None) -> ToolError:
@@ -211,7 +212,7 @@ def build_tool(
         tracer = app.telemetry.tracer
         record = observe or app.telemetry.metrics.observe_tool
         outcome = "ok"
-        args = spec.input_model.model_validate(fields)
+        args = spec.input_model.model_construct(**fields)  # the SDK validated them (AidisTool.run)
         try:
             caller = with_handle(app, resolve(ctx), args.session_handle)
         except AidisError as exc:

@@ -128,12 +128,14 @@ class WorkspaceResolver:
         text = str(path)
         if path == self.home or path == Path(path.anchor):
             return Attribution(hint, text, "ambiguous", candidates=repo.roots_under(conn, text))
-        root_owner = self._nearest_root(conn, path)
+        ancestors = [str(p) for p in (path, *path.parents) if p != Path(p.anchor)]
+        root_owner = self._nearest_root(conn, ancestors)
         if root_owner is not None:
             return Attribution(hint, text, "root", project=root_owner[1], identity=root_owner[0])
         facts = probe(path)
-        if facts.repo_root is not None:
-            return self._repository(conn, hint, facts, now, create=create)
+        if facts.repo_root is not None:  # a root among the ancestors is known to be nobody's already
+            ask_root = str(facts.repo_root) not in ancestors
+            return self._repository(conn, hint, facts, now, create=create, ask_root=ask_root)
         children = child_repositories(path)
         if len(children) >= 2:
             owned = repo.owners(conn, WorkspaceKind.ROOT, [str(c) for c in children])
@@ -141,8 +143,7 @@ class WorkspaceResolver:
             return Attribution(hint, text, "ambiguous", candidates=candidates)
         return Attribution(hint, text, "unknown")
 
-    def _nearest_root(self, conn: Connection, path: Path) -> tuple[str, Project] | None:
-        ancestors = [str(p) for p in (path, *path.parents) if p != Path(p.anchor)]
+    def _nearest_root(self, conn: Connection, ancestors: list[str]) -> tuple[str, Project] | None:
         owned = repo.owners(conn, WorkspaceKind.ROOT, ancestors)
         for candidate in ancestors:  # nearest first
             if candidate in owned:
@@ -152,12 +153,19 @@ class WorkspaceResolver:
         return None
 
     def _repository(
-        self, conn: Connection, hint: WorkspaceHint, facts: PathFacts, now: datetime, *, create: bool
+        self,
+        conn: Connection,
+        hint: WorkspaceHint,
+        facts: PathFacts,
+        now: datetime,
+        *,
+        create: bool,
+        ask_root: bool = True,
     ) -> Attribution:
         assert facts.repo_root is not None
         root = str(facts.repo_root)
         text = str(facts.path)
-        owned_root = repo.owners(conn, WorkspaceKind.ROOT, [root])
+        owned_root = repo.owners(conn, WorkspaceKind.ROOT, [root]) if ask_root else {}
         if root in owned_root:
             return Attribution(
                 hint,
