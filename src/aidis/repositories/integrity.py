@@ -6,18 +6,31 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, case, exists, func, or_, select, text, update
+from sqlalchemy import (
+    Connection,
+    Select,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    union_all,
+    update,
+)
 
 from aidis.db.schema import (
     analytics_events,
     context_revisions,
     contexts,
     projects,
-    session_project_changes,
     sessions,
 )
-from aidis.enums import ChangeReason, EventType
+from aidis.enums import EventType
 from aidis.repositories.importing import counter_expressions
+from aidis.repositories.integrity_events import event_project_mismatch, events_possibly_misplaced
 
 SAMPLE = 5
 
@@ -92,91 +105,50 @@ def badly_ended(conn: Connection) -> tuple[int, list[str]]:
     )
 
 
-def event_project_mismatch(conn: Connection) -> tuple[int, list[str]]:
-    """Events whose project is not their session's project at the time of the event.
-
-    The session's project at time t comes from its change history: the target of the last change
-    at or before t, else the origin of the first change, else its current project. A change and an
-    event in the same instant may be in either order, so both readings are accepted.
-    """
-    spc = session_project_changes
-    e = analytics_events
-
-    def last_before(strict: bool) -> Any:
-        when = spc.c.changed_at < e.c.occurred_at if strict else spc.c.changed_at <= e.c.occurred_at
-        return (
-            select(spc.c.to_project_id)
-            .where(spc.c.session_id == e.c.session_id, when, spc.c.reason != ChangeReason.MERGE.value)
-            .order_by(spc.c.changed_at.desc(), spc.c.id.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
-
-    first_origin = (
-        select(spc.c.from_project_id)
-        .where(spc.c.session_id == e.c.session_id, spc.c.reason != ChangeReason.MERGE.value)
-        .order_by(spc.c.changed_at, spc.c.id)
-        .limit(1)
-        .scalar_subquery()
-    )
-    # Most sessions have no change or exactly one (a workspace or backfill attribution): their
-    # project at any instant is known from one row, so only sessions moved twice or more pay for the
-    # correlated lookups (10M events: one join instead of two index searches per event).
-    history = (
-        select(spc.c.session_id, func.count().label("moves"), func.max(spc.c.id).label("last_id"))
-        .where(spc.c.reason != ChangeReason.MERGE.value)
-        .group_by(spc.c.session_id)
-        .subquery("history")
-    )
-    only = spc.alias("only_change")
-
-    def one_move(strict: bool) -> Any:
-        after = e.c.occurred_at > only.c.changed_at if strict else e.c.occurred_at >= only.c.changed_at
-        return case((after, only.c.to_project_id), else_=only.c.from_project_id)
-
-    inclusive = func.coalesce(last_before(False), first_origin, sessions.c.project_id)
-    strict = func.coalesce(last_before(True), first_origin, sessions.c.project_id)
-    return _run(
-        conn,
-        select(e.c.id)
-        .join(sessions, sessions.c.id == e.c.session_id)
-        .outerjoin(history, history.c.session_id == e.c.session_id)
-        .outerjoin(only, and_(history.c.moves == 1, only.c.id == history.c.last_id))
-        .where(
-            or_(
-                and_(history.c.moves.is_(None), e.c.project_id != sessions.c.project_id),
-                and_(
-                    history.c.moves == 1, e.c.project_id != one_move(False), e.c.project_id != one_move(True)
-                ),
-                and_(history.c.moves > 1, e.c.project_id != inclusive, e.c.project_id != strict),
-            )
-        ),
-    )
-
-
 @dataclass(frozen=True)
 class SessionTallies:
     """What one pass over the events and contexts found: sessions whose counters disagree with their
-    rows, and closed sessions without a session_end event (each: how many, a few ids)."""
+    rows, closed sessions without a session_end event, and events outside their session's project
+    at their time (each: how many, a few ids)."""
 
     counter_mismatch: tuple[int, list[str]]
     missing_end_event: tuple[int, list[str]]
+    event_project_mismatch: tuple[int, list[str]]
 
 
 def session_tallies(conn: Connection) -> SessionTallies:
-    """Two assertions in one pass: every event and live context counted once per session (a grouped
-    scan each — parallel on PostgreSQL), joined to the sessions, instead of three correlated counts per
-    session and a separate anti-join for the end events (at 1M sessions / 10M events, the per-session
-    lookups were most of `aidis check`)."""
+    """Three assertions in one pass: the events grouped once per session and project (a grouped scan —
+    parallel on PostgreSQL) and the live contexts once per session, joined to the sessions, instead of
+    three correlated counts per session, an anti-join for the end events and a lookup of every event's
+    project (at 1M sessions / 10M events those were most of `aidis check`).
+
+    Events are checked against their session's project by group: a group is surely in place when its
+    session never moved and it is in the session's project, or moved once and the group lies wholly on
+    its side of that move. Sessions with any other group are checked event by event afterwards
+    (`integrity_events`), which on a clean database is none."""
     e, c, s = analytics_events, contexts, sessions
-    per_session = (
+    groups = (
         select(
             e.c.session_id,
+            e.c.project_id,
             func.count().label("events"),
             func.count(e.c.tool_name).label("tools"),
             func.sum(case((e.c.event_type == EventType.SESSION_END.value, 1), else_=0)).label("ends"),
+            func.min(e.c.occurred_at).label("first"),
+            func.max(e.c.occurred_at).label("last"),
         )
-        .group_by(e.c.session_id)
+        .where(e.c.session_id.is_not(None))
+        .group_by(e.c.session_id, e.c.project_id)
+        .cte("ev_groups")
+    )
+    per_session = (
+        select(
+            groups.c.session_id,
+            func.sum(groups.c.events).label("events"),
+            func.sum(groups.c.tools).label("tools"),
+            func.sum(groups.c.ends).label("ends"),
+        )
+        .group_by(groups.c.session_id)
         .subquery("ev")
     )
     live = (
@@ -196,16 +168,23 @@ def session_tallies(conn: Connection) -> SessionTallies:
             s.c.id,
             case((counters_wrong, 1), else_=0).label("counters"),
             case((no_end, 1), else_=0).label("no_end"),
+            literal(0).label("misplaced"),
         )
         .outerjoin(per_session, per_session.c.session_id == s.c.id)
         .outerjoin(live, live.c.session_id == s.c.id)
         .where(or_(counters_wrong, no_end))
-        .cte("flags")
     )
-    found = conn.execute(select(flags.c.id, flags.c.counters, flags.c.no_end)).all()
+    suspect = events_possibly_misplaced(groups)
+    misplaced = select(suspect.c.session_id, literal(0), literal(0), literal(1)).select_from(suspect)
+    found = conn.execute(union_all(flags, misplaced)).all()  # one statement: the groups are made once
     counters = [str(row.id) for row in found if row.counters]
     missing = [str(row.id) for row in found if row.no_end]
-    return SessionTallies((len(counters), counters[:SAMPLE]), (len(missing), missing[:SAMPLE]))
+    suspects = [row.id for row in found if row.misplaced]
+    return SessionTallies(
+        (len(counters), counters[:SAMPLE]),
+        (len(missing), missing[:SAMPLE]),
+        event_project_mismatch(conn, suspects),
+    )
 
 
 def duplicate_open(conn: Connection) -> tuple[int, list[str]]:

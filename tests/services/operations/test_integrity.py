@@ -160,3 +160,33 @@ def test_activity_in_the_future_is_reported(app: AppContext, clock: FakeClock) -
             .values(last_activity_at=clock.now + timedelta(hours=1))
         )
     assert _violations(app)["activity_in_future"] == 1
+
+
+@pytest.mark.parametrize(("batch", "most_batches"), [(500, 40), (2, 40), (2, 1)])
+def test_misplaced_events_are_counted_exactly_however_the_suspects_are_looked_at(
+    app: AppContext, monkeypatch: pytest.MonkeyPatch, batch: int, most_batches: int
+) -> None:
+    """The grouped pass names the sessions it cannot clear; their events are then judged one by one —
+    in one batch, in several, or (too many suspects) over every event — with the same answer."""
+    from aidis.repositories import integrity_events
+
+    monkeypatch.setattr(integrity_events, "BATCH", batch)
+    monkeypatch.setattr(integrity_events, "MOST_BATCHES", most_batches)
+    alpha = app.projects.create("alpha")
+    app.projects.create("beta")
+    tampered = []
+    for n in range(5):
+        session = app.sessions.start(f"c{n}", project="beta")
+        app.sessions.record_call(Caller(f"c{n}"), "aidis_ping", input_chars=4)
+        tampered.append(session.id)
+    app.sessions.start("clean", project="beta")
+    with app.engine.begin() as conn:
+        conn.execute(
+            update(analytics_events)
+            .where(analytics_events.c.session_id.in_(tampered), analytics_events.c.tool_name == "aidis_ping")
+            .values(project_id=alpha.id)
+        )
+    report = app.integrity.check()
+    mismatch = next(c for c in report.checks if c.name == "event_project_mismatch")
+    assert mismatch.violations == 5 and len(mismatch.samples) == 5
+    assert {c.name for c in report.checks if c.violations} == {"event_project_mismatch"}
