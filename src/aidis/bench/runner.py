@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -296,6 +297,13 @@ async def _bench_engine(
 ) -> None:
     app = build_app(Settings(database_url=url, log_level="WARNING"))
     project = app.projects.create("bench")
+    # stdio servers start in a folder of no repository, so their sessions stay in the project the bench
+    # switches to (started in this checkout, every search would measure its small project instead of
+    # the seeded one); `session_new` names a repository as its workspace, as an agent's would, so its
+    # timing includes attributing the session, and the searches switch back to `bench` first.
+    neutral = tempfile.mkdtemp(prefix="aidis-bench-cwd-")
+    workspace = os.path.join(neutral, "repository")
+    subprocess.run(["git", "init", "-q", workspace], check=True, capture_output=True)  # noqa: S603, S607
     env = {**os.environ, "AIDIS_DATABASE_URL": url, "AIDIS_LOG_LEVEL": "WARNING", "AIDIS_AGENT_TYPE": "bench"}
     aidis_port, noop_port = _free_port(), _free_port()
     aidis_url, noop_url = f"http://127.0.0.1:{aidis_port}/mcp", f"http://127.0.0.1:{noop_port}/mcp"
@@ -310,9 +318,11 @@ async def _bench_engine(
             _clients(
                 stack,
                 Client(
-                    StdioServerParameters(command=sys.executable, args=["-m", "aidis.bench.noop"], env=env)
+                    StdioServerParameters(
+                        command=sys.executable, args=["-m", "aidis.bench.noop"], env=env, cwd=neutral
+                    )
                 ),
-                Client(StdioServerParameters(command=_aidis(), args=["mcp"], env=env)),
+                Client(StdioServerParameters(command=_aidis(), args=["mcp"], env=env, cwd=neutral)),
                 _http_client(noop_url, "floor"),
                 _http_client(aidis_url, "bench-http"),
             ) as (noop_stdio, aidis_stdio, noop_http, aidis_http),
@@ -324,11 +334,11 @@ async def _bench_engine(
             progress(f"{engine}: start-up of a stdio server (database already migrated)")
             runs = 3 if calls < 50 else 7
             noop_params = StdioServerParameters(
-                command=sys.executable, args=["-m", "aidis.bench.noop"], env=env
+                command=sys.executable, args=["-m", "aidis.bench.noop"], env=env, cwd=neutral
             )
             report.startup_ms["no-op server"] = await _startup_ms(noop_params, runs)
             report.startup_ms[f"aidis mcp ({engine})"] = await _startup_ms(
-                StdioServerParameters(command=_aidis(), args=["mcp"], env=env), runs
+                StdioServerParameters(command=_aidis(), args=["mcp"], env=env, cwd=neutral), runs
             )
             floors: dict[str, float] = {}
             for transport, noop, client in (
@@ -343,7 +353,7 @@ async def _bench_engine(
                 for tool, make in (
                     ("session_status", lambda i: {}),
                     ("context_store", lambda i: {"content": f"decided to cache the parser, note {i}"}),
-                    ("session_new", lambda i: {"title": f"bench {i}"}),
+                    ("session_new", lambda i: {"title": f"bench {i}", "workspace": workspace}),
                 ):
                     progress(f"{engine}/{transport}: {tool}")
                     samples = await _time_tool(client, tool, make, calls)
@@ -353,6 +363,7 @@ async def _bench_engine(
                 generate_contexts(app.engine, project_id=project.id, count=size - seeded, now=app.clock())
                 seeded = size
                 for transport, client in (("stdio", aidis_stdio), ("http", aidis_http)):
+                    await client.call_tool("project_switch", {"project": "bench"})
                     progress(f"{engine}/{transport}: context_search at {size}")
                     samples = await _time_tool(
                         client, "context_search", lambda i: {"query": f"w{i % 1000}", "limit": 10}, calls
@@ -396,3 +407,4 @@ async def _bench_engine(
         measured.ratio_to_floor = round(measured.calls_per_s / floor_rate, 2) if floor_rate else None
         report.throughput.append(measured)
     app.close()
+    shutil.rmtree(neutral)
