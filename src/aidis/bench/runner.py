@@ -124,6 +124,28 @@ async def _time_tool(
     return samples
 
 
+async def _time_against_floor(
+    noop: Client, client: Client, tool: str, make_args: Callable[[int], dict[str, Any]], calls: int
+) -> tuple[list[float], float]:
+    """A tool's samples and the median of no-op calls made between them over the same transport:
+    each tool call follows a no-op call, so a slow moment of a noisy machine weighs on both sides of
+    the ratio instead of on one row."""
+    for i in range(min(10, calls)):
+        await noop.call_tool("noop", {})
+        await client.call_tool(tool, make_args(i))
+    samples, floor = [], []
+    for i in range(calls):
+        started = time.perf_counter()
+        await noop.call_tool("noop", {})
+        floor.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        result = await client.call_tool(tool, make_args(i))
+        samples.append((time.perf_counter() - started) * 1000)
+        if result.is_error:
+            raise RuntimeError(f"{tool} failed during the benchmark: {result.content}")
+    return samples, statistics.median(floor)
+
+
 def _row(
     engine: str,
     transport: str,
@@ -356,27 +378,36 @@ async def _bench_engine(
                     ("session_new", lambda i: {"title": f"bench {i}", "workspace": workspace}),
                 ):
                     progress(f"{engine}/{transport}: {tool}")
-                    samples = await _time_tool(client, tool, make, calls)
-                    report.latency.append(_row(engine, transport, tool, samples, floors[transport]))
+                    samples, floor_ms = await _time_against_floor(noop, client, tool, make, calls)
+                    report.latency.append(_row(engine, transport, tool, samples, floor_ms))
             for size in config.context_sizes:
                 progress(f"{engine}: seeding {size} contexts")
                 generate_contexts(app.engine, project_id=project.id, count=size - seeded, now=app.clock())
                 seeded = size
-                for transport, client in (("stdio", aidis_stdio), ("http", aidis_http)):
+                for transport, noop, client in (
+                    ("stdio", noop_stdio, aidis_stdio),
+                    ("http", noop_http, aidis_http),
+                ):
                     await client.call_tool("project_switch", {"project": "bench"})
                     progress(f"{engine}/{transport}: context_search at {size}")
-                    samples = await _time_tool(
-                        client, "context_search", lambda i: {"query": f"w{i % 1000}", "limit": 10}, calls
+                    samples, floor_ms = await _time_against_floor(
+                        noop,
+                        client,
+                        "context_search",
+                        lambda i: {"query": f"w{i % 1000}", "limit": 10},
+                        calls,
                     )
-                    report.latency.append(
-                        _row(engine, transport, "context_search", samples, floors[transport], size)
-                    )
+                    report.latency.append(_row(engine, transport, "context_search", samples, floor_ms, size))
                     progress(f"{engine}/{transport}: context_search matching every context at {size}")
-                    samples = await _time_tool(
-                        client, "context_search", lambda i: {"query": "benchmark note", "limit": 10}, calls
+                    samples, floor_ms = await _time_against_floor(
+                        noop,
+                        client,
+                        "context_search",
+                        lambda i: {"query": "benchmark note", "limit": 10},
+                        calls,
                     )
                     report.latency.append(
-                        _row(engine, transport, "context_search broad", samples, floors[transport], size)
+                        _row(engine, transport, "context_search broad", samples, floor_ms, size)
                     )
         for connections in config.concurrency:
             progress(f"{engine}: {connections} concurrent HTTP connections")

@@ -110,7 +110,9 @@ def bench_command(
             setattr(config, key, value)
     configure_logging("WARNING", json_logs=False)
     report = anyio.run(run_bench, config, _progress_line)
-    latency = Table(title="Latency (official MCP SDK client; ratio = p50 / no-op p50 on the same transport)")
+    latency = Table(
+        title="Latency (official MCP SDK client; ratio = p50 / p50 of no-op calls interleaved with it, same transport)"
+    )
     for column in (
         "engine",
         "transport",
