@@ -27,6 +27,7 @@ from mcp.client.streamable_http import streamable_http_client
 from sqlalchemy.engine import make_url
 
 from aidis.app import build_app
+from aidis.bench.latency import Latency, latency_row, time_against_floor, time_tool
 from aidis.config import Settings
 from aidis.services.operations.demo import generate_contexts
 from mcp import Client
@@ -61,21 +62,6 @@ class BenchConfig:
 
 
 @dataclass
-class Latency:
-    """One tool's latency over one transport."""
-
-    engine: str
-    transport: str
-    tool: str
-    contexts: int | None
-    p50_ms: float
-    p95_ms: float
-    p99_ms: float
-    calls_per_s: float
-    ratio_to_floor: float | None
-
-
-@dataclass
 class Throughput:
     """Calls per second with N concurrent HTTP MCP connections to one server set-up."""
 
@@ -102,70 +88,6 @@ class BenchReport:
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly form."""
         return asdict(self)
-
-
-def _percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-async def _time_tool(
-    client: Client, tool: str, make_args: Callable[[int], dict[str, Any]], calls: int
-) -> list[float]:
-    for i in range(min(10, calls)):
-        await client.call_tool(tool, make_args(i))
-    samples = []
-    for i in range(calls):
-        started = time.perf_counter()
-        result = await client.call_tool(tool, make_args(i))
-        samples.append((time.perf_counter() - started) * 1000)
-        if result.is_error:
-            raise RuntimeError(f"{tool} failed during the benchmark: {result.content}")
-    return samples
-
-
-async def _time_against_floor(
-    noop: Client, client: Client, tool: str, make_args: Callable[[int], dict[str, Any]], calls: int
-) -> tuple[list[float], float]:
-    """A tool's samples and the median of no-op calls made between them over the same transport:
-    each tool call follows a no-op call, so a slow moment of a noisy machine weighs on both sides of
-    the ratio instead of on one row."""
-    for i in range(min(10, calls)):
-        await noop.call_tool("noop", {})
-        await client.call_tool(tool, make_args(i))
-    samples, floor = [], []
-    for i in range(calls):
-        started = time.perf_counter()
-        await noop.call_tool("noop", {})
-        floor.append((time.perf_counter() - started) * 1000)
-        started = time.perf_counter()
-        result = await client.call_tool(tool, make_args(i))
-        samples.append((time.perf_counter() - started) * 1000)
-        if result.is_error:
-            raise RuntimeError(f"{tool} failed during the benchmark: {result.content}")
-    return samples, statistics.median(floor)
-
-
-def _row(
-    engine: str,
-    transport: str,
-    tool: str,
-    samples: list[float],
-    floor: float | None,
-    contexts: int | None = None,
-) -> Latency:
-    p50 = statistics.median(samples)
-    return Latency(
-        engine,
-        transport,
-        tool,
-        contexts,
-        round(p50, 3),
-        round(_percentile(samples, 0.95), 3),
-        round(_percentile(samples, 0.99), 3),
-        round(1000 / statistics.mean(samples), 1),
-        round(p50 / floor, 2) if floor else None,
-    )
 
 
 def _free_port() -> int:
@@ -368,9 +290,11 @@ async def _bench_engine(
                 ("http", noop_http, aidis_http),
             ):
                 progress(f"{engine}/{transport}: no-op floor")
-                samples = await _time_tool(noop, "noop", lambda i: {}, calls)
+                samples = await time_tool(noop, "noop", lambda i: {}, calls)
                 floors[transport] = statistics.median(samples)
-                report.latency.append(_row(engine, transport, "noop (floor)", samples, floors[transport]))
+                report.latency.append(
+                    latency_row(engine, transport, "noop (floor)", samples, floors[transport])
+                )
                 await client.call_tool("project_switch", {"project": "bench"})
                 for tool, make in (
                     ("session_status", lambda i: {}),
@@ -378,8 +302,8 @@ async def _bench_engine(
                     ("session_new", lambda i: {"title": f"bench {i}", "workspace": workspace}),
                 ):
                     progress(f"{engine}/{transport}: {tool}")
-                    samples, floor_ms = await _time_against_floor(noop, client, tool, make, calls)
-                    report.latency.append(_row(engine, transport, tool, samples, floor_ms))
+                    samples, floor_ms = await time_against_floor(noop, client, tool, make, calls)
+                    report.latency.append(latency_row(engine, transport, tool, samples, floor_ms))
             for size in config.context_sizes:
                 progress(f"{engine}: seeding {size} contexts")
                 generate_contexts(app.engine, project_id=project.id, count=size - seeded, now=app.clock())
@@ -390,16 +314,18 @@ async def _bench_engine(
                 ):
                     await client.call_tool("project_switch", {"project": "bench"})
                     progress(f"{engine}/{transport}: context_search at {size}")
-                    samples, floor_ms = await _time_against_floor(
+                    samples, floor_ms = await time_against_floor(
                         noop,
                         client,
                         "context_search",
                         lambda i: {"query": f"w{i % 1000}", "limit": 10},
                         calls,
                     )
-                    report.latency.append(_row(engine, transport, "context_search", samples, floor_ms, size))
+                    report.latency.append(
+                        latency_row(engine, transport, "context_search", samples, floor_ms, size)
+                    )
                     progress(f"{engine}/{transport}: context_search matching every context at {size}")
-                    samples, floor_ms = await _time_against_floor(
+                    samples, floor_ms = await time_against_floor(
                         noop,
                         client,
                         "context_search",
@@ -407,7 +333,7 @@ async def _bench_engine(
                         calls,
                     )
                     report.latency.append(
-                        _row(engine, transport, "context_search broad", samples, floor_ms, size)
+                        latency_row(engine, transport, "context_search broad", samples, floor_ms, size)
                     )
         for connections in config.concurrency:
             progress(f"{engine}: {connections} concurrent HTTP connections")
