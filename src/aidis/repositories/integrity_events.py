@@ -22,36 +22,38 @@ BATCH = 500  # sessions per event-by-event statement
 MOST_BATCHES = 40  # past this many sessions to look at, one statement over every event is cheaper
 
 
-def _history() -> Any:
-    """Per session: how many moves it had (merges aside) and the id of the last one."""
+def _with_history(query: Select[Any], session_id: Any) -> tuple[Select[Any], Any, Any]:
+    """`query` joined to the session of `session_id`, its move count (merges aside) and, for a session
+    moved once, that move; returns the query, the history and the move."""
     spc = session_project_changes
-    return (
+    history = (
         select(spc.c.session_id, func.count().label("moves"), func.max(spc.c.id).label("last_id"))
         .where(spc.c.reason != ChangeReason.MERGE.value)
         .group_by(spc.c.session_id)
         .subquery("history")
     )
+    only = spc.alias("only_change")
+    joined = (
+        query.join(sessions, sessions.c.id == session_id)
+        .outerjoin(history, history.c.session_id == session_id)
+        .outerjoin(only, and_(history.c.moves == 1, only.c.id == history.c.last_id))
+    )
+    return joined, history, only
 
 
 def events_possibly_misplaced(groups: Any) -> Any:
     """The sessions with a group of events (`groups`: session_id, project_id, first, last) not surely
     in place: outside the project of a session that never moved, on the wrong side of a session's
     only move, or in a session moved twice or more."""
-    s = sessions
-    history = _history()
-    only = session_project_changes.alias("only_change")
+    query, history, only = _with_history(select(groups.c.session_id), groups.c.session_id)
     in_place_around_the_move = or_(
         and_(groups.c.project_id == only.c.to_project_id, groups.c.first >= only.c.changed_at),
         and_(groups.c.project_id == only.c.from_project_id, groups.c.last <= only.c.changed_at),
     )
     return (
-        select(groups.c.session_id)
-        .join(s, s.c.id == groups.c.session_id)
-        .outerjoin(history, history.c.session_id == groups.c.session_id)
-        .outerjoin(only, and_(history.c.moves == 1, only.c.id == history.c.last_id))
-        .where(
+        query.where(
             or_(
-                and_(history.c.moves.is_(None), groups.c.project_id != s.c.project_id),
+                and_(history.c.moves.is_(None), groups.c.project_id != sessions.c.project_id),
                 and_(history.c.moves == 1, not_(in_place_around_the_move)),
                 history.c.moves > 1,
             )
@@ -90,8 +92,7 @@ def _misplaced_events() -> Select[Any]:
     )
     # Sessions with no change or exactly one: their project at any instant is known from one row, so
     # only sessions moved twice or more pay for the correlated lookups.
-    history = _history()
-    only = spc.alias("only_change")
+    query, history, only = _with_history(select(e.c.id), e.c.session_id)
 
     def one_move(strict: bool) -> Any:
         after = e.c.occurred_at > only.c.changed_at if strict else e.c.occurred_at >= only.c.changed_at
@@ -99,19 +100,11 @@ def _misplaced_events() -> Select[Any]:
 
     inclusive = func.coalesce(last_before(False), first_origin, sessions.c.project_id)
     strict = func.coalesce(last_before(True), first_origin, sessions.c.project_id)
-    return (
-        select(e.c.id)
-        .join(sessions, sessions.c.id == e.c.session_id)
-        .outerjoin(history, history.c.session_id == e.c.session_id)
-        .outerjoin(only, and_(history.c.moves == 1, only.c.id == history.c.last_id))
-        .where(
-            or_(
-                and_(history.c.moves.is_(None), e.c.project_id != sessions.c.project_id),
-                and_(
-                    history.c.moves == 1, e.c.project_id != one_move(False), e.c.project_id != one_move(True)
-                ),
-                and_(history.c.moves > 1, e.c.project_id != inclusive, e.c.project_id != strict),
-            )
+    return query.where(
+        or_(
+            and_(history.c.moves.is_(None), e.c.project_id != sessions.c.project_id),
+            and_(history.c.moves == 1, e.c.project_id != one_move(False), e.c.project_id != one_move(True)),
+            and_(history.c.moves > 1, e.c.project_id != inclusive, e.c.project_id != strict),
         )
     )
 

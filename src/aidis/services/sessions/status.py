@@ -46,12 +46,5 @@ class SessionStatus(SessionSwitching, SessionAttribution):
             session = repo.get_open_for_connection(conn, caller.connection_id, lock=True)
             if session is None:
                 return None, self.hint_in(conn, caller, None)
-            counted = self.record_call_in(
-                conn,
-                session,
-                tool=tool,
-                now=now,
-                input_tokens=estimate_tokens(input_chars),
-                output_tokens=estimate_tokens(output_chars),
-            )
+            counted = self.count_chars_in(conn, session, tool, input_chars, output_chars, now)
             return counted, self.hint_in(conn, caller, counted) if counted.is_unassigned else None

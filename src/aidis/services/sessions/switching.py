@@ -126,14 +126,26 @@ class SessionSwitching(SessionMoves, SessionAccounting):
                 session = repo.get_open_for_connection(conn, caller.connection_id, lock=True)
             if session is None:
                 return None
-            return self.record_call_in(
-                conn,
-                session,
-                tool=tool,
-                now=now,
-                input_tokens=estimate_tokens(input_chars),
-                output_tokens=estimate_tokens(output_chars),
-            )
+            return self.count_chars_in(conn, session, tool, input_chars, output_chars, now)
+
+    def count_chars_in(
+        self,
+        conn: Connection,
+        session: Session,
+        tool: str,
+        input_chars: int,
+        output_chars: int,
+        now: datetime,
+    ) -> Session:
+        """Count a call that does nothing else on `session`, its tokens estimated from its size."""
+        return self.record_call_in(
+            conn,
+            session,
+            tool=tool,
+            now=now,
+            input_tokens=estimate_tokens(input_chars),
+            output_tokens=estimate_tokens(output_chars),
+        )
 
 
 def project_for_new_session(
