@@ -160,9 +160,12 @@ def _insert_new(conn: Connection) -> Any:
     return sqlite_insert(context_vectors).on_conflict_do_nothing(index_elements=["context_id"])
 
 
-def read_new(conn: Connection, model: str, *, after_seq: int, also: Sequence[int] = ()) -> list[StoredVector]:
+def read_new(
+    conn: Connection, model: str, *, after_seq: int, also: Sequence[int] = (), limit: int | None = None
+) -> list[StoredVector]:
     """Vectors of `model` with an id above `after_seq`, or one of the ids in `also` (ids a reader
-    skipped: a transaction that drew a smaller id may commit after one that drew a larger)."""
+    skipped: a transaction that drew a smaller id may commit after one that drew a larger), in id
+    order; at most `limit` of them (a page: the next starts past the last id)."""
     newer = context_vectors.c.id > after_seq
     where = or_(newer, context_vectors.c.id.in_(list(also))) if also else newer
     query = (
@@ -174,6 +177,7 @@ def read_new(conn: Connection, model: str, *, after_seq: int, also: Sequence[int
         )
         .where(context_vectors.c.model == model, where)
         .order_by(context_vectors.c.id)
+        .limit(limit)
     )
     return [StoredVector(int(r.id), r.context_id, r.project_id, bytes(r.vector)) for r in conn.execute(query)]
 

@@ -131,3 +131,27 @@ def test_a_model_that_fails_to_load_is_reported_once_and_not_retried(
             assert conn.execute(select(func.count()).select_from(context_vectors)).scalar_one() == 0
     finally:
         fresh.close()
+
+
+def test_the_index_loads_every_vector_a_page_at_a_time_into_arrays_of_that_size(
+    app: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(embedder_module, "LOAD_PAGE_ROWS", 3)
+    ids = [app.contexts.store(AGENT, f"paged note {n} about retries").context.id for n in range(8)]
+    assert app.embedder.wait_idle(60)
+    pages: list[int] = []
+    read_new = embedder_module.vectors_repo.read_new
+
+    def counting(*args: object, **kwargs: object) -> object:
+        rows = read_new(*args, **kwargs)  # type: ignore[arg-type]
+        pages.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(embedder_module.vectors_repo, "read_new", counting)
+    with app.embedder.reading() as conn:
+        index = app.embedder.index(conn)
+    assert pages == [3, 3, 2]  # no statement read more than a page
+    assert index.size == index.capacity == 8  # sized by the count, never grown by doubling
+    query = app.embedder.model().embed(["paged note 5 about retries"])[0]
+    found = index.nearest(query, project_ids=None, k=8, min_similarity=-1.0)
+    assert {n.id for n in found} == set(ids)

@@ -65,3 +65,12 @@ def test_off_turns_semantic_search_off() -> None:
     assert model_name("off") is None
     with pytest.raises(InvalidInput, match="off"):
         load_model("off")
+
+
+def test_the_table_is_held_as_stored_and_embeds_exactly_as_a_float32_copy_would() -> None:
+    model = load_model("wordllama")
+    texts = ["decided to cache the parser", "retry the flaky upload with backoff", "w17"]
+    held = model.embed(texts)
+    assert model._table.dtype == np.float16  # type: ignore[attr-defined]  # half the memory of float32
+    model._table = model._table.astype(np.float32)  # type: ignore[attr-defined]
+    assert np.array_equal(held, model.embed(texts))

@@ -63,3 +63,15 @@ def test_a_vector_of_the_wrong_size_is_skipped() -> None:
     index = VectorIndex("m", 4)
     assert index.load([_row(1, uuid.uuid4(), uuid.uuid4(), _unit(1, 0))], full=True) == 0
     assert index.size == 0
+
+
+def test_rows_of_projects_not_asked_for_are_never_proposed_and_full_arrays_grow() -> None:
+    mine, other = uuid.uuid4(), uuid.uuid4()
+    index = VectorIndex("m", 2)
+    index.load([], full=True, expected=1)
+    rows = [_row(seq, uuid.uuid4(), mine if seq % 2 else other, _unit(1, seq / 10)) for seq in range(1, 50)]
+    index.load(rows, full=False)
+    assert index.size == 49 and index.capacity >= 49
+    near = index.nearest(_unit(1, 0), project_ids=[mine], k=100, min_similarity=-1)
+    assert {n.id for n in near} == {r.context_id for r in rows if r.project_id == mine}
+    assert [n.similarity for n in near] == sorted((n.similarity for n in near), reverse=True)

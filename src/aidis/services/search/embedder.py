@@ -16,7 +16,7 @@ import logging
 import queue
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -25,7 +25,7 @@ from sqlalchemy import Connection, Engine
 from aidis.embedding_spec import OFF, check_spec, model_name
 from aidis.errors import AidisError, InvalidInput
 from aidis.repositories import context_vectors as vectors_repo
-from aidis.repositories.context_vectors import TextToEmbed
+from aidis.repositories.context_vectors import StoredVector, TextToEmbed
 from aidis.services.base import Clock, ServiceBase
 
 if TYPE_CHECKING:  # numpy and the model code load with the first vector, not with the app
@@ -39,6 +39,7 @@ QUEUE_SIZE = 10_000
 SWEEP_SECONDS = 300.0
 RETRY_SECONDS = 5.0
 GATHER_SECONDS = 0.05
+LOAD_PAGE_ROWS = 4096  # vectors read per statement when the index loads them all
 
 
 class SemanticUnavailable(AidisError):
@@ -121,11 +122,12 @@ class Embedder(ServiceBase):
         index = self._index
         if index is None or index.model != model.name:
             index = self._index = VectorIndex(model.name, model.dim)
-        full = index.needs_full_load()
-        rows = vectors_repo.read_new(
-            conn, model.name, after_seq=0 if full else index.last_seq, also=[] if full else index.open_gaps()
-        )
-        index.load(rows, full=full)
+        if index.needs_full_load():
+            expected = vectors_repo.count_embedded(conn, model.name)
+            index.load(_every_vector(conn, model.name), full=True, expected=expected)
+        else:
+            rows = vectors_repo.read_new(conn, model.name, after_seq=index.last_seq, also=index.open_gaps())
+            index.load(rows, full=False)
         return index
 
     # --- the queue and the thread ---------------------------------------------------------------
@@ -305,3 +307,14 @@ class Embedder(ServiceBase):
         """How many vectors each model has made."""
         with self.reading() as conn:
             return vectors_repo.models_in_use(conn)
+
+
+def _every_vector(conn: Connection, model: str) -> Iterator[StoredVector]:
+    """Every vector of `model`, read a page at a time (a full load never holds all rows at once)."""
+    after = 0
+    while True:
+        page = vectors_repo.read_new(conn, model, after_seq=after, limit=LOAD_PAGE_ROWS)
+        yield from page
+        if len(page) < LOAD_PAGE_ROWS:
+            return
+        after = page[-1].seq

@@ -76,7 +76,8 @@ class WordLlamaModel:
                 )
         with safe_open(str(weights), framework="np", device="cpu") as tensors:
             table = tensors.get_tensor("embedding.weight")[:, :dim]
-        self._table = np.ascontiguousarray(table, dtype=np.float32)
+        # kept as stored (float16: half the memory); a text's token rows become float32 before the mean
+        self._table = np.ascontiguousarray(table, dtype=np.float16)
         self._tokenizer = Tokenizer.from_file(str(tokenizer_file))
         self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
         self._lock = threading.Lock()  # a tokenizers Tokenizer is not safe to share across threads
@@ -98,7 +99,7 @@ class WordLlamaModel:
             ids = np.asarray(enc.ids, dtype=np.int64)
             ids = ids[(ids >= 0) & (ids < self._table.shape[0])]
             if ids.size:
-                rows[i] = self._table[ids].mean(axis=0)
+                rows[i] = self._table[ids].astype(np.float32).mean(axis=0)
         return _unit(rows)
 
 

@@ -30,6 +30,8 @@ GAP_SECONDS = 30.0
 MAX_GAPS = 256  # the most recent skipped ids asked for again (a late commit is a recent one)
 FULL_RELOAD_SECONDS = 600.0
 VECTOR_DTYPE = np.dtype("<f2")  # how vectors are stored: float16, little-endian
+GROWTH_ROWS = 1024  # the least a full array grows by (and by a quarter of its size past that)
+_LOW_BITS = (1 << 64) - 1
 
 
 def encode(vector: NDArray[np.float32]) -> bytes:
@@ -51,19 +53,26 @@ class Neighbour:
 
 
 class VectorIndex:
-    """Unit vectors of one model in one float32 matrix, with each row's context and project."""
+    """Unit vectors of one model in one float32 matrix, with each row's context and project.
+
+    Memory is the matrix and little else: contexts are kept as 128-bit keys in a numpy array (a
+    `uuid.UUID` is made only for the neighbours returned), rows are written straight into arrays sized
+    for the expected count, and loads arrive in pages — a list of every stored row (bytes objects)
+    beside a matrix grown by doubling once made a 100,000-vector index peak at 2.6 times its size.
+    """
 
     def __init__(self, model: str, dim: int) -> None:
         self.model = model
         self.dim = dim
         self._lock = threading.Lock()
-        self._reset()
+        self._reset(0)
 
-    def _reset(self) -> None:
-        self._matrix = np.zeros((1024, self.dim), dtype=np.float32)
-        self._ids: list[uuid.UUID] = []
-        self._projects = np.zeros(1024, dtype=np.int32)
-        self._row_of: dict[uuid.UUID, int] = {}
+    def _reset(self, capacity: int) -> None:
+        self._matrix = np.zeros((capacity, self.dim), dtype=np.float32)
+        self._keys = np.zeros((capacity, 2), dtype=np.uint64)  # context id: high and low 64 bits
+        self._projects = np.zeros(capacity, dtype=np.int32)
+        self._count = 0
+        self._row_of: dict[int, int] = {}  # context id (as an int) → row
         self._project_codes: dict[uuid.UUID, int] = {}
         self.last_seq = 0
         self.gaps: dict[int, float] = {}  # ids skipped over → when first skipped (monotonic)
@@ -72,7 +81,12 @@ class VectorIndex:
     @property
     def size(self) -> int:
         """How many contexts the index holds."""
-        return len(self._ids)
+        return self._count
+
+    @property
+    def capacity(self) -> int:
+        """How many rows the arrays have room for (allocated memory, in rows)."""
+        return int(self._matrix.shape[0])
 
     def needs_full_load(self) -> bool:
         """True before the first load and every FULL_RELOAD_SECONDS after."""
@@ -85,15 +99,18 @@ class VectorIndex:
             self.gaps = {seq: seen for seq, seen in self.gaps.items() if seen >= horizon}
             return sorted(self.gaps)
 
-    def load(self, rows: Iterable[StoredVector], *, full: bool) -> int:
-        """Add or replace rows (a full load starts from empty); returns how many were taken."""
+    def load(self, rows: Iterable[StoredVector], *, full: bool, expected: int = 0) -> int:
+        """Add or replace rows (a full load starts from empty, with room for `expected` rows; its rows
+        may come as a stream of pages and are never all held at once); returns how many were taken."""
         taken = 0
         now = time.monotonic()
         with self._lock:
             if full:
-                self._reset()
+                self._reset(0)  # the old arrays go before the new ones are made
+                self._reset(expected)
                 self.loaded_at = now
-            for row in sorted(rows, key=lambda r: r.seq):
+            stream = rows if full else sorted(rows, key=lambda r: r.seq)
+            for row in stream:
                 if row.seq > self.last_seq:
                     if not full:  # a gap in a full load is history (deleted rows), not a pending commit
                         for skipped in range(
@@ -111,16 +128,22 @@ class VectorIndex:
 
     def _put(self, context_id: uuid.UUID, project_id: uuid.UUID, vector: NDArray[np.float32]) -> None:
         code = self._project_codes.setdefault(project_id, len(self._project_codes))
-        row = self._row_of.get(context_id)
+        key = context_id.int
+        row = self._row_of.get(key)
         if row is None:
-            row = len(self._ids)
+            row = self._count
             if row == self._matrix.shape[0]:
-                self._matrix = np.concatenate([self._matrix, np.zeros_like(self._matrix)])
-                self._projects = np.concatenate([self._projects, np.zeros_like(self._projects)])
-            self._ids.append(context_id)
-            self._row_of[context_id] = row
+                self._grow(row + max(GROWTH_ROWS, row // 4))
+            self._count += 1
+            self._row_of[key] = row
+            self._keys[row] = (key >> 64, key & _LOW_BITS)
         self._matrix[row] = vector
         self._projects[row] = code
+
+    def _grow(self, capacity: int) -> None:
+        self._matrix = np.resize(self._matrix, (capacity, self.dim))
+        self._keys = np.resize(self._keys, (capacity, 2))
+        self._projects = np.resize(self._projects, capacity)
 
     def nearest(
         self,
@@ -132,14 +155,27 @@ class VectorIndex:
     ) -> list[Neighbour]:
         """Up to `k` contexts of these projects (None: all) at least `min_similarity` close, best first."""
         with self._lock:
-            count = len(self._ids)
+            count = self._count
             if count == 0 or k <= 0:
                 return []
             scores = self._matrix[:count] @ np.asarray(query, dtype=np.float32)
             if project_ids is not None:
-                codes = [self._project_codes[p] for p in project_ids if p in self._project_codes]
-                scores = np.where(np.isin(self._projects[:count], codes), scores, -np.inf)
+                codes = {self._project_codes[p] for p in project_ids if p in self._project_codes}
+                if not codes:
+                    return []
+                if len(codes) < len(self._project_codes):  # some rows belong to other projects
+                    allowed = np.zeros(len(self._project_codes), dtype=bool)
+                    allowed[list(codes)] = True
+                    scores = np.where(allowed[self._projects[:count]], scores, -np.inf)
             take = min(k, count)
             top = np.argpartition(-scores, take - 1)[:take] if take < count else np.arange(count)
             top = top[np.argsort(-scores[top], kind="stable")]
-            return [Neighbour(self._ids[i], float(scores[i])) for i in top if scores[i] >= min_similarity]
+            return [
+                Neighbour(_context_id(self._keys[i]), float(scores[i]))
+                for i in top
+                if scores[i] >= min_similarity
+            ]
+
+
+def _context_id(key: NDArray[np.uint64]) -> uuid.UUID:
+    return uuid.UUID(int=(int(key[0]) << 64) | int(key[1]))
