@@ -82,6 +82,9 @@ def main() -> None:
         "--tool", action="append", choices=sorted(TOOLS), help="default: store, status, search"
     )
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument(
+        "--rate", type=int, default=200, help="samples per second (py-spy falls behind at 500 here)"
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="aidis-profile-"))
     raw = work / "samples.txt"
@@ -106,7 +109,8 @@ def main() -> None:
         "--format",
         "raw",
         "--rate",
-        "500",
+        str(args.rate),
+        "--nonblocking",  # read the process's memory without pausing it: the calls keep their pace
         "--output",
         str(raw),
         "--",

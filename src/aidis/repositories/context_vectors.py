@@ -104,6 +104,16 @@ def count_embedded(conn: Connection, model: str) -> int:
     return int(conn.execute(query).scalar_one())
 
 
+def count_newer(conn: Connection, model: str, *, after_seq: int) -> int:
+    """How many vectors of `model` have an id above `after_seq` (what an index has yet to read)."""
+    query = (
+        select(func.count())
+        .select_from(context_vectors)
+        .where(context_vectors.c.model == model, context_vectors.c.id > after_seq)
+    )
+    return int(conn.execute(query).scalar_one())
+
+
 def write(
     conn: Connection,
     made: Sequence[tuple[TextToEmbed, bytes]],

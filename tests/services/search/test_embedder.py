@@ -155,3 +155,20 @@ def test_the_index_loads_every_vector_a_page_at_a_time_into_arrays_of_that_size(
     query = app.embedder.model().embed(["paged note 5 about retries"])[0]
     found = index.nearest(query, project_ids=None, k=8, min_similarity=-1.0)
     assert {n.id for n in found} == set(ids)
+
+
+def test_many_new_vectors_are_read_in_pages_and_made_room_for_at_once(
+    app: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(embedder_module, "LOAD_PAGE_ROWS", 4)
+    app.contexts.store(AGENT, "the first note about caching")
+    assert app.embedder.wait_idle(60)
+    with app.embedder.reading() as conn:
+        assert app.embedder.index(conn).size == 1
+    ids = {app.contexts.store(AGENT, f"later note {n} on queues").context.id for n in range(9)}
+    assert app.embedder.wait_idle(60)
+    with app.embedder.reading() as conn:
+        index = app.embedder.index(conn)  # not due for a full load: reads what is new
+    assert index.size == index.capacity == 10  # one allocation for the nine, none left over
+    query = app.embedder.model().embed(["later note on queues"])[0]
+    assert ids <= {n.id for n in index.nearest(query, project_ids=None, k=10, min_similarity=-1.0)}

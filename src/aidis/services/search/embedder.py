@@ -70,6 +70,7 @@ class Embedder(ServiceBase):
         )
         self._load_lock = threading.Lock()
         self._index: VectorIndex | None = None
+        self._index_lock = threading.Lock()
         self._queue: queue.Queue[uuid.UUID | None] = queue.Queue(maxsize=QUEUE_SIZE)
         self._sweep = threading.Event()
         self._sweep.set()  # a new process looks once for contexts still without a vector
@@ -119,15 +120,19 @@ class Embedder(ServiceBase):
         from aidis.services.search.vector_index import VectorIndex
 
         model = self.model()
-        index = self._index
-        if index is None or index.model != model.name:
-            index = self._index = VectorIndex(model.name, model.dim)
-        if index.needs_full_load():
-            expected = vectors_repo.count_embedded(conn, model.name)
-            index.load(_every_vector(conn, model.name), full=True, expected=expected)
-        else:
-            rows = vectors_repo.read_new(conn, model.name, after_seq=index.last_seq, also=index.open_gaps())
-            index.load(rows, full=False)
+        with self._index_lock:  # one load at a time: two searches racing must not build two indexes
+            index = self._index
+            if index is None or index.model != model.name:
+                index = self._index = VectorIndex(model.name, model.dim)
+            if index.needs_full_load():
+                expected = vectors_repo.count_embedded(conn, model.name)
+                index.load(_vectors_past(conn, model.name, 0, []), full=True, expected=expected)
+            else:
+                gaps = index.open_gaps()
+                expected = vectors_repo.count_newer(conn, model.name, after_seq=index.last_seq)
+                index.load(
+                    _vectors_past(conn, model.name, index.last_seq, gaps), full=False, expected=expected
+                )
         return index
 
     # --- the queue and the thread ---------------------------------------------------------------
@@ -309,12 +314,12 @@ class Embedder(ServiceBase):
             return vectors_repo.models_in_use(conn)
 
 
-def _every_vector(conn: Connection, model: str) -> Iterator[StoredVector]:
-    """Every vector of `model`, read a page at a time (a full load never holds all rows at once)."""
-    after = 0
+def _vectors_past(conn: Connection, model: str, after: int, gaps: Sequence[int]) -> Iterator[StoredVector]:
+    """The vectors of `model` past id `after` (and those of the skipped ids `gaps`), in id order, read a
+    page at a time: a load never holds every row at once (a bulk import can add 100,000 at a time)."""
     while True:
-        page = vectors_repo.read_new(conn, model, after_seq=after, limit=LOAD_PAGE_ROWS)
+        page = vectors_repo.read_new(conn, model, after_seq=after, also=gaps, limit=LOAD_PAGE_ROWS)
         yield from page
         if len(page) < LOAD_PAGE_ROWS:
             return
-        after = page[-1].seq
+        after, gaps = page[-1].seq, []

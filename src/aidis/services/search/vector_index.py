@@ -100,8 +100,9 @@ class VectorIndex:
             return sorted(self.gaps)
 
     def load(self, rows: Iterable[StoredVector], *, full: bool, expected: int = 0) -> int:
-        """Add or replace rows (a full load starts from empty, with room for `expected` rows; its rows
-        may come as a stream of pages and are never all held at once); returns how many were taken."""
+        """Add or replace rows, given in id order (a stream of pages: never all held at once); a full
+        load starts from empty. `expected` rows are made room for at once (not by growing step by
+        step, which copies the matrix each time). Returns how many rows were taken."""
         taken = 0
         now = time.monotonic()
         with self._lock:
@@ -109,8 +110,9 @@ class VectorIndex:
                 self._reset(0)  # the old arrays go before the new ones are made
                 self._reset(expected)
                 self.loaded_at = now
-            stream = rows if full else sorted(rows, key=lambda r: r.seq)
-            for row in stream:
+            elif self._count + expected > self.capacity:
+                self._grow(self._count + expected)
+            for row in rows:
                 if row.seq > self.last_seq:
                     if not full:  # a gap in a full load is history (deleted rows), not a pending commit
                         for skipped in range(
