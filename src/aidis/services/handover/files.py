@@ -10,7 +10,9 @@ Files, under `<data dir>/handover/` (read by aidis.hooks.handover):
 
 Invariants: a change is announced only after it committed (aidis.services.base); the stale marker is
 touched at once, the file rewritten soon after on a worker thread (a burst of changes is one rewrite),
-and the marker removed only when no change came in while rendering; the Unassigned project never gets a
+and the marker removed only when no change came in while rendering; under a steady stream of changes a
+project is rendered at most every MIN_RENDER_SECONDS (each render reads the database: rendering after
+every 50 ms burst cost a loaded server a tenth of its time); the Unassigned project never gets a
 file (it holds every project's leftovers); a change of which folder belongs to which project clears the
 index, a bulk job clears everything — the fast path then takes the full path once, which prepares the
 files again. Writes are atomic (a temporary file renamed over the old one).
@@ -33,7 +35,8 @@ from aidis.enums import SENTINEL_PROJECT_ID
 log = logging.getLogger("aidis.handover")
 
 INDEX = "index.json"
-DEBOUNCE_SECONDS = 0.05
+DEBOUNCE_SECONDS = 0.05  # a change's file is rewritten this soon after it, when the project was quiet
+MIN_RENDER_SECONDS = 0.5  # and no sooner than this after the project's previous rewrite began
 MAX_INDEX_PATHS = 5000
 
 
@@ -48,6 +51,8 @@ class HandoverFiles:
         self._idle.set()
         self._lock = threading.Lock()
         self._worker: threading.Thread | None = None
+        self._rendered_at: dict[uuid.UUID, float] = {}  # project → when its last rewrite began (monotonic)
+        self._folder_made = False
 
     # ---- the change feed ---------------------------------------------------------------------
 
@@ -127,7 +132,10 @@ class HandoverFiles:
             if first is None:
                 return
             pending = {first}
-            deadline = time.monotonic() + DEBOUNCE_SECONDS
+            deadline = max(
+                time.monotonic() + DEBOUNCE_SECONDS,
+                self._rendered_at.get(first, -MIN_RENDER_SECONDS) + MIN_RENDER_SECONDS,
+            )
             while (left := deadline - time.monotonic()) > 0:
                 try:
                     more = self._queue.get(timeout=left)
@@ -136,6 +144,7 @@ class HandoverFiles:
                 if more is not None:
                     pending.add(more)
             for project_id in pending:
+                self._rendered_at[project_id] = time.monotonic()
                 try:
                     self.write_now(project_id)
                 except Exception:
@@ -160,10 +169,21 @@ class HandoverFiles:
     def _stale(self, project_id: uuid.UUID) -> Path:
         return self.folder / f"{project_id}.stale"
 
+    def _make_folder(self) -> None:
+        """Create the folder once per process (and again if it was removed: see _touch)."""
+        if not self._folder_made:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._folder_made = True
+
     def _touch(self, path: Path) -> None:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.touch()  # creates it, or sets its time to now (a writer may remove it at any moment)
+            self._make_folder()
+            try:
+                path.touch()  # creates it, or sets its time to now (a writer may remove it at any moment)
+            except FileNotFoundError:  # the folder was removed while this process ran
+                self._folder_made = False
+                self._make_folder()
+                path.touch()
         except OSError as exc:
             log.warning("could not mark %s stale: %s", path, exc.strerror or exc)
 
