@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import Connection, inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from aidis.db.engine import build_engine
@@ -210,3 +210,48 @@ def test_0012_indexes_the_contexts_written_before_it_by_project(engine_name: str
                 assert again == 5
         engine.dispose()
     assert found == [3, 2]
+
+
+def test_0013_counts_the_evidence_of_events_written_before_it(engine_name: str, tmp_path: Path) -> None:
+    """Events naming a legacy project, written at 0012, are counted per session and project by the
+    upgrade (what a backfill then reads), and events written after it by the triggers; 0012 again
+    drops the table and its triggers (events still insert)."""
+    with fresh_database_url(engine_name, tmp_path) as url:
+        engine = build_engine(url)
+        upgrade(engine, "0012")
+        sid, pid = str(uuid.uuid4()), str(uuid.uuid4())
+        t = datetime(2026, 2, 1, tzinfo=UTC).replace(tzinfo=None)
+
+        document = "CAST(:payload AS JSONB)" if engine_name == "postgresql" else ":payload"
+
+        def event(conn: Connection, payload: str) -> None:
+            conn.execute(
+                text(
+                    "INSERT INTO analytics_events (occurred_at, actor, event_type, project_id, session_id, payload) "
+                    f"VALUES (:t, 'system', 'tool_call', :p, :s, {document})"
+                ),
+                {"t": t, "p": SENTINEL, "s": sid, "payload": payload},
+            )
+
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO sessions (id, display_id, project_id, status, started_at, last_activity_at) "
+                    "VALUES (:i, 'SES-2026-00001', :p, 'active', :t, :t)"
+                ),
+                {"i": sid, "p": SENTINEL, "t": t},
+            )
+            for _ in range(3):
+                event(conn, f'{{"legacy_project_id": "{pid}"}}')
+            event(conn, "{}")
+        upgrade(engine)
+        with engine.begin() as conn:
+            event(conn, f'{{"legacy_project_id": "{pid}"}}')
+            counted = conn.execute(text("SELECT session_id, project_key, events FROM session_evidence")).all()
+        assert [(str(s), k, int(n)) for s, k, n in counted] == [(sid, pid, 4)]
+        downgrade(engine, "0012")
+        with engine.begin() as conn:
+            event(conn, f'{{"legacy_project_id": "{pid}"}}')
+            tables = inspect(conn).get_table_names()
+        assert "session_evidence" not in tables
+        engine.dispose()

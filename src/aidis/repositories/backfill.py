@@ -5,41 +5,62 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, cast, func, insert, literal, select, text, union_all, update
+from sqlalchemy import (
+    Connection,
+    Select,
+    String,
+    and_,
+    cast,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    union_all,
+    update,
+)
 
-from aidis.db.schema import analytics_events, contexts, projects, session_project_changes, sessions
-from aidis.db.sqlfuncs import json_object, json_text_field
+from aidis.db.schema import contexts, projects, session_evidence, session_project_changes, sessions
+from aidis.db.sqlfuncs import json_object
 from aidis.db.types import UUIDType
 from aidis.enums import SENTINEL_PROJECT_ID, Actor, ChangeReason
 from aidis.repositories import sessions as sessions_repo
 
 
-def _legacy_project(conn: Connection) -> Any:
-    raw = json_text_field(conn.dialect.name, analytics_events.c.payload, "legacy_project_id")
-    return cast(raw, UUIDType()) if conn.dialect.name == "postgresql" else raw
-
-
 def winners(conn: Connection, min_share: float) -> Select[Any]:
     """Unassigned sessions whose project evidence points at one project with at least `min_share` of it.
 
-    Evidence: the session's contexts stored in a real project, and its events' legacy project.
+    Evidence: the session's contexts stored in a real project (one each), and its events naming a
+    legacy project — counted per session and project as they were written (`session_evidence`,
+    migration 0013), so a run reads one row per session and project instead of every event.
     A winner must also hold a strict majority, so a tie never picks a project.
     """
     candidates = select(sessions.c.id).where(sessions.c.project_id == SENTINEL_PROJECT_ID).subquery("cand")
-    legacy = _legacy_project(conn)
+    # evidence keys are text (a malformed one matches nothing): SQLite's ids are text already, and stay
+    # comparable through the primary key; PostgreSQL compares the id's text form
+    project_text = projects.c.id if conn.dialect.name == "sqlite" else cast(projects.c.id, String)
+    context_project = (
+        contexts.c.project_id if conn.dialect.name == "sqlite" else cast(contexts.c.project_id, String)
+    )
     evidence = union_all(
-        select(contexts.c.session_id.label("session_id"), contexts.c.project_id.label("project_id"))
+        select(
+            contexts.c.session_id.label("session_id"),
+            context_project.label("project_key"),
+            literal(1).label("n"),
+        )
         .join(candidates, candidates.c.id == contexts.c.session_id)
         .where(contexts.c.project_id != SENTINEL_PROJECT_ID),
-        select(analytics_events.c.session_id.label("session_id"), legacy.label("project_id"))
-        .join(candidates, candidates.c.id == analytics_events.c.session_id)
-        .where(legacy.is_not(None)),
+        select(
+            session_evidence.c.session_id.label("session_id"),
+            session_evidence.c.project_key.label("project_key"),
+            session_evidence.c.events.label("n"),
+        ).join(candidates, candidates.c.id == session_evidence.c.session_id),
     ).subquery("ev")
     per = (
-        select(evidence.c.session_id, evidence.c.project_id, func.count().label("n"))
-        .join(projects, projects.c.id == evidence.c.project_id)
-        .where(evidence.c.project_id != SENTINEL_PROJECT_ID)
-        .group_by(evidence.c.session_id, evidence.c.project_id)
+        select(evidence.c.session_id, projects.c.id.label("project_id"), func.sum(evidence.c.n).label("n"))
+        .join(projects, project_text == evidence.c.project_key)
+        .where(projects.c.id != SENTINEL_PROJECT_ID)
+        .group_by(evidence.c.session_id, projects.c.id)
         .subquery("per")
     )
     ranked = select(

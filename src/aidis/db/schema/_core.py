@@ -367,6 +367,14 @@ Index("ix_analytics_events_session", analytics_events.c.session_id, analytics_ev
 Index("ix_analytics_events_project_time", analytics_events.c.project_id, analytics_events.c.occurred_at)
 Index("ix_analytics_events_type_time", analytics_events.c.event_type, analytics_events.c.occurred_at)
 
+session_evidence = Table(  # kept by triggers on analytics_events (migration 0013); read by backfill
+    "session_evidence",
+    metadata,
+    Column("session_id", UUIDType(), primary_key=True),  # no foreign key: kept by triggers alone
+    Column("project_key", String(64), primary_key=True),  # the event's legacy_project_id, as written
+    Column("events", BigInteger(), nullable=False),
+)
+
 legacy_imports = Table(
     "legacy_imports",
     metadata,

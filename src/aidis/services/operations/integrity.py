@@ -11,6 +11,7 @@ from sqlalchemy import Connection
 
 from aidis.enums import Actor, EndReason
 from aidis.repositories import events as events_repo
+from aidis.repositories import evidence as evidence_repo
 from aidis.repositories import integrity as repo
 from aidis.repositories import rollups as rollups_repo
 from aidis.repositories import team as team_repo
@@ -135,6 +136,12 @@ class IntegrityService(ServiceBase):
                 True,
             ),
             (
+                "evidence_mismatch",
+                "Unassigned sessions' project evidence that disagrees with a recount of their events",
+                evidence_repo.mismatches,
+                True,
+            ),
+            (
                 "revision_gap",
                 "contexts whose revision number disagrees with their kept revisions",
                 repo.revision_gaps,
@@ -182,7 +189,7 @@ class IntegrityService(ServiceBase):
 
     def fix(self) -> IntegrityReport:
         """Repair what is safe (idle sessions closed with end events, missing end events written,
-        counters recomputed from rows, rollups recounted), then check again. Each repair leaves a trace: end events
+        counters recomputed from rows, rollups and backfill evidence recounted), then check again. Each repair leaves a trace: end events
         say `integrity_fix`."""
         fixes = {"idle_open_session": self.sessions.close_idle(self.idle_timeout, EndReason.INTEGRITY_FIX)}
         with self.unit_of_work() as conn:
@@ -194,6 +201,10 @@ class IntegrityService(ServiceBase):
             if wrong:
                 rollups_repo.rebuild(conn)
             fixes["rollup_mismatch"] = wrong
+            wrong, _ = evidence_repo.mismatches(conn)
+            if wrong:
+                evidence_repo.rebuild_unassigned(conn)
+            fixes["evidence_mismatch"] = wrong
         report = self.check()
         report.fixes = fixes
         return report
