@@ -43,18 +43,21 @@ def _params(conn: Connection) -> dict[str, Any]:
 
 def mismatches(conn: Connection) -> tuple[int, list[str]]:
     """(session, project) pairs of Unassigned sessions whose evidence row is missing, extra or wrong,
-    with a few samples."""
-    recount = _recount(conn)
+    with a few samples. The recount is made once (a materialized CTE) and compared both ways."""
     query = text(
         f"""
-        SELECT c.session_id, c.project_key FROM ({recount}) c
-        LEFT JOIN session_evidence v ON v.session_id = c.session_id AND v.project_key = c.project_key
+        WITH c AS MATERIALIZED ({_recount(conn)}),
+        v AS MATERIALIZED (
+            SELECT v.session_id, v.project_key, v.events FROM session_evidence v
+            JOIN sessions s ON s.id = v.session_id WHERE s.project_id = :unassigned
+        )
+        SELECT c.session_id, c.project_key FROM c
+        LEFT JOIN v ON v.session_id = c.session_id AND v.project_key = c.project_key
         WHERE v.events IS NULL OR v.events <> c.events
         UNION ALL
-        SELECT v.session_id, v.project_key FROM session_evidence v JOIN sessions s ON s.id = v.session_id
-        WHERE s.project_id = :unassigned AND NOT EXISTS (
-            SELECT 1 FROM ({recount}) c WHERE c.session_id = v.session_id AND c.project_key = v.project_key
-        )
+        SELECT v.session_id, v.project_key FROM v
+        LEFT JOIN c ON c.session_id = v.session_id AND c.project_key = v.project_key
+        WHERE c.events IS NULL
         """
     )
     rows = conn.execute(query, _params(conn)).all()
