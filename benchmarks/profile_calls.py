@@ -88,14 +88,7 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="aidis-profile-"))
     raw = work / "samples.txt"
-    database = None
-    if args.engine == "sqlite":
-        url = f"sqlite:///{work / 'aidis.db'}"
-    else:
-        database = f"aidis_profile_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(args.admin_url, autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{database}"')
-        url = args.admin_url.rsplit("/", 1)[0] + f"/{database}"
+    url, database = scratch_database(args.engine, args.admin_url, work)
     aidis = str(Path(sys.executable).with_name("aidis"))
     env = {
         "AIDIS_DATABASE_URL": url,
@@ -127,9 +120,34 @@ def main() -> None:
         # stdout after the last call, which the client cannot parse: the calls themselves are done
         print(f"(client closed with {len(group.exceptions)} error(s) after the calls: py-spy's exit message)")
     finally:
-        if database is not None:
-            with psycopg.connect(args.admin_url, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        drop_scratch_database(args.admin_url, database)
+    print_layers(
+        raw,
+        f"{args.engine}: {{busy}} busy samples over {args.calls} calls of each of "
+        f"{args.tool or 'store, status, search'}",
+    )
+
+
+def scratch_database(engine: str, admin_url: str, work: Path) -> tuple[str, str | None]:
+    """A URL to profile on: a SQLite file in `work`, or a new PostgreSQL database (its name returned
+    too, for drop_scratch_database)."""
+    if engine == "sqlite":
+        return f"sqlite:///{work / 'aidis.db'}", None
+    database = f"aidis_profile_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{database}"')
+    return admin_url.rsplit("/", 1)[0] + f"/{database}", database
+
+
+def drop_scratch_database(admin_url: str, database: str | None) -> None:
+    """Drop what scratch_database created (nothing for SQLite)."""
+    if database is not None:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+def print_layers(raw: Path, header: str) -> None:
+    """Attribute py-spy's raw samples to layers and print the shares (`header` may name {busy})."""
     totals: collections.Counter[str] = collections.Counter()
     for line in raw.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
@@ -137,9 +155,7 @@ def main() -> None:
         if layer is not None:
             totals[layer] += int(count)
     busy = sum(totals.values()) or 1
-    print(
-        f"{args.engine}: {busy} busy samples over {args.calls} calls of each of {args.tool or 'store, status, search'}"
-    )
+    print(header.format(busy=busy))
     for name, count in totals.most_common():
         print(f"  {100 * count / busy:5.1f} %  {name}")
 

@@ -12,19 +12,15 @@ PostgreSQL runs create a throw-away database and drop it afterwards.
 from __future__ import annotations
 
 import argparse
-import collections
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
-
-import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from profile_calls import layer_of
+from profile_calls import drop_scratch_database, print_layers, scratch_database
 
 from aidis.app import build_app
 from aidis.bench.runner import _free_port, _process
@@ -43,14 +39,7 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="aidis-profile-load-"))
     raw = work / "samples.txt"
-    database = None
-    if args.engine == "sqlite":
-        url = f"sqlite:///{work / 'aidis.db'}"
-    else:
-        database = f"aidis_profile_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(args.admin_url, autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{database}"')
-        url = args.admin_url.rsplit("/", 1)[0] + f"/{database}"
+    url, database = scratch_database(args.engine, args.admin_url, work)
     try:
         app = build_app(Settings(database_url=url, log_level="WARNING"))
         app.projects.create("bench")
@@ -85,19 +74,10 @@ def main() -> None:
             load.wait()
             spy.wait()
     finally:
-        if database is not None:
-            with psycopg.connect(args.admin_url, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-    totals: collections.Counter[str] = collections.Counter()
-    for line in raw.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        layer = layer_of(stack) if stack and count.isdigit() else None
-        if layer is not None:
-            totals[layer] += int(count)
-    busy = sum(totals.values()) or 1
-    print(f"{args.engine}: {busy} busy samples, {args.connections} connections, {args.seconds} s")
-    for name, count in totals.most_common():
-        print(f"  {100 * count / busy:5.1f} %  {name}")
+        drop_scratch_database(args.admin_url, database)
+    print_layers(
+        raw, f"{args.engine}: {{busy}} busy samples, {args.connections} connections, {args.seconds} s"
+    )
 
 
 if __name__ == "__main__":

@@ -25,6 +25,17 @@ def _include(obj, name, type_, reflected, compare_to):
     return not (name in _DB_ONLY or (name or "").startswith("contexts_fts"))
 
 
+def _unassigned_session(conn: Connection, sid: str, t: datetime) -> None:
+    """One open session in Unassigned, written with raw SQL (any revision since 0001 accepts it)."""
+    conn.execute(
+        text(
+            "INSERT INTO sessions (id, display_id, project_id, status, started_at, last_activity_at) "
+            "VALUES (:i, 'SES-2026-00001', :p, 'active', :t, :t)"
+        ),
+        {"i": sid, "p": SENTINEL, "t": t},
+    )
+
+
 def test_upgrade_creates_every_table_and_is_at_head(engine_name: str, tmp_path: Path) -> None:
     with fresh_database_url(engine_name, tmp_path) as url:
         engine = build_engine(url)
@@ -121,13 +132,7 @@ def test_0004_keeps_every_change_row_and_its_check_accepts_the_new_reasons(
         sid = str(uuid.uuid4())
         t = datetime(2026, 2, 1, tzinfo=UTC).replace(tzinfo=None)
         with engine.begin() as conn:
-            conn.execute(
-                text(
-                    "INSERT INTO sessions (id, display_id, project_id, status, started_at, last_activity_at) "
-                    "VALUES (:i, 'SES-2026-00001', :p, 'active', :t, :t)"
-                ),
-                {"i": sid, "p": SENTINEL, "t": t},
-            )
+            _unassigned_session(conn, sid, t)
             for reason in ("explicit_assign", "backfill", "bulk_assign"):
                 conn.execute(
                     text(
@@ -234,13 +239,7 @@ def test_0013_counts_the_evidence_of_events_written_before_it(engine_name: str, 
             )
 
         with engine.begin() as conn:
-            conn.execute(
-                text(
-                    "INSERT INTO sessions (id, display_id, project_id, status, started_at, last_activity_at) "
-                    "VALUES (:i, 'SES-2026-00001', :p, 'active', :t, :t)"
-                ),
-                {"i": sid, "p": SENTINEL, "t": t},
-            )
+            _unassigned_session(conn, sid, t)
             for _ in range(3):
                 event(conn, f'{{"legacy_project_id": "{pid}"}}')
             event(conn, "{}")
