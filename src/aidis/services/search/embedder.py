@@ -12,11 +12,12 @@ once and named by every search that wanted it; it is not retried in a loop.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import queue
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -127,12 +128,17 @@ class Embedder(ServiceBase):
             if index.needs_full_load():
                 expected = vectors_repo.count_embedded(conn, model.name)
                 index.load(_vectors_past(conn, model.name, 0, []), full=True, expected=expected)
-            else:
-                gaps = index.open_gaps()
-                expected = vectors_repo.count_newer(conn, model.name, after_seq=index.last_seq)
-                index.load(
-                    _vectors_past(conn, model.name, index.last_seq, gaps), full=False, expected=expected
+            else:  # nearly always a short first page (one statement); a full one: count the rest, once
+                first = vectors_repo.read_new(
+                    conn, model.name, after_seq=index.last_seq, also=index.open_gaps(), limit=LOAD_PAGE_ROWS
                 )
+                rows: Iterable[StoredVector] = first
+                expected = len(first)
+                if len(first) == LOAD_PAGE_ROWS:
+                    after = first[-1].seq
+                    expected += vectors_repo.count_newer(conn, model.name, after_seq=after)
+                    rows = itertools.chain(first, _vectors_past(conn, model.name, after, []))
+                index.load(rows, full=False, expected=expected)
         return index
 
     # --- the queue and the thread ---------------------------------------------------------------
