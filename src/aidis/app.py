@@ -295,6 +295,8 @@ def build_app(
         app.workspaces,
         summaries,
         app.team,
+        session_context,
+        app.activity,
     ):
         service.changes = changes
         service.audit = app.audit

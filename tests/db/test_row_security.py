@@ -71,6 +71,20 @@ def test_raw_sql_acting_for_a_person_sees_and_changes_only_their_rows(
     pg_app: AppContext, ada: Principal
 ) -> None:
     names = {s.project.id: s.project.name for s in pg_app.projects.list()}
+    with pg_app.engine.connect() as conn:  # as the system: one revision in each project
+        every = conn.execute(select(contexts.c.id, contexts.c.project_id)).all()
+    for context_id, _ in every:
+        pg_app.context_edits.update(None, context_id, content="rewritten checklist")
+    beta = next(p for p, n in names.items() if n == "beta")
+    with pg_app.engine.connect() as conn:
+        betas_revisions = conn.execute(
+            text(
+                "SELECT count(*) FROM context_revisions r JOIN contexts c ON c.id = r.context_id "
+                "WHERE c.project_id = :p"
+            ),
+            {"p": beta},
+        ).scalar_one()
+        assert conn.execute(text("SELECT count(*) FROM context_revisions")).scalar_one() > betas_revisions > 0
     with pg_app.engine.begin() as conn:
         act_for(
             conn,
@@ -82,7 +96,7 @@ def test_raw_sql_acting_for_a_person_sees_and_changes_only_their_rows(
         assert seen == {"alpha", "beta"}
         changed = conn.execute(update(contexts).values(tags=["touched"]))
         assert changed.rowcount == 1  # beta's only: alpha is read-only, gamma invisible
-        assert conn.execute(text("DELETE FROM context_revisions")).rowcount >= 0
+        assert conn.execute(text("DELETE FROM context_revisions")).rowcount == betas_revisions  # beta's only
         assert conn.execute(text("DELETE FROM contexts")).rowcount == 1
         assert {names[p] for p in conn.execute(select(sessions.c.project_id)).scalars()} <= {"alpha", "beta"}
         conn.rollback()

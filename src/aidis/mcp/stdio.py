@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from aidis.config import Settings
     from aidis.mcp.deferred_app import DeferredApp
     from aidis.mcp.identity import FixedConnection
+    from aidis.services.caller import Caller
     from aidis.services.principal import Principal
 
 SDK_GRACE_SECONDS = 10.0
@@ -151,6 +152,15 @@ class _Runtime:
                 lambda: _build(settings, join_agent=agent_process is not None, on_behalf=self.on_behalf),
             )
 
+    def caller(self, found: Caller) -> Caller:
+        """The caller as the person AIDIS_TOKEN names (a team server): their connection, in their namespace."""
+        from aidis.services.principal import connection_prefix
+
+        person = self.on_behalf[0]
+        return dataclasses.replace(
+            found, principal=person, connection_id=connection_prefix(person) + found.connection_id
+        )
+
     def run_sdk(self, front: StdioFront) -> None:
         """The SDK thread: build the server, start the database layer, serve the front's lines."""
         import anyio
@@ -161,9 +171,7 @@ class _Runtime:
         self.prepare()
         assert self.deferred is not None and self.identity is not None
         identity = self.identity
-        server = build_mcp_server(
-            self.deferred, lambda ctx: dataclasses.replace(identity(ctx), principal=self.on_behalf[0])
-        )
+        server = build_mcp_server(self.deferred, lambda ctx: self.caller(identity(ctx)))
         self.deferred.start()  # the handshake is answered: load the database layer meanwhile
         anyio.run(serve_lines, server, front)
 
@@ -185,7 +193,9 @@ class _Runtime:
             try:
                 if not self.agent_owned:
                     app.sessions.end_for_connection(
-                        self.identity.connection_id, reason=EndReason.CONNECTION_CLOSED, actor=Actor.SYSTEM
+                        self.caller(self.identity(None)).connection_id,
+                        reason=EndReason.CONNECTION_CLOSED,
+                        actor=Actor.SYSTEM,
                     )
             finally:
                 app.close()

@@ -21,7 +21,7 @@ from mcp_types import ToolAnnotations
 from opentelemetry.trace import StatusCode
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from aidis.errors import AidisError, Forbidden
+from aidis.errors import AidisError, Forbidden, NotFound
 from aidis.mcp.identity import CallerResolver
 from aidis.mcp.published_schemas import HANDLE_MAX_LENGTH, schemas_for
 from aidis.mcp.roots import RootsCache
@@ -114,7 +114,7 @@ class ToolEnv:
                 if self.caller.transport == "stdio":
                     return fn(*args, **kwargs)
                 return await anyio.to_thread.run_sync(partial(fn, *args, **kwargs))
-            except Forbidden as exc:  # a refusal for want of a grant goes on the audit trail
+            except (Forbidden, NotFound) as exc:  # a refusal (a grant missing, a hidden id) is audited
                 self.app.audit.denied(exc)
                 raise
 

@@ -89,11 +89,12 @@ def start_context(agent: str, spool: Path, payload: dict[str, Any], *, deadline:
 
     app = build_app(load_settings(), background_embedding=False)
     try:
-        with acting_as(hook_person(app), "hook"):
+        person = hook_person(app)
+        with acting_as(person, "hook"):
             with replay_lock(spool, wait_until=deadline) as mine:
                 if mine:
                     replay(app, spool)
-            connection = connection_for(agent, str(payload["session_id"]))
+            connection = connection_for(agent, str(payload["session_id"]), person)
             session = app.sessions.status(connection)
             if session is not None and not session.is_unassigned:
                 app.handovers.write_now(session.project_id)  # prepared for the next start in this project

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 
 from aidis.db.schema import projects, session_activity, sessions
+from aidis.enums import SENTINEL_PROJECT_ID
 from aidis.records import ActivityRow, TouchedBy
 
 
@@ -75,8 +76,10 @@ def touched(
     project_ids: Sequence[uuid.UUID] | None,
     since: datetime | None = None,
     limit: int = 5,
+    unassigned_owner: uuid.UUID | None = None,
 ) -> list[TouchedBy]:
-    """Sessions whose activity names `path` (exactly, or as the path's end), newest first."""
+    """Sessions whose activity names `path` (exactly, or as the path's end), newest first; with
+    `unassigned_owner`, of the Unassigned sessions only that person's own."""
     suffix = "%/" + path.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     matches = (session_activity.c.path == path) | session_activity.c.path.like(suffix, escape="\\")
     query = (
@@ -106,4 +109,8 @@ def touched(
         query = query.where(sessions.c.project_id.in_(list(project_ids)))
     if since is not None:
         query = query.where(session_activity.c.occurred_at >= since)
+    if unassigned_owner is not None:
+        query = query.where(
+            (sessions.c.project_id != SENTINEL_PROJECT_ID) | (sessions.c.user_id == unassigned_owner)
+        )
     return [TouchedBy.from_row(row._mapping) for row in conn.execute(query).all()]

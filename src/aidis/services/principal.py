@@ -6,6 +6,9 @@ an operator's command, a background job); a principal's roles are fixed when it 
 grants (direct and through groups), capped by the token's role and limited to the token's projects
 — so nothing below the surfaces can widen them. Unassigned belongs to everyone row by row: a member
 sees and changes only their own sessions there (`owns_unassigned`), a server admin all of them.
+A read-only token records nothing anywhere, Unassigned included (no session, no context, no hook
+event: `require_recording`); a token limited to projects acts in those projects only — it neither
+reads nor writes Unassigned, so a session whose workspace names none of its projects is refused.
 """
 
 from __future__ import annotations
@@ -37,14 +40,25 @@ class Principal:
     token_id: uuid.UUID | None = None
     surface: Surface = Surface.API
     address: str | None = None
-    may_create: bool = True  # a read-only token creates nothing (no project, no session)
+    cap: Role = Role.ADMIN  # the token's role: the most this credential may do anywhere
+    limited: bool = False  # the token names its projects: nothing elsewhere, Unassigned included
+
+    @property
+    def may_create(self) -> bool:
+        """Whether this credential may bring anything into being (a project, a session, a note)."""
+        return self.cap.rank >= Role.WRITE.rank and not self.limited
+
+    @property
+    def records(self) -> bool:
+        """Whether this credential may write anything at all (a read-only token writes nothing)."""
+        return self.cap.rank >= Role.WRITE.rank
 
     def role_in(self, project_id: uuid.UUID) -> Role | None:
         """The most this principal may do in a project (None: nothing, not even see it)."""
         if self.is_admin:
             return Role.ADMIN
-        if project_id == SENTINEL_PROJECT_ID:
-            return Role.WRITE  # their own Unassigned sessions (filtered row by row)
+        if project_id == SENTINEL_PROJECT_ID:  # their own Unassigned sessions (filtered row by row)
+            return None if self.limited else min(Role.WRITE, self.cap, key=lambda r: r.rank)
         return self.roles.get(project_id)
 
     def may(self, project_id: uuid.UUID, role: Role) -> bool:
@@ -95,6 +109,18 @@ def acting_as(principal: Principal | None, action: str = "") -> Iterator[Princip
         _CURRENT.reset(token)
 
 
+def require_recording(*, field: str = "token") -> None:
+    """Refuse (Forbidden, naming the token's role) any write by a read-only credential: it records
+    nothing in the person's name anywhere, their own Unassigned sessions included."""
+    principal = current_principal()
+    if principal is not None and not principal.records:
+        raise Forbidden(
+            f"this token's role is {principal.cap.value}: it may only read, and records nothing "
+            "(no session, no note, no hook event); use a write token",
+            field=field,
+        )
+
+
 def require(project_id: uuid.UUID, role: Role, name: str, *, field: str = "project") -> None:
     """Refuse unless the current request may do `role`'s work in the project: a project it may not
     even read is "not found" (never "forbidden": a name must not leak), one it may only read is
@@ -102,6 +128,14 @@ def require(project_id: uuid.UUID, role: Role, name: str, *, field: str = "proje
     principal = current_principal()
     if principal is None or principal.may(project_id, role):
         return
+    if role.rank >= Role.WRITE.rank:
+        require_recording()
+    if project_id == SENTINEL_PROJECT_ID and principal.limited:
+        raise Forbidden(
+            "this token acts only in the projects it names, never in Unassigned: name one of them "
+            "(or work in one of their folders)",
+            field=field,
+        )
     if not principal.may(project_id, Role.READ):
         raise NotFound(f"no project named {name!r}", field=field)
     raise Forbidden(
@@ -114,7 +148,9 @@ def readable_filter(project_ids: list[uuid.UUID] | None) -> list[uuid.UUID] | No
     principal = current_principal()
     if principal is None or principal.is_admin:
         return project_ids
-    allowed = principal.projects(Role.READ) | {SENTINEL_PROJECT_ID}
+    allowed = principal.projects(Role.READ) | (
+        {SENTINEL_PROJECT_ID} if principal.role_in(SENTINEL_PROJECT_ID) else set()
+    )
     if project_ids is None:
         return sorted(allowed)
     return [p for p in project_ids if p in allowed]

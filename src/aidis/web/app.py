@@ -80,8 +80,14 @@ def create_web_app(app: AppContext, *, run_maintenance: bool = True) -> FastAPI:
                 spool = app.settings.resolved_spool_dir() / SPOOL_NAME
                 tasks.start_soon(replay_spool_forever, app, spool, app.settings.reap_interval_seconds)
                 app.embedder.start()  # sweeps for texts other processes left without a vector
-            yield
-            tasks.cancel_scope.cancel()
+            try:
+                yield
+            finally:
+                tasks.cancel_scope.cancel()
+                # uvicorn re-raises SIGTERM/SIGINT once it has shut down, so nothing after `run`
+                # returns is sure to run: the reads still batched are written here, at shutdown
+                # (in this thread: the task group is being cancelled, an await would be too).
+                app.audit.flush()
 
     web = FastAPI(
         title="AIDIS",

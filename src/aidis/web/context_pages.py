@@ -20,7 +20,7 @@ from aidis.schemas import ContextOut, ContextRevisionOut
 from aidis.services.caller import estimate_tokens
 from aidis.services.memory.reads import ContextQuery
 from aidis.web.api import get_app, no_nul_input
-from aidis.web.views import error_page, redirect_back, render, templates
+from aidis.web.views import error_page, form_refused, redirect_back, render, templates
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(no_nul_input)])
 PAGE_SIZE = 25
@@ -158,7 +158,7 @@ def edit_context(
             tags=[t for t in (part.strip() for part in tags.split(",")) if t],
         )
     except AidisError as exc:
-        return redirect_back(page, error=exc.message)
+        return form_refused(request, page, exc)
     return redirect_back(page, done=f"{edited.action} (revision {edited.context.revision})")
 
 
@@ -178,7 +178,7 @@ def delete_context(
     try:
         edited = app.context_edits.delete(None, context_id, purge=purge == "yes", reason=reason or None)
     except AidisError as exc:
-        return redirect_back(page, error=exc.message)
+        return form_refused(request, page, exc)
     return redirect_back(page, done=edited.action)
 
 
@@ -190,5 +190,5 @@ def restore_context(request: Request, context_id: uuid.UUID) -> Response:
     try:
         edited = app.context_edits.restore(None, context_id)
     except AidisError as exc:
-        return redirect_back(page, error=exc.message)
+        return form_refused(request, page, exc)
     return redirect_back(page, done=edited.action)

@@ -64,7 +64,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(AidisError)
     async def _aidis(request: Request, exc: AidisError) -> Response:
-        if isinstance(exc, Forbidden):  # a refusal for want of a grant goes on the audit trail
+        if isinstance(exc, Forbidden | NotFound):  # a refusal (a grant missing, a hidden id) is audited
             request.app.state.aidis.audit.denied(exc)
         return JSONResponse(
             error_body(exc.code, exc.message, exc.field, hints=exc.hints), status_code=status_of(exc)

@@ -20,6 +20,7 @@ from aidis.errors import InvalidInput
 from aidis.hooks.payload import AGENTS, MAX_PAYLOAD_BYTES, parse
 from aidis.hooks.slim import is_tool_event, slim
 from aidis.services.agents.hook_events import connection_for
+from aidis.services.principal import current_principal
 
 router = APIRouter(include_in_schema=False)
 
@@ -58,6 +59,6 @@ async def hook(request: Request, agent: str) -> JSONResponse:
     await anyio.to_thread.run_sync(app.hooks.apply, record)
     if payload.get("hook_event_name") != "SessionStart":
         return JSONResponse({})
-    connection = connection_for(agent, str(payload["session_id"]))
+    connection = connection_for(agent, str(payload["session_id"]), current_principal())
     text = await anyio.to_thread.run_sync(app.session_context.for_connection, connection)
     return JSONResponse({"hookSpecificOutput": {"hookEventName": "SessionStart", "additionalContext": text}})

@@ -13,7 +13,7 @@ from aidis.enums import Actor
 from aidis.errors import AidisError
 from aidis.web.api import get_app, no_nul_input
 from aidis.web.security import safe_next
-from aidis.web.views import redirect_back
+from aidis.web.views import form_refused, redirect_back
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(no_nul_input)])
 
@@ -38,7 +38,7 @@ def change_workspaces(
     try:
         project, _ = app.workspaces.update(ref, **change)
     except AidisError as exc:
-        return redirect_back(page, error=exc.message)
+        return form_refused(request, page, exc)
     return redirect_back(f"/projects/{project.id}", done=f"{verb}ed {kind} {identity.strip()}")
 
 
@@ -59,7 +59,7 @@ def merge_project(
     try:
         report = app.merges.merge(ref, target, actor=Actor.USER)
     except AidisError as exc:
-        return redirect_back(page, error=exc.message)
+        return form_refused(request, page, exc)
     return redirect_back(
         f"/projects/{report.target.id}",
         done=f"merged {report.merged} into {report.target.name}: {report.sessions} sessions moved",
@@ -80,7 +80,7 @@ def accept_suggestions(
     try:
         moved = app.triage.accept(session_ids)
     except AidisError as exc:
-        return redirect_back(target, error=exc.message)
+        return form_refused(request, target, exc)
     return redirect_back(target, assigned=len(moved), to="their suggested projects")
 
 
@@ -97,5 +97,5 @@ def claim_folder(
     try:
         project, _ = app.triage.claim_folder(session_id, name.strip() or None)
     except AidisError as exc:
-        return redirect_back(target, error=exc.message)
+        return form_refused(request, target, exc)
     return redirect_back(target, assigned=1, to=project.name)

@@ -1,9 +1,9 @@
 """Slowing down whoever keeps presenting bad credentials, per address and per user.
 
 Invariant: after MAX_FAILURES failed authentications within WINDOW seconds from one address (or
-against one user's token id), further attempts from it are answered 429 with `Retry-After` at once —
-without looking the token up — until the window has passed; a success does not reset another
-address's count. Failures are logged with the address and the token's public id, never the token.
+against one token id from one address), further bad attempts from it are answered 429 with
+`Retry-After` until the window has passed; a valid token is still let through (a stranger's bad tries
+never lock out its owner, wherever they come from); a success does not reset another address's count. Failures are logged with the address and the token's public id, never the token.
 The counts live in this process (each worker counts its own).
 """
 
@@ -71,4 +71,6 @@ class FailureLimiter:
 
 
 def _credential_keys(address: str, public_id: str | None) -> list[str]:
-    return [f"addr:{address}"] + ([f"token:{public_id}"] if public_id else [])
+    """An address, and the pair of an address and a token id: never a token id alone, which anyone can
+    read off a token's public part and would use to lock its owner out from everywhere."""
+    return [f"addr:{address}"] + ([f"pair:{address}/{public_id}"] if public_id else [])

@@ -29,6 +29,7 @@ from aidis.errors import AidisError, InvalidInput, Unauthorized
 from aidis.services.access import TeamService
 from aidis.services.access.tokens import PREFIX as TOKEN_PREFIX
 from aidis.services.principal import Principal, acting_as
+from aidis.web.mcp_owners import ProtocolSessionOwners
 from aidis.web.rate_limit import FailureLimiter
 from aidis.web.signed_sessions import SESSION_COOKIE
 from aidis.web.signed_sessions import read as read_sign_in
@@ -95,7 +96,8 @@ class AccessMiddleware:
     route but the probes and the login page; the request then acts for that person
     (`aidis.services.principal.acting_as`), /metrics only for server admins. The shared token, when set,
     stays the operator's key (acting for nobody in particular, like the command line). Repeated bad
-    credentials from one address or against one token id are answered 429 before any lookup."""
+    credentials from one address (or one token id from one address) are answered 429, a valid token
+    excepted. A protocol session at /mcp answers only the person who opened it (`mcp_owners`)."""
 
     def __init__(
         self,
@@ -119,6 +121,7 @@ class AccessMiddleware:
         self.limiter = limiter or FailureLimiter()
         self.resource_metadata = resource_metadata
         self.identity = identity
+        self.mcp_owners = ProtocolSessionOwners()
         self._said_unknown = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -154,6 +157,8 @@ class AccessMiddleware:
             return
         scope.setdefault("state", {})["aidis_principal"] = principal
         action = f"{scope.get('method', 'GET')} {path}"[:64]
+        if path.startswith("/mcp"):
+            scope, send = self.mcp_owners.guard(scope, send, principal.user_id)
         with acting_as(principal, action):
             await self.app(scope, receive, send)
 
@@ -198,27 +203,29 @@ class AccessMiddleware:
         assert self.team is not None
         team = self.team
         surface = _surface(path)
+        query = scope.get("query_string", b"").decode("latin-1")
+        if "access_token" in query or TOKEN_PREFIX in query:  # refused whatever else came with it
+            raise Unauthorized(
+                "a token in the query string is refused: send Authorization: Bearer", field="Authorization"
+            )
         scheme, _, value = headers.get("authorization", "").partition(" ")
         if scheme.lower() == "bearer" and value.strip():
             text = value.strip()
             public_id = team.public_id_of(text)
             wait = self.limiter.credential_wait(address, public_id)
-            if wait:
-                raise RateLimited(wait)
             try:
                 if self.identity is not None and not text.startswith(TOKEN_PREFIX) and text.count(".") == 2:
+                    if wait:  # a provider's token costs a signature check: not past the limit
+                        raise RateLimited(wait)
                     return await self._from_provider(self.identity, text, surface, address)
                 return await anyio.to_thread.run_sync(
                     partial(team.authenticate, text, surface=surface, address=address)
-                )
+                )  # a valid token passes even past the limit: bad tries by others never lock it out
             except Unauthorized as exc:
                 self.limiter.credential_failed(address, public_id, exc.message)
+                if wait:
+                    raise RateLimited(wait) from exc
                 raise
-        query = scope.get("query_string", b"").decode("latin-1")
-        if "access_token" in query or TOKEN_PREFIX in query:
-            raise Unauthorized(
-                "a token in the query string is refused: send Authorization: Bearer", field="Authorization"
-            )
         signed = read_sign_in(self.session_secret, request_cookie(headers, SESSION_COOKIE))
         if signed is None or path.startswith(BEARER_PATHS):
             return None

@@ -70,9 +70,16 @@ def redirect_back(target: str, **outcome: object) -> Response:
     return RedirectResponse(f"{target}{joiner}{query}", 303)
 
 
+def form_refused(request: Request, target: str, error: AidisError) -> Response:
+    """Back to the form's page with the error's words; a refusal (a grant missing, or something the
+    person may not see) goes on the audit trail first, as it does on the API and MCP."""
+    request.app.state.aidis.audit.denied(error)
+    return redirect_back(target, error=error.message)
+
+
 def error_page(request: Request, error: AidisError) -> HTMLResponse:
     """A page that explains what went wrong (the same words the API uses)."""
-    request.app.state.aidis.audit.denied(error)  # records only refusals for want of a grant
+    request.app.state.aidis.audit.denied(error)  # records refusals (a grant missing, a hidden id)
     return render(request, "error.html", status_code=status_of(error), error=error)
 
 
@@ -177,7 +184,7 @@ def assign_from_page(
     try:
         moved = app.sessions.assign_many(session_ids, project, actor=Actor.USER)
     except AidisError as exc:
-        return redirect_back(target, error=exc.message)
+        return form_refused(request, target, exc)
     name = moved[0].project_display_name if moved else project
     return redirect_back(target, assigned=len(moved), to=name)
 

@@ -9,6 +9,7 @@ from sqlalchemy import delete, text, update
 
 from aidis.app import AppContext
 from aidis.db.schema import analytics_events, sessions
+from aidis.enums import SENTINEL_PROJECT_ID
 from aidis.services.caller import Caller
 from tests.support import FakeClock
 
@@ -139,6 +140,51 @@ def test_no_null_or_dangling_projects_even_when_triggers_are_bypassed_elsewhere(
     app.sessions.start("c1")
     counts = app.integrity.check().counts()
     assert counts["null_project"] == 0 and counts["dangling_project"] == 0
+
+
+def test_a_dangling_project_is_found_when_a_project_row_goes_behind_the_schemas_back(app: AppContext) -> None:
+    app.projects.create("doomed")
+    app.contexts.store(Caller("c-doomed"), "a note in a project about to vanish", project="doomed")
+    doomed = str(app.projects.get("doomed").id)
+    if app.engine.dialect.name == "sqlite":  # foreign keys off on one connection, as a bad tool would
+        raw = app.engine.raw_connection()
+        try:
+            raw.commit()
+            raw.execute("PRAGMA foreign_keys = OFF")
+            raw.execute("DELETE FROM project_workspaces WHERE project_id = ?", (doomed,))
+            raw.execute("DELETE FROM projects WHERE id = ?", (doomed,))
+            raw.commit()
+            raw.execute("PRAGMA foreign_keys = ON")
+        finally:
+            raw.close()
+    else:
+        with app.engine.begin() as conn:
+            conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+            conn.execute(text("DELETE FROM project_workspaces WHERE project_id = :p"), {"p": doomed})
+            conn.execute(text("DELETE FROM projects WHERE id = :p"), {"p": doomed})
+    counts = app.integrity.check().counts()
+    assert counts["dangling_project"] >= 2  # the context and its session (and their events)
+
+
+def test_a_null_project_is_found_when_the_guards_are_removed(app: AppContext) -> None:
+    if app.engine.dialect.name != "postgresql":
+        pytest.skip(
+            "SQLite cannot drop a NOT NULL without rebuilding the table; the guard is proven there by the trigger tests"
+        )
+    session = app.sessions.start("c-null")
+    with app.engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE sessions ALTER COLUMN project_id DROP NOT NULL")
+        conn.exec_driver_sql("ALTER TABLE sessions DISABLE TRIGGER USER")
+        conn.execute(text("UPDATE sessions SET project_id = NULL WHERE id = :s"), {"s": session.id})
+    try:
+        assert app.integrity.check().counts()["null_project"] == 1
+    finally:
+        with app.engine.begin() as conn:
+            conn.execute(
+                text(f"UPDATE sessions SET project_id = '{SENTINEL_PROJECT_ID}' WHERE project_id IS NULL")
+            )
+            conn.exec_driver_sql("ALTER TABLE sessions ENABLE TRIGGER USER")
+            conn.exec_driver_sql("ALTER TABLE sessions ALTER COLUMN project_id SET NOT NULL")
 
 
 def test_check_reads_only(app: AppContext, clock: FakeClock) -> None:

@@ -59,13 +59,14 @@ def test_a_typed_identifier_comes_first_whatever_the_mode(app: AppContext) -> No
 def test_filters_hold_for_matches_by_meaning(app: AppContext) -> None:
     ids = _store(app)
     app.projects.create("elsewhere")
-    app.contexts.store(AGENT, NOTES[0], project="elsewhere")
+    copy = str(app.contexts.store(AGENT, NOTES[0], project="elsewhere").context.id)
     app.contexts.store(
         AGENT, "Login tokens time out after a quarter hour.", project="p", context_type=ContextType.DECISION
     )
     assert app.embedder.wait_idle(60)
     found = _search(app, QUESTION, SearchMode.SEMANTIC)
-    assert ids[0] in found and len(set(found)) == len(found)
+    assert ids[0] in found and copy not in found  # the same text in another project is not this one's
+    assert len(set(found)) == len(found)
     decisions = _search(app, QUESTION, SearchMode.SEMANTIC, types=[ContextType.DECISION])
     assert ids[0] not in decisions and len(decisions) == 1
     app.context_edits.delete(AGENT, uuid.UUID(ids[0]), reason="gone")

@@ -3,8 +3,9 @@
 Invariants: a change is recorded in the transaction that makes it (no change without its entry, no
 entry without its change); a read is recorded a moment later in a batch, so auditing a search costs
 a list append on the request's path (a crash can lose at most the last second of reads, never a
-change); entries name ids and counts, never content; the table is append-only (PostgreSQL refuses
-UPDATE and DELETE, but for `aidis prune --audit`).
+change); entries name ids and counts, never content; refusals are entries too (a grant missing, or an id
+the person may not see); the table is append-only (PostgreSQL refuses UPDATE and DELETE, but for
+`aidis prune --audit`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine
 
 from aidis.enums import AuditKind
-from aidis.errors import AidisError, Forbidden, InvalidInput
+from aidis.errors import AidisError, Forbidden, InvalidInput, NotFound
 from aidis.records import AuditEntry
 from aidis.repositories import audit as repo
 from aidis.repositories import team as team_repo
@@ -29,6 +30,11 @@ log = logging.getLogger("aidis.audit")
 
 FLUSH_SECONDS = 1.0
 FLUSH_AT = 500  # a full batch is written at once
+
+
+def _asked(error: AidisError) -> list[str]:
+    """What a refused request named (its field), for the trail: never the value, which may be content."""
+    return [f"field:{error.field}"[:64]] if error.field else []
 
 
 class AuditTrail(ServiceBase):
@@ -61,11 +67,12 @@ class AuditTrail(ServiceBase):
             self._wake.set()
 
     def denied(self, error: AidisError) -> None:
-        """Record that the current request was refused for want of a grant (Forbidden): which person,
-        credential, tool or route, and the error's code. A project hidden from someone is answered as
-        not found and is not recorded here (on PostgreSQL the database itself cannot tell it apart)."""
-        if isinstance(error, Forbidden):  # the entry is built as every audited read's is
-            self.audited(None, AuditKind.DENIED, None, outcome=error.code[:16])
+        """Record that the current request was refused for want of a grant (Forbidden) or asked for
+        something it may not see (NotFound: a hidden project, context or session answers exactly as a
+        missing one, and both are recorded, so a trail shows someone trying ids): which person,
+        credential, tool or route, the error's code and the field it named."""
+        if isinstance(error, Forbidden | NotFound):  # the entry is built as every audited read's is
+            self.audited(None, AuditKind.DENIED, None, _asked(error), count=0, outcome=error.code[:16])
 
     def flush(self) -> int:
         """Write the reads waiting in the batch now; returns how many."""

@@ -154,5 +154,6 @@ def _principal(
         token_id=token.id if token else None,
         surface=surface,
         address=address,
-        may_create=token is None or Role(token.role) is not Role.READ,
+        cap=Role(token.role) if token is not None else Role.ADMIN,
+        limited=token is not None and token.projects is not None,
     )

@@ -27,6 +27,7 @@ from aidis.services.access import tokens
 from aidis.services.access.authentication import Authentication
 from aidis.services.principal import current_principal, require, require_server_admin
 from aidis.services.projects.catalog import find_project
+from aidis.services.text.lookalikes import lookalike_of
 
 USER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@\-]{0,63}")
 GROUP_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@/:\-]{0,199}")
@@ -92,6 +93,9 @@ class TeamService(Authentication):
         with self.unit_of_work() as conn:
             if repo.user_by_name(conn, name) is not None:
                 raise Conflict(f"there is already a user named {name!r}", field="name")
+            similar = lookalike_of(name, (u.name for u in repo.all_users(conn)))
+            if similar is not None:  # `bob1` beside `bobl`, `ADA` beside `ada`: grants would be misread
+                raise Conflict(f"user name {name!r} looks like the existing user {similar!r}", field="name")
             user = repo.insert_user(conn, name=name, email=email, is_admin=admin, now=self.clock())
             self.audited(conn, AuditKind.CHANGE, None, [user.id], operator_action="add user")
         self._forget_team_mode()

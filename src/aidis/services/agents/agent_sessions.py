@@ -1,7 +1,8 @@
 """One AIDIS session per agent session: started (or continued, or reopened) by the agent's start event,
 in the project of its working directory, and linked across `/clear`.
 
-Invariants: the agent's own session id is the key (connection `<agent>:<session_id>`); `resume`,
+Invariants: the agent's own session id is the key (connection `<agent>:<session_id>`, inside the
+person's namespace on a team server: `u:<user>/<agent>:<session_id>`); `resume`,
 `compact` and a repeated `startup` continue the session, reopening it (recorded as a `session_start`
 event with `reopened: true`) when the reaper had closed it; `clear` starts a new session and links the
 cleared one's connection to it, so an MCP server still using the old id continues in the new one; the
@@ -24,6 +25,7 @@ from aidis.repositories import hooks as repo
 from aidis.repositories import sessions as sessions_repo
 from aidis.services.base import ServiceBase
 from aidis.services.caller import WorkspaceHint
+from aidis.services.principal import Principal, connection_prefix, current_principal
 from aidis.services.sessions.lifecycle import SessionService
 
 CLEAR_LINK_WINDOW = timedelta(minutes=5)
@@ -31,9 +33,11 @@ PROCESS_NAME = re.compile(r"^\d{1,10}:[\w.:-]{1,40}$")
 MAX_ANCESTORS = 12
 
 
-def connection_for(agent: str, agent_session_id: str) -> str:
-    """The AIDIS connection id of an agent session (its hooks share it; Claude Code's MCP server too)."""
-    return f"{agent}:{agent_session_id}"
+def connection_for(agent: str, agent_session_id: str, principal: Principal | None = None) -> str:
+    """The AIDIS connection id of an agent session (its hooks share it; Claude Code's MCP server too),
+    within the person it acts for on a team server: another person's hooks naming the same agent session
+    id reach another connection, so one person's agent sessions are out of everyone else's reach."""
+    return f"{connection_prefix(principal)}{agent}:{agent_session_id}"
 
 
 def clean_ancestors(raw: Any) -> list[str] | None:
@@ -123,7 +127,7 @@ class AgentSessions(ServiceBase):
         """After /clear the agent's MCP server still uses the old session id: route it to the new session."""
         cwd = payload.get("cwd")
         for candidate in sessions_repo.recently_ended_by_prefix(
-            conn, f"{agent}:", since=now - CLEAR_LINK_WINDOW
+            conn, connection_for(agent, "", current_principal()), since=now - CLEAR_LINK_WINDOW
         ):
             if (
                 candidate.metadata.get("agent_end_reason") == "clear"

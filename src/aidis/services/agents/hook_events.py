@@ -5,7 +5,11 @@ same transaction as its work); the agent's own words are translated once (`diale
 before the transaction opens (the transcript from the session's stored offset, the workspace's git
 facts), never inside it; token totals come from the transcript, exactly, once one has been read;
 tool events become bounded, redacted activity (`activity`), or nothing with AIDIS_CAPTURE=off. A bad
-payload is refused naming the field, and nothing is written.
+payload is refused naming the field, and nothing is written. On a team server an event acts for the
+token's person exactly as an MCP call does: their own namespace of agent sessions (another person's
+agent session id reaches a connection of their own, as if it never existed), the same grants (a
+read-only token writes nothing; a session in a project they may no longer write takes no event) and
+the same audit (a session started or ended by a hook is a change on the trail).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
-from aidis.enums import Actor
+from aidis.enums import Actor, AuditKind, Role
 from aidis.errors import InvalidInput
 from aidis.hooks.payload import AGENTS, check
 from aidis.records import Session
@@ -33,6 +37,7 @@ from aidis.services.agents.agent_sessions import AgentSessions, clean_ancestors,
 from aidis.services.agents.dialects import USAGE_MOMENTS, Dialect, Moment, dialect
 from aidis.services.agents.transcripts import UsageState, read_usage
 from aidis.services.caller import estimate_tokens
+from aidis.services.principal import current_principal, require, require_recording
 from aidis.services.sessions.accounting import tokens_are_exact
 from aidis.services.sessions.lifecycle import SessionService
 
@@ -77,6 +82,7 @@ class HookService(AgentSessions):
         if problem is not None:
             raise InvalidInput(f"invalid {agent} hook payload: {problem}", field=problem.split(":", 1)[0])
         assert isinstance(payload, dict)
+        require_recording()  # a read-only token's hooks write nothing, not even the ledger entry
         words = dialect(agent)
         event_id = str(record.get("id") or uuid.uuid4().hex)[:64]
         received = record.get("received_at")
@@ -114,7 +120,7 @@ class HookService(AgentSessions):
             return None
         with self.reading() as conn:
             session = sessions_repo.get_open_for_connection(
-                conn, connection_for(words.agent, str(payload["session_id"]))
+                conn, connection_for(words.agent, str(payload["session_id"]), current_principal())
             )
         stored = session.metadata.get("transcript") if session is not None else None
         return TranscriptRead(stored, read_usage(path, UsageState.load(stored), words.transcript))
@@ -130,13 +136,21 @@ class HookService(AgentSessions):
         ancestors: Any,
     ) -> tuple[str, Session | None]:
         agent = words.agent
-        connection_id = connection_for(agent, str(payload["session_id"]))
+        connection_id = connection_for(agent, str(payload["session_id"]), current_principal())
         connections_repo.upsert_connection(
             conn, connection_id=connection_id, transport="hook", agent_type=agent, now=now
         )
         if moment == Moment.START:
-            return self._start(conn, agent, connection_id, payload, now, clean_ancestors(ancestors))
+            outcome, started = self._start(
+                conn, agent, connection_id, payload, now, clean_ancestors(ancestors)
+            )
+            self._writable(started)
+            if not outcome.startswith("started"):  # continued or reopened (a start audits itself)
+                self.audited(conn, AuditKind.CHANGE, started.project_id, [started.id])
+            return outcome, started
         session = sessions_repo.get_open_for_connection(conn, connection_id, lock=True)
+        if session is not None:
+            self._writable(session)
         if moment == Moment.END:
             if session is None:
                 return "no open session to end", None
@@ -148,6 +162,7 @@ class HookService(AgentSessions):
             return f"ended ({word} → {reason.value})", ended
         if session is None:  # hooks installed mid-session, or the start event was lost: start now
             session = self._open(conn, agent, connection_id, payload, now)
+        self.audited(conn, AuditKind.CHANGE, session.project_id, [session.id])  # this event's change
         if moment == Moment.PROMPT:
             chars = payload.get("prompt_chars")
             length = chars if isinstance(chars, int) else len(str(payload.get("prompt") or ""))
@@ -159,6 +174,12 @@ class HookService(AgentSessions):
         if moment in USAGE_MOMENTS:
             return "usage read", self._usage(conn, touched, ahead)
         return f"noted {payload['hook_event_name']}", touched
+
+    @staticmethod
+    def _writable(session: Session) -> None:
+        """Refuse an event for a session whose project the person may no longer write in (a grant
+        lowered to read, or taken away, since the session started): nothing is written."""
+        require(session.project_id, Role.WRITE, session.project_display_name)
 
     def _activity(
         self, conn: Connection, session: Session, agent: str, payload: dict[str, Any], now: datetime

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from aidis.enums import Role
+from aidis.enums import AuditKind, Role
 from aidis.records import Project
 from aidis.repositories import activity as activity_repo
 from aidis.repositories import contexts as contexts_repo
@@ -87,7 +87,10 @@ class SessionContextService(ServiceBase):
                         overflow if isinstance(overflow, dict) else None,
                     ),
                 )
-        return _compose(project, sessions, recent, min(budget_tokens * 4, HARD_LIMIT_CHARS), work)
+        text = _compose(project, sessions, recent, min(budget_tokens * 4, HARD_LIMIT_CHARS), work)
+        if text:  # the hand-over shows a project's notes and sessions: a read like any other
+            self.audited(None, AuditKind.READ, project_id, [c.id for c in recent] + [s.id for s in sessions])
+        return text
 
 
 def _compose(

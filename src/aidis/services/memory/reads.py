@@ -33,6 +33,7 @@ from aidis.services.caller import Caller
 from aidis.services.principal import current_principal, own_sessions_only, readable_filter, require
 from aidis.services.projects.catalog import find_project
 from aidis.services.search import START, Candidate, HybridRanker, cut
+from aidis.services.sessions.lookup import find_session
 from aidis.services.text.rules import clean_tags
 
 MAX_IDS = 20
@@ -162,14 +163,9 @@ def as_hit(context: Context, session: Session | None = None) -> ContextHit:
 
 
 def _session_id(conn: Connection, ref: str) -> uuid.UUID:
-    """A session's id from its id or display id."""
-    try:
-        found = sessions_repo.get_session(conn, uuid.UUID(ref))
-    except ValueError:
-        found = sessions_repo.get_by_display_id(conn, ref.strip())
-    if found is None:
-        raise NotFound(f"no session {ref!r}", field="session")
-    return found.id
+    """A session's id from its id or display id (one the request may not see is not found, exactly as a
+    missing one: a filter must not tell which ids exist)."""
+    return find_session(conn, ref, field="session").id
 
 
 def _page_hits(conn: Connection, parsed: SearchQuery, page: list[Candidate]) -> list[ContextHit]:
@@ -239,7 +235,13 @@ class ContextReadService(ServiceBase):
             hits = _page_hits(conn, parsed, page)
             path = path_in(text) if offset == 0 else None
             touched = (
-                activity_repo.touched(conn, path, project_ids=flt.project_ids, since=query.since)
+                activity_repo.touched(
+                    conn,
+                    path,
+                    project_ids=flt.project_ids,
+                    since=query.since,
+                    unassigned_owner=own_sessions_only(),
+                )
                 if path
                 else []
             )
@@ -290,6 +292,7 @@ class ContextReadService(ServiceBase):
                 raise NotFound(f"no context {context_id}", field="id")
             prior, following = search_repo.timeline(conn, anchor, before=before, after=after)
             hit = search_repo.recent(conn, ContextFilter(ids=[anchor.id], deleted=None), limit=1)
+        self._audit_hits([hit[0], *prior, *following], ContextFilter(project_ids=[anchor.project_id]))
         return Timeline(hit[0], prior, following)
 
     def deleted_ids(self, *, project: str | None = None) -> list[uuid.UUID]:
@@ -301,4 +304,9 @@ class ContextReadService(ServiceBase):
     def for_session(self, session_id: uuid.UUID, *, limit: int = 200) -> list[Context]:
         """The live contexts a session stored, newest first, whole (for the session's page)."""
         with self.reading() as conn:
-            return repo.recent_full(conn, ContextFilter(session_id=session_id), limit=limit)
+            found = repo.recent_full(conn, ContextFilter(session_id=session_id), limit=limit)
+        for project_id in {c.project_id for c in found}:  # whole texts shown: a read on the trail
+            self.audited(
+                None, AuditKind.READ, project_id, [c.id for c in found if c.project_id == project_id]
+            )
+        return found

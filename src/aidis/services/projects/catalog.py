@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
 
 from aidis.enums import (
     SENTINEL_DISPLAY_NAME,
@@ -37,8 +38,9 @@ from aidis.services.principal import (
     own_sessions_only,
     readable_filter,
     require,
+    require_recording,
 )
-from aidis.services.projects.creation import clean_name, create_project_in
+from aidis.services.projects.creation import clean_name, create_project_in, refuse_taken
 from aidis.services.projects.identities import add_identities_in, parse_identities
 
 
@@ -106,14 +108,18 @@ class ProjectService(ServiceBase):
         creator = current_principal()
         asked = current_request()
         if creator is not None and not creator.may_create:
-            raise Forbidden("this token may only read: creating a project needs a write token", field="name")
+            require_recording(field="name")
+            raise Forbidden(
+                "this token acts only in the projects it names: creating a project needs an unlimited token",
+                field="name",
+            )
         # A new project is nobody's yet: it is made as the server itself (row security would refuse a
         # project no grant names), and its creator becomes its admin in the same transaction.
         with acting_as(None), self.unit_of_work() as conn:
-            project = self.create_in(
-                conn, name, description=description, metadata=metadata, actor=actor, now=now
+            project = create_project_in(
+                conn, name, now=now, description=description, metadata=metadata, actor=actor, viewer=creator
             )
-            add_identities_in(conn, project, identities, now)
+            add_identities_in(conn, project, identities, now, viewer=creator)
             if creator is not None and not creator.is_admin:
                 grants_repo.set_grant(
                     conn,
@@ -162,14 +168,23 @@ class ProjectService(ServiceBase):
         """Rename a project; the sentinel cannot be renamed."""
         cleaned = clean_name(new_name, field="new_name")
         now = self.clock()
-        with self.unit_of_work() as conn:
+        viewer = current_principal()
+        with self.reading() as conn:
             project = find_project(conn, ref)
             _refuse_sentinel(project, "renamed")
             require(project.id, Role.ADMIN, project.name)
-            clash = repo.get_by_name_folded(conn, cleaned)
-            if clash is not None and clash.id != project.id:
-                raise Conflict(f"a project named {clash.name!r} already exists", field="new_name")
-            repo.update_project(conn, project.id, now, name=cleaned)
+        with acting_as(None), self.reading() as every:  # names are one namespace: see every holder
+            refuse_taken(every, cleaned, field="new_name", viewer=viewer, exclude=project.id)
+        with self.unit_of_work() as conn:
+            project = find_project(conn, ref)
+            require(project.id, Role.ADMIN, project.name)
+            try:
+                with conn.begin_nested():
+                    repo.update_project(conn, project.id, now, name=cleaned)
+            except IntegrityError as exc:
+                raise Conflict(
+                    f"the project name {cleaned!r} is not available; choose another", field="new_name"
+                ) from exc
             self.changed(conn, project.id)
             self.audited(conn, AuditKind.CHANGE, project.id, [project.id])
             events_repo.insert_project_event(

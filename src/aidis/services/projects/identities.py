@@ -2,7 +2,7 @@
 inside the caller's transaction.
 
 Invariants: an identity belongs to at most one project (the database's unique constraint, and a
-Conflict here that names the holder); a relative, missing or file path, an over-long path or a
+Conflict here that names the holder to whoever may read it, and to nobody else); a relative, missing or file path, an over-long path or a
 string that is no git remote is refused naming its field (e.g. `roots[1]`).
 """
 
@@ -11,14 +11,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
 
-from aidis.enums import WorkspaceKind
+from aidis.enums import Role, WorkspaceKind
 from aidis.errors import Conflict, Forbidden, InvalidInput
 from aidis.records import Project
 from aidis.repositories import projects as projects_repo
 from aidis.repositories import workspaces as repo
+from aidis.services.principal import Principal, current_principal
 from aidis.services.projects.probe import normalize_remote
 from aidis.services.projects.resolver import MAX_PATH, check_directory
 
@@ -68,19 +71,39 @@ def parse_identities(roots: Sequence[str], repos: Sequence[str], prefix: str = "
 
 
 def add_identities_in(
-    conn: Connection, project: Project, identities: Sequence[Identity], now: datetime
+    conn: Connection,
+    project: Project,
+    identities: Sequence[Identity],
+    now: datetime,
+    *,
+    viewer: Principal | Literal["current"] | None = "current",
 ) -> None:
-    """Give `project` these identities; Conflict (naming the holder) if another project has one."""
+    """Give `project` these identities; Conflict if another project has one — naming the holder only to a
+    `viewer` (the current request's person by default) who may read it: to anyone else a folder or
+    remote held by a hidden project is "not available", never confirmed or named."""
     if project.is_sentinel and identities:
         raise Forbidden("Unassigned cannot hold workspaces", field=identities[0].field)
+    asking = current_principal() if viewer == "current" else viewer
     for item in identities:
         held = repo.owners(conn, item.kind, [item.value]).get(item.value)
         if held == project.id:
             continue
         if held is not None:
+            if asking is not None and not asking.may(held, Role.READ):
+                raise Conflict(
+                    f"{item.kind.value} {item.value} is not available: it cannot be given to {project.name!r}",
+                    field=item.field,
+                )
             holder = projects_repo.get_by_id(conn, held)
             name = holder.name if holder else str(held)
             raise Conflict(
                 f"{item.kind.value} {item.value} already belongs to project {name!r}", field=item.field
             )
-        repo.add(conn, project.id, item.kind, item.value, now)
+        try:
+            with conn.begin_nested():
+                repo.add(conn, project.id, item.kind, item.value, now)
+        except IntegrityError as exc:  # held by a project this transaction cannot see (row security)
+            raise Conflict(
+                f"{item.kind.value} {item.value} is not available: it cannot be given to {project.name!r}",
+                field=item.field,
+            ) from exc

@@ -14,6 +14,7 @@ from aidis.records import ActivityRow, TouchedBy
 from aidis.repositories import activity as repo
 from aidis.services.base import ServiceBase
 from aidis.services.handover.digest import ActivityDigest, digest
+from aidis.services.principal import own_sessions_only, readable_filter
 from aidis.services.sessions.lookup import find_session
 
 
@@ -46,5 +47,10 @@ class ActivityReadService(ServiceBase):
         """Sessions whose agent touched `path` (exactly, or a path ending in it), newest first."""
         with self.reading() as conn:
             return repo.touched(
-                conn, path.strip().strip("/"), project_ids=project_ids, since=since, limit=limit
+                conn,
+                path.strip().strip("/"),
+                project_ids=readable_filter(list(project_ids) if project_ids is not None else None),
+                since=since,
+                limit=limit,
+                unassigned_owner=own_sessions_only(),
             )

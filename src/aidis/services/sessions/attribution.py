@@ -22,7 +22,7 @@ from aidis.services.base import ServiceBase
 from aidis.services.caller import Caller, WorkspaceHint
 from aidis.services.principal import Principal, current_principal
 from aidis.services.projects.resolver import Attribution, WorkspaceResolver, describe, usable
-from aidis.services.sessions.joining import AGENT_PREFIXES
+from aidis.services.sessions.joining import agent_prefixes
 from aidis.services.text.redaction import Redactor
 
 # A folder looked at before its transaction is looked at again after this long (under the probe's 30 s).
@@ -56,7 +56,7 @@ class SessionAttribution(ServiceBase):
         hooks could not link) starts its own session; note the agent session open in the same folder."""
         assert attribution.project is not None
         others = repo.open_by_prefixes_in_project(
-            conn, AGENT_PREFIXES, attribution.project.id, exclude_connection=connection_id
+            conn, agent_prefixes(), attribution.project.id, exclude_connection=connection_id
         )
         for other in others:
             recorded = other.metadata.get("workspace")

@@ -19,8 +19,16 @@ from sqlalchemy import Connection
 from aidis.records import Session
 from aidis.repositories import agent_sessions as repo
 from aidis.repositories import hooks as hooks_repo
+from aidis.services.principal import connection_prefix, current_principal
 
 AGENT_PREFIXES = ("claude-code:", "codex:", "gemini-cli:")
+
+
+def agent_prefixes() -> tuple[str, ...]:
+    """The connection prefixes of the current person's agent sessions (everyone's for nobody in
+    particular): a server is joined only to an agent session of its own person."""
+    mine = connection_prefix(current_principal())
+    return tuple(f"{mine}{prefix}" for prefix in AGENT_PREFIXES)
 
 
 def join_agent_session(
@@ -32,7 +40,7 @@ def join_agent_session(
         return None
     matches = [
         s
-        for s in repo.open_agent_sessions(conn, AGENT_PREFIXES)
+        for s in repo.open_agent_sessions(conn, agent_prefixes())
         if s.connection_id != connection_id and agent_process in (s.metadata.get("agent_processes") or [])
     ]
     if len(matches) != 1 or matches[0].connection_id is None:

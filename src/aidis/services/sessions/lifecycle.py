@@ -10,6 +10,7 @@ that did the work.
 from __future__ import annotations
 
 import logging
+import secrets
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -34,7 +35,7 @@ from aidis.repositories import hooks as hooks_repo
 from aidis.repositories import sessions as repo
 from aidis.services.base import Clock
 from aidis.services.caller import ToolCall, WorkspaceHint
-from aidis.services.principal import current_principal, require
+from aidis.services.principal import current_principal, require, require_recording
 from aidis.services.projects.resolver import Attribution, usable
 from aidis.services.sessions.attribution import writable_for
 from aidis.services.sessions.joining import join_agent_session
@@ -53,6 +54,15 @@ MAX_GOAL = 4000
 def format_display_id(year: int, number: int) -> str:
     """`SES-2026-00001`: zero-padded to five digits, never truncated past them."""
     return f"SES-{year}-{number:05d}"
+
+
+def opaque_display_id(year: int) -> str:
+    """`SES-2026-K7Q2M9XW4T`: a team server's display id — random (50 bits), so a person's own ids say
+    nothing of how many sessions everyone else started (a server-wide count would)."""
+    return f"SES-{year}-{''.join(secrets.choice(OPAQUE_ALPHABET) for _ in range(10))}"
+
+
+OPAQUE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed back
 
 
 def _check_text(value: str | None, limit: int, field: str) -> str | None:
@@ -137,6 +147,7 @@ class SessionService(SessionStatus, SessionLookup, SessionReaping):
         link_agent_session: bool = True,
         known_closed: bool = False,
     ) -> Session:
+        require_recording()  # a read-only token opens no session, not even in Unassigned
         title = self.redactor.clean_optional(_check_text(title, MAX_TITLE, "title"), "title")
         goal = self.redactor.clean_optional(_check_text(goal, MAX_GOAL, "goal"), "goal")
         if connection_id is not None and not known_closed:
@@ -157,11 +168,17 @@ class SessionService(SessionStatus, SessionLookup, SessionReaping):
             project_id, source = evidence.id, "workspace"
         else:
             project_id, source = project_for_new_session(conn, connection_id, project)
+            if project_id == SENTINEL_PROJECT_ID:  # a token limited to projects acts nowhere else
+                require(project_id, Role.WRITE, "Unassigned")
         metadata: dict[str, object] = {"project_source": source, "tags": list(tags)}
         if attribution is not None:
             metadata["workspace"] = attribution.details()
         session_id = uuid.uuid4()
-        display_id = format_display_id(now.year, repo.next_display_number(conn, now.year))
+        display_id = (
+            opaque_display_id(now.year)
+            if principal is not None
+            else format_display_id(now.year, repo.next_display_number(conn, now.year))
+        )
         try:  # no savepoint: a clash ends this unit of work anyway (the Conflict rolls it all back)
             repo.insert_session(
                 conn,
@@ -191,8 +208,8 @@ class SessionService(SessionStatus, SessionLookup, SessionReaping):
         )
         if project is not None and connection_id is not None:
             connections_repo.set_current_project(conn, connection_id, project_id)
+        self.audited(conn, AuditKind.CHANGE, project_id, [session_id])  # started, in its project
         if evidence is not None and attribution is not None:  # the evidence, as a move out of Unassigned
-            self.audited(conn, AuditKind.CHANGE, evidence.id, [session_id])
             self.changed(conn, evidence.id)
             self.record_move_in(
                 conn,
@@ -288,6 +305,7 @@ class SessionService(SessionStatus, SessionLookup, SessionReaping):
         )
         ended = repo.get_session(conn, session.id)
         assert ended is not None
+        self.audited(conn, AuditKind.CHANGE, ended.project_id, [ended.id])
         log.info("session ended", extra={"session_id": str(session.id), "reason": reason.value})
         return ended
 

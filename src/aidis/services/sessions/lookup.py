@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from opentelemetry.trace import Span
 from sqlalchemy import Connection
 
-from aidis.enums import Role
+from aidis.enums import AuditKind, Role
 from aidis.errors import InvalidInput, NotFound
 from aidis.records import Cursor, Event, Project, ProjectChange, Session, SessionFilter
 from aidis.repositories import changes as changes_repo
@@ -112,11 +112,13 @@ class SessionLookup(ServiceBase):
         """A session with its events and project-change history."""
         with self.reading() as conn:
             session = find_session(conn, ref)
-            return SessionDetail(
+            detail = SessionDetail(
                 session,
                 events_repo.events_for_session(conn, session.id),
                 changes_repo.changes_for_session(conn, session.id),
             )
+        self.audited(None, AuditKind.READ, session.project_id, [session.id])
+        return detail
 
     def list(
         self,

@@ -118,6 +118,9 @@ class SessionSwitching(SessionMoves, SessionAccounting):
         With `start`, a session is started lazily first; otherwise a caller without an open session
         is left alone (a read must not open a session) and None is returned.
         """
+        principal = current_principal()
+        if principal is not None and not principal.records and not start:
+            return None  # a read-only token's reads are audited, never counted on a session
         now = self.clock()
         with self.unit_of_work() as conn:
             if start:
