@@ -12,6 +12,7 @@ from aidis import __version__
 from aidis.cli.bench import bench_command
 from aidis.cli.common import build, err, fail, internal_error_log
 from aidis.cli.common import settings as settings_from_env
+from aidis.cli.db_roles import runtime_role_command, team_privilege_warning
 from aidis.cli.embeddings import embed_command
 from aidis.cli.exchange import export_command, import_export_command, prune_command
 from aidis.cli.memory import contexts_cli, search_command
@@ -31,6 +32,7 @@ cli = typer.Typer(
 )
 db_cli = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
+db_cli.command("runtime-role")(runtime_role_command)
 cli.add_typer(projects_cli, name="projects")
 cli.add_typer(contexts_cli, name="contexts")
 cli.add_typer(sessions_cli, name="sessions")
@@ -113,6 +115,9 @@ def serve(
         return
     provider = install_tracing_from_env()
     app = build(settings)
+    warning = team_privilege_warning(app)
+    if warning:
+        err.print(f"[yellow]warning:[/yellow] {warning}", soft_wrap=True, highlight=False)
     suffix = f", {mode}" if mode else ""
     err.print(
         f"AIDIS {__version__} on http://{settings.host}:{settings.port}/  (MCP: /mcp, database: {app.engine_name}{suffix})"

@@ -1,7 +1,8 @@
 """SQL for the audit trail: append rows, read them back, and let old ones go on purpose.
 
-Invariant: rows are only ever inserted — never updated — and deleted only by `prune_before`, which
-on PostgreSQL must say so to the trigger guarding the table (`aidis.audit_retention`), so no other
+Invariant: rows are only ever inserted — never updated — and deleted only by `prune_before`, which on
+PostgreSQL calls `aidis_prune_audit` (migration 0014: a function running as the table's owner, the only
+place the trigger guarding the table lets a row go; the member role may not call it), so no other
 statement can rewrite the trail.
 """
 
@@ -83,6 +84,6 @@ def read(
 
 def prune_before(conn: Connection, cutoff: datetime) -> int:
     """Delete entries older than `cutoff` (retention); returns how many went."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT set_config('aidis.audit_retention', 'on', true)"))
+    if conn.dialect.name == "postgresql":  # only the owner's function may let rows go (migration 0014)
+        return int(conn.execute(text("SELECT aidis_prune_audit(:cutoff)"), {"cutoff": cutoff}).scalar_one())
     return int(conn.execute(delete(audit_log).where(audit_log.c.occurred_at < cutoff)).rowcount)

@@ -19,10 +19,12 @@ def record_event(
     agent_session_id: str,
     received_at: datetime,
     now: datetime,
+    user_id: uuid.UUID | None = None,
 ) -> None:
-    """Claim an event id in the ledger (the primary key refuses a second application)."""
+    """Claim an event id in the ledger (the primary key refuses a second application), as `user_id`'s."""
     conn.execute(
         insert(hook_events).values(
+            user_id=user_id,
             event_id=event_id,
             agent=agent,
             event_name=event_name,

@@ -237,6 +237,7 @@ hook_events = Table(
     Column("received_at", UTCDateTime(), nullable=False),
     Column("applied_at", UTCDateTime(), nullable=False),
     Column("outcome", String(200), nullable=False),
+    Column("user_id", UUIDType(), nullable=True),  # whose event it was, on a team server (0014)
 )
 Index("ix_hook_events_agent_session", hook_events.c.agent_session_id)
 

@@ -83,6 +83,7 @@ class HookService(AgentSessions):
             raise InvalidInput(f"invalid {agent} hook payload: {problem}", field=problem.split(":", 1)[0])
         assert isinstance(payload, dict)
         require_recording()  # a read-only token's hooks write nothing, not even the ledger entry
+        person = current_principal()
         words = dialect(agent)
         event_id = str(record.get("id") or uuid.uuid4().hex)[:64]
         received = record.get("received_at")
@@ -102,6 +103,7 @@ class HookService(AgentSessions):
                         agent_session_id=str(payload["session_id"]),
                         received_at=min(received_at, now),
                         now=now,
+                        user_id=person.user_id if person is not None else None,
                     )
             except IntegrityError:
                 return Applied("duplicate", None)

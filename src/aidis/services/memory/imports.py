@@ -27,7 +27,7 @@ from aidis.repositories import sessions as sessions_repo
 from aidis.services.base import ServiceBase
 from aidis.services.memory.exports import FORMAT, VERSION, canonical
 from aidis.services.principal import require_server_admin
-from aidis.services.sessions.lifecycle import format_display_id
+from aidis.services.sessions.display_ids import format_display_id
 
 _DISPLAY = re.compile(r"^SES-(\d{4})-(\d+)$")
 LEDGER_KIND = "export-event"

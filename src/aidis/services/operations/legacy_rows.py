@@ -19,7 +19,7 @@ from aidis.enums import SENTINEL_PROJECT_ID, SENTINEL_PROJECT_NAME, Actor, Conte
 from aidis.repositories import importing as repo
 from aidis.repositories import projects as projects_repo
 from aidis.repositories import sessions as sessions_repo
-from aidis.services.sessions.lifecycle import format_display_id
+from aidis.services.sessions.display_ids import format_display_id
 
 # A mapped row marked with this key is recorded in the ledger but not inserted (it maps onto a row we have).
 ONTO_EXISTING = "_onto_existing"

@@ -6,7 +6,8 @@ its agent's session, and reading what agents did.
 May call: `handover`, `projects`, `text` and the kernel. Never memory, agents or operations: they call this.
 """
 
-from aidis.services.sessions.lifecycle import SessionService, format_display_id
+from aidis.services.sessions.display_ids import format_display_id
+from aidis.services.sessions.lifecycle import SessionService
 from aidis.services.sessions.lookup import find_session
 from aidis.services.sessions.summaries import SessionSummaryService, Summary
 

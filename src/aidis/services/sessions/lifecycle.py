@@ -10,7 +10,6 @@ that did the work.
 from __future__ import annotations
 
 import logging
-import secrets
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -38,6 +37,7 @@ from aidis.services.caller import ToolCall, WorkspaceHint
 from aidis.services.principal import current_principal, require, require_recording
 from aidis.services.projects.resolver import Attribution, usable
 from aidis.services.sessions.attribution import writable_for
+from aidis.services.sessions.display_ids import next_display_id
 from aidis.services.sessions.joining import join_agent_session
 from aidis.services.sessions.lookup import SessionLookup, describe_span, find_session
 from aidis.services.sessions.reaping import EndingListener, SessionReaping
@@ -49,20 +49,6 @@ log = logging.getLogger("aidis.sessions")
 
 MAX_TITLE = 500
 MAX_GOAL = 4000
-
-
-def format_display_id(year: int, number: int) -> str:
-    """`SES-2026-00001`: zero-padded to five digits, never truncated past them."""
-    return f"SES-{year}-{number:05d}"
-
-
-def opaque_display_id(year: int) -> str:
-    """`SES-2026-K7Q2M9XW4T`: a team server's display id — random (50 bits), so a person's own ids say
-    nothing of how many sessions everyone else started (a server-wide count would)."""
-    return f"SES-{year}-{''.join(secrets.choice(OPAQUE_ALPHABET) for _ in range(10))}"
-
-
-OPAQUE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed back
 
 
 def _check_text(value: str | None, limit: int, field: str) -> str | None:
@@ -168,17 +154,11 @@ class SessionService(SessionStatus, SessionLookup, SessionReaping):
             project_id, source = evidence.id, "workspace"
         else:
             project_id, source = project_for_new_session(conn, connection_id, project)
-            if project_id == SENTINEL_PROJECT_ID:  # a token limited to projects acts nowhere else
-                require(project_id, Role.WRITE, "Unassigned")
         metadata: dict[str, object] = {"project_source": source, "tags": list(tags)}
         if attribution is not None:
             metadata["workspace"] = attribution.details()
         session_id = uuid.uuid4()
-        display_id = (
-            opaque_display_id(now.year)
-            if principal is not None
-            else format_display_id(now.year, repo.next_display_number(conn, now.year))
-        )
+        display_id = next_display_id(conn, now.year, opaque=principal is not None)
         try:  # no savepoint: a clash ends this unit of work anyway (the Conflict rolls it all back)
             repo.insert_session(
                 conn,

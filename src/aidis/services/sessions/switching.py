@@ -167,4 +167,5 @@ def project_for_new_session(
             principal = current_principal()
             if principal is None or principal.may(state.current_project_id, Role.WRITE):
                 return state.current_project_id, "connection"
+    require(SENTINEL_PROJECT_ID, Role.WRITE, "Unassigned")  # a token limited to projects acts nowhere else
     return SENTINEL_PROJECT_ID, "sentinel"

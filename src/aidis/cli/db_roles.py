@@ -1,0 +1,61 @@
+"""`aidis db runtime-role NAME`: the PostgreSQL login a team server should run as (thin: parse → the
+operations domain's DatabaseRoleService → print)."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from aidis.app import AppContext
+from aidis.cli.common import build, fail
+from aidis.cli.common import settings as settings_from_env
+from aidis.errors import AidisError
+from aidis.services.operations.db_roles import DatabaseRoleService
+
+
+def runtime_role_command(
+    name: Annotated[str, typer.Argument(help="the login role to make, e.g. aidis_app")],
+    password_env: Annotated[
+        str | None,
+        typer.Option("--password-env", help="name of an environment variable holding its password"),
+    ] = None,
+    print_sql: Annotated[
+        bool, typer.Option("--print-sql", help="print the SQL for a database admin instead of running it")
+    ] = False,
+) -> None:
+    """Make the login role a team server runs as: not superuser, not owner, no BYPASSRLS (row-level
+    security then holds even for a `RESET ROLE`). Run it as a user who may create roles, then point
+    AIDIS_DATABASE_URL at the new role."""
+    password = None
+    if password_env is not None:
+        password = os.environ.get(password_env)
+        if password is None:
+            raise fail(f"--password-env: the variable {password_env} is not set")
+    app = build(settings_from_env(), migrate=False)
+    roles = DatabaseRoleService(app.engine)
+    try:
+        if print_sql:
+            for statement in roles.runtime_role_sql(name, password):
+                typer.echo(f"{statement};")
+            return
+        roles.create_runtime_role(name, password)
+    except AidisError as exc:
+        raise fail(exc.message) from exc
+    finally:
+        app.close()
+    typer.echo(
+        f"role {name} made: set AIDIS_DATABASE_URL=postgresql://{name}{':…' if password else ''}@HOST/"
+        f"{app.engine.url.database} for `aidis serve` (migrations stay with the owner: `aidis db upgrade`)"
+    )
+
+
+def team_privilege_warning(app: AppContext) -> str | None:
+    """What `aidis serve` warns of at start: a team server logged in as a role that ignores row security."""
+    try:
+        if not app.team.team_mode():
+            return None
+        return DatabaseRoleService(app.engine).privilege_warning()
+    except AidisError as exc:  # the database is away: serving will say so where it matters
+        return f"could not check the database role: {exc.message}"
