@@ -121,6 +121,10 @@ TABLES = (
     "contexts",
     "context_revisions",
     "connections",
+    "connection_links",
+    "hook_events",
+    "session_activity",
+    "project_workspaces",
 )
 
 

@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from aidis.services.operations.legacy_import import LegacyImporter
     from aidis.services.operations.triage import TriageService
     from aidis.services.projects.merges import ProjectMergeService
+    from aidis.services.usage.reports import UsageService
 
 
 S = TypeVar("S", bound=ServiceBase)
@@ -158,6 +159,16 @@ class AppContext:
         from aidis.services.operations.triage import TriageService
 
         return self._wired(TriageService(self.sessions, self.projects))
+
+    @cached_property
+    def usage(self) -> UsageService:
+        """Tokens and cost reports (prices: the bundled data under AIDIS_PRICES_FILE's own)."""
+        from aidis.services.usage.prices import PriceBook
+        from aidis.services.usage.reports import UsageService
+
+        service = self._wired(UsageService(self.engine, self.clock, self.telemetry))
+        service.prices = PriceBook.from_file(self.settings.prices_file)
+        return service
 
     @cached_property
     def hooks(self) -> HookService:

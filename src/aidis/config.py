@@ -111,6 +111,11 @@ class Settings(BaseSettings):
         description="Record what agents do from their tool-use hooks (files, commands, tests); "
         "AIDIS_CAPTURE=off records none of it.",
     )
+    prices_file: Path | None = Field(
+        default=None,
+        description="A TOML file of your own prices (USD per million tokens by model: negotiated rates, a "
+        "local model at 0); it wins over the bundled price data (docs/usage.md).",
+    )
     redaction: str = Field(
         default="redact",
         pattern="^(redact|refuse)$",

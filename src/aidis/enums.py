@@ -173,6 +173,16 @@ class SearchMode(StrEnum):
     HYBRID = "hybrid"  # reciprocal rank fusion of the two; exact identifier matches first
 
 
+class UsageShape(StrEnum):
+    """How a usage report groups tokens and cost (the shapes `ccusage` users know, and per project)."""
+
+    DAILY = "daily"
+    WEEKLY = "weekly"  # weeks start on Monday
+    MONTHLY = "monthly"
+    SESSION = "session"
+    PROJECT = "project"
+
+
 class AuditKind(StrEnum):
     """What an audit entry records."""
 

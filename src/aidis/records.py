@@ -348,3 +348,26 @@ class Identity:
     subject: str
     email: str | None
     groups: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRow:
+    """Tokens one model used in one UTC hour, in one session (or summed over a group of them)."""
+
+    hour: datetime
+    model: str
+    agent: str
+    project_id: uuid.UUID
+    project_name: str
+    input_tokens: int
+    output_tokens: int
+    cache_write_tokens: int
+    cache_read_tokens: int
+    session_id: uuid.UUID | None = None
+    display_id: str | None = None
+    person: str | None = None
+
+    @property
+    def total_tokens(self) -> int:
+        """Every kind together (what ccusage calls the total)."""
+        return self.input_tokens + self.output_tokens + self.cache_write_tokens + self.cache_read_tokens

@@ -103,6 +103,7 @@ class DatabaseGauges(Collector):
 
 
 OTHER_PROJECTS = "other"
+MAX_MODEL_LABELS = 50  # distinct models with a series of their own; the rest count as "other"
 
 
 @dataclass
@@ -117,6 +118,7 @@ class Metrics:
     registry: CollectorRegistry = field(default_factory=lambda: CollectorRegistry(auto_describe=True))
     max_projects: int = 20
     _project_labels: set[str] = field(default_factory=set)
+    _model_labels: set[str] = field(default_factory=set)
 
     def seed_projects(self, names: list[str]) -> None:
         """Give these projects (busiest first) their own label before anyone else."""
@@ -148,12 +150,30 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
+        self.tokens = Counter(
+            "aidis_tokens",
+            "Model tokens recorded from the agents' transcripts (kind: input, output, cache_write, cache_read).",
+            ["project", "agent", "model", "kind"],
+            registry=r,
+        )
         self.integrity_violations = Gauge(
             "aidis_integrity_violations",
             "Rows breaking each integrity rule at the last check.",
             ["kind"],
             registry=r,
         )
+
+    def count_tokens(self, project: str, agent: str, model: str, counts: Mapping[str, int]) -> None:
+        """Count a transcript read's tokens (project and model labels bounded: the rest is "other")."""
+        model_label = (
+            model
+            if len(self._model_labels) < MAX_MODEL_LABELS or model in self._model_labels
+            else OTHER_PROJECTS
+        )
+        self._model_labels.add(model_label)
+        for kind, count in counts.items():
+            if count > 0:
+                self.tokens.labels(self.project_label(project), agent[:32], model_label[:64], kind).inc(count)
 
     def observe_tool(self, tool: str, outcome: str, seconds: float) -> None:
         """Count one tool call and its latency."""

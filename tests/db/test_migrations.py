@@ -254,3 +254,46 @@ def test_0013_counts_the_evidence_of_events_written_before_it(engine_name: str, 
             tables = inspect(conn).get_table_names()
         assert "session_evidence" not in tables
         engine.dispose()
+
+
+def test_0015_keeps_the_per_model_totals_of_sessions_recorded_before_it(
+    engine_name: str, tmp_path: Path
+) -> None:
+    """A session whose transcript was read at 0014 keeps its per-model totals in metadata: the upgrade
+    writes them as usage rows in the hour the session started (so `aidis check` finds them adding up),
+    and a session with estimated tokens gets none; 0014 again drops the table."""
+    with fresh_database_url(engine_name, tmp_path) as url:
+        engine = build_engine(url)
+        upgrade(engine, "0014")
+        exact, estimated = str(uuid.uuid4()), str(uuid.uuid4())
+        t = datetime(2026, 2, 1, 9, 41, tzinfo=UTC).replace(tzinfo=None)
+        document = "CAST(:m AS JSONB)" if engine_name == "postgresql" else ":m"
+        models = '{"claude-opus-4-8": {"input": 10, "output": 5, "cache_creation": 20, "cache_read": 300}}'
+        with engine.begin() as conn:
+            for sid, number, meta in (
+                (exact, 1, f'{{"tokens": "exact", "transcript": {{"models": {models}}}}}'),
+                (estimated, 2, '{"transcript": {"models": {}}}'),
+            ):
+                conn.execute(
+                    text(
+                        "INSERT INTO sessions (id, display_id, project_id, status, started_at, last_activity_at, "
+                        f"input_tokens, output_tokens, metadata) VALUES (:i, :d, :p, 'active', :t, :t, 330, 5, {document})"
+                    ),
+                    {"i": sid, "d": f"SES-2026-0000{number}", "p": SENTINEL, "t": t, "m": meta},
+                )
+        upgrade(engine)
+        with engine.begin() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT session_id, hour, model, input_tokens, output_tokens, cache_write_tokens, "
+                    "cache_read_tokens FROM session_usage"
+                )
+            ).all()
+        assert [(str(r[0]), r[2], r[3], r[4], r[5], r[6]) for r in rows] == [
+            (exact, "claude-opus-4-8", 10, 5, 20, 300)
+        ]
+        assert str(rows[0][1]).startswith("2026-02-01 09:00")
+        downgrade(engine, "0014")
+        with engine.begin() as conn:
+            assert "session_usage" not in inspect(conn).get_table_names()
+        engine.dispose()

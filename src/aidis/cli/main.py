@@ -20,6 +20,7 @@ from aidis.cli.projects import projects_cli
 from aidis.cli.sessions import sessions_cli
 from aidis.cli.setup import setup as setup_command
 from aidis.cli.team import audit_command, grants_cli, tokens_cli, users_cli
+from aidis.cli.usage import usage_cli
 from aidis.config import Settings, with_overrides
 from aidis.errors import AidisError
 from aidis.telemetry import configure_logging, install_tracing_from_env
@@ -39,6 +40,7 @@ cli.add_typer(sessions_cli, name="sessions")
 cli.add_typer(users_cli, name="users")
 cli.add_typer(tokens_cli, name="tokens")
 cli.add_typer(grants_cli, name="grants")
+cli.add_typer(usage_cli, name="usage")
 cli.command("audit")(audit_command)
 cli.command("search")(search_command)
 cli.command("embed")(embed_command)

@@ -31,6 +31,7 @@ from aidis.web import (
     login,
     project_forms,
     sso,
+    usage_api,
     views,
 )
 from aidis.web.browser_guard import BrowserGuard
@@ -125,6 +126,7 @@ def create_web_app(app: AppContext, *, run_maintenance: bool = True) -> FastAPI:
     web.include_router(audit_views.page_router)
     web.include_router(contexts_api.router)
     web.include_router(grants_api.router)
+    web.include_router(usage_api.router)
     web.include_router(login.router)
     web.include_router(sso.router)
     web.include_router(hooks_api.router)

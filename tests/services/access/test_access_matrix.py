@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -144,25 +145,44 @@ def people(app: AppContext) -> dict[str, Principal]:
     return set_up_people(app, Surface.API)
 
 
+@pytest.fixture
+def readers(app: AppContext, people: dict[str, Principal]) -> dict[str, Principal]:
+    """The same people, each through a read-only token of their own."""
+    return {
+        person: app.team.authenticate(app.team.create_token(person, role="read")[1], surface=Surface.API)
+        for person in GRANTS
+    }
+
+
+def _capped(role: Role | None, token: str) -> Role | None:
+    """What a person may do in a project through a token: their grant, at most reading for a read token."""
+    if role is None or token == "full":
+        return role
+    return Role.READ
+
+
+@pytest.mark.parametrize("token", ["full", "read-only"])
 @pytest.mark.parametrize("operation", list(OPERATIONS))
 def test_each_person_may_do_exactly_what_their_grant_allows(
-    app: AppContext, people: dict[str, Principal], operation: str
+    app: AppContext, people: dict[str, Principal], readers: dict[str, Principal], operation: str, token: str
 ) -> None:
     needed, run = OPERATIONS[operation]
+    who = people if token == "full" else readers
     for person, held in GRANTS.items():
-        for project, role in held.items():
+        for project, granted in held.items():
+            role = _capped(granted, token)
             seed = Caller(connection_id=f"seed-{project}")  # one session per project, started in it
             context_id = app.contexts.store(seed, SECRET.format(project=project), project=project).context.id
             before = _snapshot(app)
-            with acting_as(people[person], operation):
+            with acting_as(who[person], operation):
                 if role is None:
                     with pytest.raises(NotFound) as refused:
-                        run(app, project, context_id, people[person])
+                        run(app, project, context_id, who[person])
                 elif role.rank < needed.rank:
                     with pytest.raises(Forbidden) as refused:
-                        run(app, project, context_id, people[person])
+                        run(app, project, context_id, who[person])
                 else:
-                    shown = repr(run(app, project, context_id, people[person]))
+                    shown = repr(run(app, project, context_id, who[person]))
                     _only_readable(shown, person, project, operation)
                     continue
             assert _snapshot(app) == before, f"{person} changed {project} by a refused {operation}"
@@ -205,3 +225,62 @@ def test_a_listing_by_a_hidden_project_id_shows_nothing(
             assert app.sessions.list(SessionFilter(project_id=project_id)) == ([], 0)
             # ada reads beta and gamma (no notes yet); cyd reads alpha and beta (alpha's one note)
             assert app.stats.totals()["contexts"] == (0 if blind == "ada" else 1)
+
+
+def _hook(app: AppContext, who: Principal, name: str, session_id: str, cwd: Path, **more: Any) -> Any:
+    record = {
+        "id": uuid.uuid4().hex,
+        "agent": "claude-code",
+        "payload": {"session_id": session_id, "cwd": str(cwd), "hook_event_name": name, **more},
+    }
+    with acting_as(who, "hook"):
+        return app.hooks.apply(record)
+
+
+@pytest.mark.parametrize("token", ["full", "read-only"])
+def test_hooks_follow_the_same_grants(
+    app: AppContext,
+    people: dict[str, Principal],
+    readers: dict[str, Principal],
+    tmp_path: Path,
+    token: str,
+) -> None:
+    """The hooks column: an agent working in a project's folder records its session there only where its
+    person may write; elsewhere the session is their own Unassigned one (a hidden project never named),
+    and through a read-only token nothing at all is recorded."""
+    folders = {}
+    for project in ("alpha", "beta", "gamma"):
+        folders[project] = tmp_path / project
+        folders[project].mkdir()
+        app.workspaces.update(project, add_roots=[str(folders[project])])
+    who = people if token == "full" else readers
+    for person, held in GRANTS.items():
+        for project, granted in held.items():
+            session_id = f"{person}-{project}"
+            if token == "read-only":
+                before = _snapshot(app)
+                with pytest.raises(Forbidden) as refused:
+                    _hook(app, who[person], "SessionStart", session_id, folders[project], source="startup")
+                assert refused.value.field == "token" and "read" in refused.value.message
+                assert _snapshot(app) == before, f"{person}'s read-only hook wrote in {project}"
+                continue
+            started = _hook(app, who[person], "SessionStart", session_id, folders[project], source="startup")
+            tool = _hook(
+                app,
+                who[person],
+                "PostToolUse",
+                session_id,
+                folders[project],
+                tool_name="Read",
+                tool_input={"file_path": str(folders[project] / "app.py")},
+                tool_response={},
+            )
+            session = started.session
+            assert session is not None and tool.session is not None and tool.session.id == session.id
+            assert session.user_id == who[person].user_id
+            writable = granted is not None and granted.rank >= Role.WRITE.rank
+            assert (session.project_display_name == project) is writable, (person, project, session)
+            if granted is None:  # nothing recorded with the session tells it whose folder that was
+                hidden = str(app.projects.get(project).id)
+                assert hidden not in repr(session.metadata), (person, project, session.metadata)
+                assert session.metadata["workspace"]["matched"] == "unknown", session.metadata

@@ -12,7 +12,7 @@ from aidis.app import AppContext, build_app
 from aidis.enums import SENTINEL_PROJECT_ID, ChangeReason, EndReason, EventType, SessionStatus
 from aidis.errors import Conflict, InvalidInput, NotFound
 from aidis.repositories import events as events_repo
-from aidis.services.sessions.lifecycle import format_display_id
+from aidis.services.sessions.display_ids import format_display_id
 from tests.support import Database, FakeClock
 
 

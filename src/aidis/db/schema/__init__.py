@@ -1,5 +1,6 @@
 """Every table AIDIS stores, as SQLAlchemy Core `Table`s on one `metadata`; the migrations create exactly
-this. `_core` holds one install's data, `_team` a team server's people, grants and audit trail."""
+this. `_core` holds one install's data, `_team` a team server's people, grants and audit trail, `_usage`
+the tokens each session's models used, by hour."""
 
 from aidis.db.schema._core import (
     ROLLUP_COUNTERS,
@@ -25,6 +26,7 @@ from aidis.db.schema._core import (
     sessions,
 )
 from aidis.db.schema._team import api_tokens, audit_log, project_grants, users
+from aidis.db.schema._usage import session_usage
 
 __all__ = [
     "ROLLUP_COUNTERS",
@@ -50,6 +52,7 @@ __all__ = [
     "session_evidence",
     "session_project_changes",
     "session_rollups",
+    "session_usage",
     "sessions",
     "users",
 ]

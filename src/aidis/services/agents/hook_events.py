@@ -40,6 +40,7 @@ from aidis.services.caller import estimate_tokens
 from aidis.services.principal import current_principal, require, require_recording
 from aidis.services.sessions.accounting import tokens_are_exact
 from aidis.services.sessions.lifecycle import SessionService
+from aidis.services.usage.recording import record_hourly
 
 log = logging.getLogger("aidis.hooks")
 
@@ -223,6 +224,15 @@ class HookService(AgentSessions):
         state = ahead.state
         if state.exit_codes:
             activity_repo.fill_exit_codes(conn, session.id, state.exit_codes)
+        if state.hourly:
+            metrics, project, agent = self.telemetry.metrics, session.project_display_name, session.agent_type
+            record_hourly(
+                conn,
+                session.id,
+                state.hourly,
+                self.clock(),
+                lambda model, counts: metrics.count_tokens(project, agent, model, counts),
+            )
         if not state.models:
             return self._remember(conn, session, transcript=state.dump())
         sent, received = state.totals()

@@ -6,8 +6,10 @@ only, so a line being written is read next time; each API response is counted on
 write one response as several lines with one message and request id; Gemini CLI writes a message
 twice with one id; Codex writes cumulative totals, of which only the growth is counted); synthetic
 entries (no API call behind them) are skipped; a missing, truncated, replaced or malformed transcript
-is logged and skipped, never fatal; only a regular file is read (`agent_files`). No database here: the
-state is handed in and out, and the caller reads before its transaction.
+is logged and skipped, never fatal; only a regular file is read (`agent_files`). Each count is also
+kept by the UTC hour its line was written in (`hourly`, for usage and cost by day in any time zone:
+aidis.services.usage). No database here: the state is handed in and out, and the caller reads before
+its transaction.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from aidis.services.agents.agent_files import read_regular_file
@@ -46,6 +49,8 @@ class UsageState:
     models: dict[str, dict[str, int]] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     exit_codes: dict[str, int] = field(default_factory=dict)  # read this time only (not stored)
+    # read this time only (not stored): "<UTC hour>|<model>" → counts, the hour "" when a line had no time
+    hourly: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, stored: Any) -> UsageState:
@@ -86,12 +91,15 @@ class UsageState:
         )
         return sent, sum(u.get("output", 0) for u in self.models.values())
 
-    def add(self, model: str, **counts: int) -> None:
-        """Add token counts to a model's totals (negative or missing counts are ignored)."""
+    def add(self, model: str, at: Any = None, **counts: int) -> None:
+        """Add token counts to a model's totals and to the hour they were used in (`at`: the line's
+        timestamp; negative or missing counts are ignored)."""
         totals = self.models.setdefault(model, {name: 0 for name in USAGE_FIELDS.values()})
+        hour = self.hourly.setdefault(f"{utc_hour(at)}|{model}", {name: 0 for name in USAGE_FIELDS.values()})
         for name, value in counts.items():
             if value > 0:
                 totals[name] = totals.get(name, 0) + value
+                hour[name] = hour.get(name, 0) + value
 
     def seen(self, key: str) -> bool:
         """True when a response with this key was counted lately; remembers it otherwise."""
@@ -152,7 +160,11 @@ def _claude_code(entry: dict[str, Any], state: UsageState) -> None:
     if model in SYNTHETIC_MODELS or state.seen(f"{message.get('id')}|{entry.get('requestId')}"):
         return
     usage = message["usage"]
-    state.add(model, **{name: _int(usage.get(source)) for source, name in USAGE_FIELDS.items()})
+    state.add(
+        model,
+        entry.get("timestamp"),
+        **{name: _int(usage.get(source)) for source, name in USAGE_FIELDS.items()},
+    )
 
 
 def _codex(entry: dict[str, Any], state: UsageState) -> None:
@@ -186,7 +198,11 @@ def _codex(entry: dict[str, Any], state: UsageState) -> None:
         state.extra["cumulative"] = now
         model = str(state.extra.get("model") or "unknown")
         state.add(
-            model, input=grown["input"] - grown["cached"], cache_read=grown["cached"], output=grown["output"]
+            model,
+            entry.get("timestamp"),
+            input=grown["input"] - grown["cached"],
+            cache_read=grown["cached"],
+            output=grown["output"],
         )
 
 
@@ -200,10 +216,24 @@ def _gemini_cli(entry: dict[str, Any], state: UsageState) -> None:
     cached = _int(tokens.get("cached"))
     state.add(
         str(entry.get("model") or "unknown")[:200],
+        entry.get("timestamp"),
         input=_int(tokens.get("input")) - cached,
         cache_read=cached,
         output=_int(tokens.get("output")) + _int(tokens.get("thoughts")),
     )
+
+
+def utc_hour(value: Any) -> str:
+    """The UTC hour of an ISO-8601 timestamp as "YYYY-MM-DDTHH" ("" when it is missing or malformed)."""
+    if not isinstance(value, str) or len(value) < 13:
+        return ""
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H")
 
 
 def _int(value: Any) -> int:

@@ -15,6 +15,7 @@ from aidis.repositories import evidence as evidence_repo
 from aidis.repositories import integrity as repo
 from aidis.repositories import rollups as rollups_repo
 from aidis.repositories import team as team_repo
+from aidis.repositories import usage as usage_repo
 from aidis.repositories.row_security import member_role_exists
 from aidis.services.base import Clock, ServiceBase
 from aidis.services.search import Embedder
@@ -140,6 +141,12 @@ class IntegrityService(ServiceBase):
                 "Unassigned sessions' project evidence that disagrees with a recount of their events",
                 evidence_repo.mismatches,
                 True,
+            ),
+            (
+                "usage_mismatch",
+                "sessions whose tokens by hour and model do not add up to their transcript totals",
+                usage_repo.mismatches,
+                False,
             ),
             (
                 "revision_gap",
