@@ -11,6 +11,7 @@ CODEX_VERSION ?= 0.169.0
 GEMINI_CLI_VERSION ?= 0.61.0
 MEMORY_SERVER_VERSION ?= 2026.8.31
 OIDC_PROVIDER_VERSION ?= 9.13.3
+CCUSAGE_VERSION ?= 20.0.24
 
 .PHONY: install browser git agents serve mcp test lint typecheck pytest screenshots clean
 
@@ -50,7 +51,7 @@ git:                    ## git for the workspace tests (temporary repositories)
 
 AGENT_PACKAGES = @anthropic-ai/claude-code@$(CLAUDE_CODE_VERSION) @openai/codex@$(CODEX_VERSION) \
 	@google/gemini-cli@$(GEMINI_CLI_VERSION) @modelcontextprotocol/server-memory@$(MEMORY_SERVER_VERSION) \
-	oidc-provider@$(OIDC_PROVIDER_VERSION)
+	oidc-provider@$(OIDC_PROVIDER_VERSION) ccusage@$(CCUSAGE_VERSION)
 AGENTS_STAMP = .agents/.installed-$(shell echo '$(AGENT_PACKAGES)' | cksum | cut -d' ' -f1)
 
 agents: $(AGENTS_STAMP)  ## pinned agents (and the OpenID provider for the sign-on tests) from npm, run offline

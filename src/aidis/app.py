@@ -47,6 +47,7 @@ from aidis.telemetry import Metrics, Telemetry, install_commit_hooks
 
 if TYPE_CHECKING:
     from aidis.services.access.identity_provider import IdentityProvider
+    from aidis.services.agents.history import HistoryImport
     from aidis.services.agents.hook_events import HookService
     from aidis.services.memory.exports import ExportService
     from aidis.services.memory.imports import ExportImporter
@@ -159,6 +160,13 @@ class AppContext:
         from aidis.services.operations.triage import TriageService
 
         return self._wired(TriageService(self.sessions, self.projects))
+
+    @cached_property
+    def history(self) -> HistoryImport:
+        """Sessions imported from the agents' own transcripts (`aidis import-history`)."""
+        from aidis.services.agents.history import HistoryImport
+
+        return self._wired(HistoryImport(self.sessions))
 
     @cached_property
     def usage(self) -> UsageService:

@@ -118,6 +118,7 @@ class WorkspaceSource(StrEnum):
     ROOTS = "roots"  # the client's MCP roots
     HEADER = "header"  # X-AIDIS-Workspace on HTTP
     HOOK = "hook"  # an agent hook's cwd
+    HISTORY = "history"  # the working directory an agent's transcript recorded (aidis import-history)
     CWD = "cwd"  # the stdio server's own working directory
 
 

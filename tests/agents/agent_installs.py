@@ -11,7 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUIRE_AGENTS = os.environ.get("AIDIS_REQUIRE_AGENTS", "") not in ("", "0", "false")
-VERSIONS = {"claude-code": "2.1.197", "codex": "0.169.0", "gemini-cli": "0.61.0"}
+VERSIONS = {"claude-code": "2.1.197", "codex": "0.169.0", "gemini-cli": "0.61.0", "ccusage": "20.0.24"}
 
 
 def agent_binary(agent: str) -> str:
@@ -19,7 +19,7 @@ def agent_binary(agent: str) -> str:
     if agent == "claude-code":
         found = sorted(glob.glob(str(ROOT / ".agents/node_modules/@anthropic-ai/claude-code-*/claude")))
     else:
-        name = {"codex": "codex", "gemini-cli": "gemini"}[agent]
+        name = {"codex": "codex", "gemini-cli": "gemini", "ccusage": "ccusage"}[agent]
         path = ROOT / ".agents" / "node_modules" / ".bin" / name
         found = [str(path)] if path.exists() else []
     if found:

@@ -15,6 +15,7 @@ from aidis.cli.common import settings as settings_from_env
 from aidis.cli.db_roles import runtime_role_command, team_privilege_warning
 from aidis.cli.embeddings import embed_command
 from aidis.cli.exchange import export_command, import_export_command, prune_command
+from aidis.cli.history import import_history_command
 from aidis.cli.memory import contexts_cli, search_command
 from aidis.cli.projects import projects_cli
 from aidis.cli.sessions import sessions_cli
@@ -46,6 +47,7 @@ cli.command("search")(search_command)
 cli.command("embed")(embed_command)
 cli.command("export")(export_command)
 cli.command("import-export")(import_export_command)
+cli.command("import-history")(import_history_command)
 cli.command("prune")(prune_command)
 cli.command("bench")(bench_command)
 cli.command("setup")(setup_command)

@@ -1,0 +1,134 @@
+"""Where an agent keeps its history, and what one transcript says about its session before its tokens
+are counted: its start and end, the folder it worked in, its first prompt.
+
+Invariants: only regular files are read, line by line (a file of any size in bounded memory); a line
+that is not JSON, or a file that is not the agent's transcript at all, is reported and skipped, never
+fatal. Claude Code keeps one file per session under `<config>/projects/<folder>/<session id>.jsonl`
+(config: each of `CLAUDE_CONFIG_DIR`'s comma-separated folders, else `~/.config/claude` and
+`~/.claude`), and its subagents' files under `<folder>/<session id>/…/*.jsonl`, which belong to the
+same session.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+MAX_LINE = 16 * 1024 * 1024  # a longer line is skipped unread (it is not a transcript line we need)
+PROMPT_CHARS = 300
+
+__all__ = ["HistoryFile", "TranscriptFacts", "claude_code_files", "claude_code_roots", "scan_claude_code"]
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryFile:
+    """One agent session's transcript, and the files of its subagents."""
+
+    agent: str
+    session_id: str
+    main: Path
+    parts: tuple[Path, ...] = ()
+
+
+@dataclass
+class TranscriptFacts:
+    """What a transcript says about its session, read without counting tokens."""
+
+    first_at: datetime | None = None
+    last_at: datetime | None = None
+    cwd: str | None = None
+    prompt: str | None = None
+    lines: int = 0
+    malformed: int = 0
+    dated: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def claude_code_roots(environ: Mapping[str, str], home: Path) -> list[Path]:
+    """Claude Code's config folders that hold a `projects` folder."""
+    named = [p.strip() for p in environ.get("CLAUDE_CONFIG_DIR", "").split(",") if p.strip()]
+    candidates = [Path(p).expanduser() for p in named] or [home / ".config" / "claude", home / ".claude"]
+    seen: list[Path] = []
+    for folder in candidates:
+        if (folder / "projects").is_dir() and folder.resolve() not in [s.resolve() for s in seen]:
+            seen.append(folder)
+    return seen
+
+
+def claude_code_files(roots: list[Path]) -> Iterator[HistoryFile]:
+    """Every session transcript under the roots' `projects` folders, with its subagents' files."""
+    for root in roots:
+        for folder in sorted(p for p in (root / "projects").iterdir() if p.is_dir()):
+            for main in sorted(folder.glob("*.jsonl")):
+                parts_dir = folder / main.stem
+                parts = tuple(sorted(parts_dir.rglob("*.jsonl"))) if parts_dir.is_dir() else ()
+                yield HistoryFile("claude-code", main.stem, main, parts)
+
+
+def scan_claude_code(path: Path) -> TranscriptFacts:
+    """Start, end, working folder and first prompt of a Claude Code transcript (streamed)."""
+    facts = TranscriptFacts()
+    for entry in _lines(path, facts):
+        at = _moment(entry.get("timestamp"))
+        if at is not None:
+            facts.dated += 1
+            facts.first_at = at if facts.first_at is None or at < facts.first_at else facts.first_at
+            facts.last_at = at if facts.last_at is None or at > facts.last_at else facts.last_at
+        if facts.cwd is None and isinstance(entry.get("cwd"), str) and entry["cwd"]:
+            facts.cwd = entry["cwd"][:4096]
+        if facts.prompt is None and entry.get("type") == "user" and not entry.get("isMeta"):
+            facts.prompt = _prompt(entry.get("message"))
+    return facts
+
+
+def _lines(path: Path, facts: TranscriptFacts) -> Iterator[dict[str, Any]]:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    except OSError as exc:
+        facts.problems.append(f"cannot open: {exc.strerror or exc}")
+        return
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            facts.problems.append("not a regular file")
+            return
+        for raw in handle:
+            facts.lines += 1
+            if len(raw) > MAX_LINE or not raw.strip():
+                continue
+            try:
+                entry = json.loads(raw)
+            except ValueError:
+                facts.malformed += 1
+                continue
+            if isinstance(entry, dict):
+                yield entry
+
+
+def _moment(value: Any) -> datetime | None:
+    if not isinstance(value, str) or len(value) < 19:
+        return None
+    try:
+        found = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (found if found.tzinfo else found.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def _prompt(message: Any) -> str | None:
+    """The text a person typed (a slash command's wrapper tags and tool results are not a prompt)."""
+    content = message.get("content") if isinstance(message, dict) else None
+    if isinstance(content, list):
+        texts = [c.get("text") for c in content if isinstance(c, dict) and c.get("type") == "text"]
+        content = " ".join(t for t in texts if isinstance(t, str))
+    if not isinstance(content, str):
+        return None
+    text = " ".join(content.split())
+    if not text or text.startswith("<"):
+        return None
+    return text[:PROMPT_CHARS]

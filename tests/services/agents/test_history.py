@@ -1,0 +1,145 @@
+"""`aidis import-history`: Claude Code sessions from before AIDIS become ended sessions with their real
+times, the project of their folder, a redacted title from the first prompt and exact tokens (subagents
+included); a session the hooks recorded live is completed from where it was read, never duplicated, and
+a later live resume continues it; bad files are reported and skipped; `--since` and `--dry-run` hold.
+On both engines, through the service and the command line."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from aidis.app import AppContext
+from aidis.cli.main import cli
+from aidis.db.schema import session_usage, sessions
+from aidis.enums import UsageShape
+from aidis.services.agents.history_files import claude_code_files, claude_code_roots, scan_claude_code
+from tests.agents.recorded import TOKENS, recorded, replay
+from tests.gitrepos import make_repo
+from tests.services.usage.histories import write_history
+from tests.support import Database
+
+
+def _count_sessions(app: AppContext) -> int:
+    with app.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(sessions)).scalar_one())
+
+
+def test_an_imported_session_has_its_real_times_project_title_and_tokens(
+    app: AppContext, home: Path, tmp_path: Path
+) -> None:
+    repo = make_repo(home / "code" / "widgets", "git@github.com:acme/widgets.git")
+    config = tmp_path / "claude"
+    made = write_history(config, sessions=2)
+    text = made[0].path.read_text().replace("/work/project-0", str(repo))
+    text = text.replace("task 0:", "task 0 (key sk-ant-api03-" + "A" * 40 + "):")
+    made[0].path.write_text(text)
+    report = app.history.run(list(claude_code_files([config])))
+    assert report.created == 2 and report.skipped[0][1].startswith("no dated line")
+    first = app.sessions.latest_for_connection(f"claude-code:{made[0].session_id}")
+    assert first is not None and first.status == "ended"
+    lines = [json.loads(line) for line in made[0].path.read_text().splitlines() if line.startswith('{"')]
+    stamps = sorted(
+        datetime.fromisoformat(e["timestamp"].replace("Z", "+00:00")) for e in lines if "timestamp" in e
+    )
+    assert first.started_at == stamps[0].astimezone(UTC) and first.ended_at == stamps[-1].astimezone(UTC)
+    assert first.project_display_name == "acme/widgets"  # attributed by its folder's remote
+    assert first.title is not None and first.title.startswith("task 0") and "sk-ant-api03" not in first.title
+    assert "REDACTED" in first.title
+    line = app.usage.report(UsageShape.SESSION, timezone="UTC")
+    ours = {item.key: item for item in line.lines}[first.display_id]
+    sent = ours.tokens["input_tokens"] + ours.tokens["cache_write_tokens"] + ours.tokens["cache_read_tokens"]
+    assert (first.input_tokens, first.output_tokens) == (sent, ours.tokens["output_tokens"]) != (0, 0)
+    second = app.sessions.latest_for_connection(f"claude-code:{made[1].session_id}")
+    assert second is not None and second.metadata["history"]["subagents"]  # its subagent file counted
+
+
+def test_a_live_session_is_completed_not_duplicated_and_a_later_resume_continues_it(
+    app: AppContext, tmp_path: Path
+) -> None:
+    workspace = tmp_path / "work"
+    workspace.mkdir()
+    config = tmp_path / "claude"
+    folder = config / "projects" / "-work"
+    folder.mkdir(parents=True)
+    transcript = folder / "cc-live.jsonl"
+    fixture = recorded("claude-code", workspace, tmp_path)[0]["transcript_path"]
+    whole = [line for line in Path(fixture).read_text().splitlines(keepends=True) if line.strip()]
+    half = len(whole) // 2
+    transcript.write_text("".join(whole[:half]))
+    payloads = [
+        {**p, "transcript_path": str(transcript)}
+        for p in recorded("claude-code", workspace, tmp_path)
+        if p["hook_event_name"] in ("SessionStart", "Stop")
+    ]
+    live = replay(app, "claude-code", payloads, "cc-live")  # the hooks read the first half
+    assert live.input_tokens < TOKENS["claude-code"][0]
+    transcript.write_text("".join(whole))  # the rest arrived while the hooks were off
+    report = app.history.run(list(claude_code_files([config])))
+    assert (report.created, report.completed) == (0, 1)
+    again = app.sessions.get(live.id)
+    assert (again.input_tokens, again.output_tokens) == TOKENS["claude-code"]
+    assert _count_sessions(app) == 1
+    with app.engine.connect() as conn:
+        summed = conn.execute(select(func.sum(session_usage.c.output_tokens))).scalar_one()
+    assert summed == TOKENS["claude-code"][1]  # every response counted once across hooks and import
+    assert app.history.run(list(claude_code_files([config]))).unchanged == 1
+    resumed = replay(
+        app,
+        "claude-code",
+        [{**payloads[0], "source": "resume", "transcript_path": str(transcript)}],
+        "cc-live",
+    )
+    assert resumed.id == live.id and _count_sessions(app) == 1
+
+
+def test_bad_files_are_reported_and_skipped_never_fatal(app: AppContext, tmp_path: Path) -> None:
+    config = tmp_path / "claude"
+    write_history(config, sessions=1)
+    folder = config / "projects" / "-work-project-0"
+    (folder / "empty.jsonl").write_text("")
+    (folder / "garbage.jsonl").write_bytes(b"\x00\xff{{{\n" * 10)
+    os.mkfifo(folder / "pipe.jsonl")
+    report = app.history.run(list(claude_code_files([config])))
+    assert report.created == 1
+    skipped = {Path(file).name: why for file, why in report.skipped}
+    assert set(skipped) == {"empty.jsonl", "garbage.jsonl", "pipe.jsonl", "notes.jsonl"}
+    assert "regular file" in skipped["pipe.jsonl"]
+
+
+def test_since_and_dry_run_hold(app: AppContext, tmp_path: Path) -> None:
+    config = tmp_path / "claude"
+    write_history(config, sessions=6)  # 2026-11-20 .. 2026-11-22
+    dry = app.history.run(list(claude_code_files([config])), dry_run=True)
+    assert dry.created == 6 and dry.tokens > 0 and _count_sessions(app) == 0
+    since = datetime(2026, 11, 22, tzinfo=UTC)
+    active_since = sum(
+        1 for f in claude_code_files([config]) if (last := scan_claude_code(f.main).last_at) and last >= since
+    )
+    assert 0 < active_since < 6
+    later = app.history.run(list(claude_code_files([config])), since=since)
+    assert (later.created, later.older) == (active_since, 6 - active_since)
+    assert _count_sessions(app) == active_since
+
+
+def test_the_command_imports_and_refuses_what_it_cannot(db: Database, tmp_path: Path) -> None:
+    config = tmp_path / "claude"
+    write_history(config, sessions=2)
+    env = {"AIDIS_DATABASE_URL": db.url, "AIDIS_LOG_LEVEL": "WARNING"}
+    runner = CliRunner()
+    done = runner.invoke(cli, ["import-history", "claude-code", "--path", str(config), "--json"], env=env)
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.output)["created"] == 2
+    for args, word in (
+        (["import-history", "codex"], "not supported yet"),
+        (["import-history", "claude-code", "--path", str(tmp_path / "nowhere")], "--path"),
+        (["import-history", "claude-code", "--since", "last week"], "--since"),
+    ):
+        refused = runner.invoke(cli, args, env=env)
+        assert refused.exit_code == 2 and word in refused.output, refused.output
+    assert claude_code_roots({"CLAUDE_CONFIG_DIR": f"{config},{tmp_path / 'none'}"}, tmp_path) == [config]
