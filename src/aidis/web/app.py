@@ -32,6 +32,7 @@ from aidis.web import (
     project_forms,
     sso,
     usage_api,
+    usage_pages,
     views,
 )
 from aidis.web.browser_guard import BrowserGuard
@@ -132,6 +133,7 @@ def create_web_app(app: AppContext, *, run_maintenance: bool = True) -> FastAPI:
     web.include_router(hooks_api.router)
     web.include_router(project_forms.router)
     web.include_router(context_pages.router)
+    web.include_router(usage_pages.router)
     web.include_router(views.router)
     web.add_route("/healthz", healthz, include_in_schema=False)
     web.add_route("/readyz", readyz, include_in_schema=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -13,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from aidis.app import AppContext
-from aidis.enums import Actor, SessionStatus
+from aidis.enums import Actor, SessionStatus, UsageShape
 from aidis.errors import AidisError, InvalidInput
 from aidis.records import SessionFilter
 from aidis.schemas import ActivityOut, ContextOut, SessionOut
@@ -54,6 +55,17 @@ def when(value: datetime | None) -> str:
 templates.env.filters["duration"] = duration
 templates.env.filters["when"] = when
 templates.env.filters["num"] = lambda n: f"{n:,}".replace(",", "\u202f")
+
+
+def usd(value: Decimal | float | None) -> str:
+    """'$1,234.56', '$0.0042' (small amounts keep their digits), or 'unpriced'."""
+    if value is None:
+        return "unpriced"
+    amount = float(value)
+    return f"${amount:,.2f}" if amount >= 1 or amount == 0 else f"${amount:.4f}"
+
+
+templates.env.filters["usd"] = usd
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -109,7 +121,14 @@ def overview(request: Request) -> Response:
         window=window,
         chart_days=CHART_DAYS,
         recent=[SessionOut.of(s, app.clock()) for s in recent],
+        cost=_window_cost(app, None),
     )
+
+
+def _window_cost(app: AppContext, project: str | None) -> Any:
+    """Tokens and cost over the chart's window (UTC days), for a project or every readable one."""
+    since = app.clock().date() - timedelta(days=CHART_DAYS - 1)
+    return app.usage.report(UsageShape.PROJECT, since=since, project=project, timezone="UTC").total
 
 
 @router.get("/sessions", response_class=HTMLResponse)
@@ -209,6 +228,7 @@ def session_page(request: Request, ref: str) -> Response:
         workspace=detail.session.metadata.get("workspace"),
         summary=detail.session.metadata.get("summary"),
         usage=(detail.session.metadata.get("transcript") or {}).get("models"),
+        cost=app.usage.report(UsageShape.SESSION, session=detail.session.id, timezone="UTC").total,
         activity=ActivityOut.of(app.activity.digest(detail.session.id)),
     )
 
@@ -242,4 +262,5 @@ def project_page(request: Request, ref: str) -> Response:
         chart_days=CHART_DAYS,
         total=total,
         recent=[SessionOut.of(s, app.clock()) for s in recent],
+        cost=_window_cost(app, str(project.id)),
     )

@@ -26,7 +26,7 @@ from aidis.services.principal import own_sessions_only, readable_filter
 from aidis.services.projects.catalog import find_project
 from aidis.services.usage.prices import KINDS, PriceBook
 
-__all__ = ["UsageLine", "UsageReport", "UsageService", "parse_timezone"]
+__all__ = ["UsageLine", "UsageOverview", "UsageReport", "UsageService", "overview_of", "parse_timezone"]
 
 
 @dataclass
@@ -152,6 +152,74 @@ class UsageService(ServiceBase):
             self.audited(None, AuditKind.READ, project_id, [], count=count)
         ordered = sorted(lines.values(), key=lambda line: _order(shape, line))
         return UsageReport(shape, zone_name, ordered, total, self.prices.version)
+
+    def overview(self, first: date, last: date, *, timezone: str | None = "UTC") -> UsageOverview:
+        """The Usage page's parts for the days `first`..`last` (inclusive, in `timezone`)."""
+        _, zone = parse_timezone(timezone)
+        with self.reading() as conn:
+            flt = repo.UsageFilter(
+                since=_start_of(first, zone),
+                until=_start_of(last + timedelta(days=1), zone),
+                project_ids=readable_filter(None),
+                unassigned_owner=own_sessions_only(),
+            )
+            rows = repo.rows(conn, flt, by_session=True)
+        for project_id in {row.project_id for row in rows}:
+            self.audited(
+                None, AuditKind.READ, project_id, [], count=sum(r.project_id == project_id for r in rows)
+            )
+        return overview_of(rows, self.prices, first, last, zone)
+
+
+@dataclass
+class UsageOverview:
+    """What the dashboard's Usage page shows for a range of days: cost per project per day, the costliest
+    sessions, and the tokens and cost per model and per agent."""
+
+    days: list[date]
+    per_project: dict[str, list[Decimal]]  # project → cost on each day (priced tokens only)
+    sessions: list[UsageLine]
+    models: list[UsageLine]
+    agents: list[UsageLine]
+    total: UsageLine
+    price_data: str
+
+
+def overview_of(
+    rows: list[UsageRow], prices: PriceBook, first: date, last: date, zone: tzinfo, *, top: int = 10
+) -> UsageOverview:
+    """Aggregate session rows (repo.rows(by_session=True)) into the Usage page's parts."""
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    index = {d: i for i, d in enumerate(days)}
+    per_project: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * len(days))
+    sessions: dict[str, UsageLine] = {}
+    models: dict[str, UsageLine] = {}
+    agents: dict[str, UsageLine] = {}
+    total = UsageLine("total")
+    for row in rows:
+        cost = prices.cost(row.agent, row.model, row.hour, {k: getattr(row, k) for k in KINDS})
+        day = row.hour.astimezone(zone).date()
+        if day in index and cost is not None:
+            per_project[row.project_name][index[day]] += cost
+        line = sessions.setdefault(str(row.display_id), UsageLine(str(row.display_id)))
+        line.project, line.agent = row.project_name, row.agent
+        line.add(row, cost)
+        models.setdefault(row.model, UsageLine(row.model)).add(row, cost)
+        agents.setdefault(row.agent, UsageLine(row.agent)).add(row, cost)
+        total.add(row, cost)
+
+    def by_cost(group: dict[str, UsageLine]) -> list[UsageLine]:
+        return sorted(group.values(), key=lambda line: _order(UsageShape.PROJECT, line))
+
+    return UsageOverview(
+        days,
+        dict(per_project),
+        by_cost(sessions)[:top],
+        by_cost(models),
+        by_cost(agents),
+        total,
+        prices.version,
+    )
 
 
 def _start_of(day: date | None, zone: tzinfo) -> datetime | None:
