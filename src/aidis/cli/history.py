@@ -1,5 +1,5 @@
-"""`aidis import-history [claude-code|all]`: the sessions the agents kept before AIDIS (thin: find the
-agent's files → HistoryImport → a progress bar and a summary, or JSON)."""
+"""`aidis import-history [claude-code|codex|all]`: the sessions the agents kept before AIDIS (thin: find
+the agents' files → HistoryImport → a progress bar and a summary, or JSON)."""
 
 from __future__ import annotations
 
@@ -15,14 +15,14 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from aidis.cli.common import fail, quiet_app
-from aidis.services.agents.history_files import claude_code_files, claude_code_roots
+from aidis.services.agents.history_files import LOCATIONS, HistoryFile, history_of
 
-AGENTS_WITH_HISTORY = ("claude-code",)
-NOT_YET = {"codex": "Codex's rollouts", "gemini-cli": "Gemini CLI's chats"}
+AGENTS_WITH_HISTORY = tuple(LOCATIONS)
+NOT_YET = {"gemini-cli": "Gemini CLI's chats (they name no working folder, only its hash)"}
 
 
 def import_history_command(
-    agent: Annotated[str, typer.Argument(help="claude-code, or all")] = "all",
+    agent: Annotated[str, typer.Argument(help="claude-code, codex, or all")] = "all",
     since: Annotated[
         str | None, typer.Option("--since", help="Only sessions active on or after this day (YYYY-MM-DD)")
     ] = None,
@@ -33,7 +33,8 @@ def import_history_command(
         list[Path] | None,
         typer.Option(
             "--path",
-            help="A Claude Code config folder holding projects/ (default: CLAUDE_CONFIG_DIR, ~/.config/claude, ~/.claude)",
+            help="The agent's own folder (Claude Code: holding projects/, default CLAUDE_CONFIG_DIR, "
+            "~/.config/claude, ~/.claude; Codex: holding sessions/, default CODEX_HOME, ~/.codex)",
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a summary")] = False,
@@ -42,7 +43,7 @@ def import_history_command(
     project of its folder, with exact tokens by model and hour. Idempotent; sessions the hooks recorded
     are completed, never duplicated."""
     if agent in NOT_YET:
-        raise fail(f"importing {NOT_YET[agent]} is not supported yet; `aidis import-history claude-code` is")
+        raise fail(f"importing {NOT_YET[agent]} is not supported yet; claude-code and codex are")
     if agent not in ("all", *AGENTS_WITH_HISTORY):
         raise fail(f"agent must be one of: all, {', '.join(AGENTS_WITH_HISTORY)}")
     first = None
@@ -51,15 +52,21 @@ def import_history_command(
             first = datetime.combine(date.fromisoformat(since.strip()), datetime.min.time(), tzinfo=UTC)
         except ValueError:
             raise fail(f"--since: {since!r} is not a day (YYYY-MM-DD)") from None
-    roots = list(path) if path else claude_code_roots(os.environ, Path.home())
-    missing = [str(r) for r in roots if not (r / "projects").is_dir()]
-    if missing:
-        raise fail(f"--path: no projects/ folder in {', '.join(missing)}")
-    files = list(claude_code_files(roots))
+    agents = list(AGENTS_WITH_HISTORY) if agent == "all" else [agent]
+    if path and len(agents) > 1:
+        raise fail("--path: name the agent whose folder it is (e.g. import-history claude-code --path …)")
+    if path and not all(p.is_dir() for p in path):
+        raise fail(f"--path: no such folder: {', '.join(str(p) for p in path if not p.is_dir())}")
+    roots: list[Path] = []
+    files: list[HistoryFile] = []
+    for name in agents:
+        found_roots, found = history_of(name, os.environ, Path.home(), list(path) if path else None)
+        roots += found_roots
+        files += found
     with (
         quiet_app() as app,
         Progress(
-            TextColumn("importing Claude Code history"),
+            TextColumn("importing agent history"),
             BarColumn(),
             MofNCompleteColumn(),
             TimeRemainingColumn(),
@@ -85,9 +92,10 @@ def import_history_command(
         return
     console = Console()
     verb = "would import" if dry_run else "imported"
+    where = ", ".join(escape(str(r)) for r in roots) or "no agent folder (nothing to import)"
     console.print(
         f"{verb} {report.created} new session(s), completed {report.completed}, {report.unchanged} unchanged, "
-        f"{report.tokens:,} tokens, from {report.files} transcript(s) in {', '.join(escape(str(r)) for r in roots) or 'no folder'}",
+        f"{report.tokens:,} tokens, from {report.files} transcript(s) in {where}",
         highlight=False,
     )
     for file, why in report.skipped:

@@ -136,7 +136,7 @@ def test_the_command_imports_and_refuses_what_it_cannot(db: Database, tmp_path: 
     assert done.exit_code == 0, done.output
     assert json.loads(done.output)["created"] == 2
     for args, word in (
-        (["import-history", "codex"], "not supported yet"),
+        (["import-history", "gemini-cli"], "not supported yet"),
         (["import-history", "claude-code", "--path", str(tmp_path / "nowhere")], "--path"),
         (["import-history", "claude-code", "--since", "last week"], "--since"),
     ):

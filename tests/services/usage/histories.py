@@ -153,3 +153,115 @@ def write_history(root: Path, *, sessions: int = 6, seed: int = 7) -> list[Gener
     foreign = root / "projects" / "-work-project-0" / "notes.jsonl"
     foreign.write_text('{"hello": "world"}\n')
     return made
+
+
+CODEX_MODELS = ("gpt-5-codex", "gpt-5")
+
+
+def write_codex_history(root: Path, *, sessions: int = 4, seed: int = 11) -> list[GeneratedSession]:
+    """A Codex home at `root` with `sessions` rollouts over a few days (`sessions/YYYY/MM/DD/`), as Codex
+    writes them: `session_meta` first, a turn context naming the model, cumulative token counts (a
+    repeated count adds nothing), and a model switch mid-session."""
+    rng = random.Random(seed)
+    made = []
+    start = datetime(2026, 11, 24, 22, 40, tzinfo=UTC)
+    for n in range(sessions):
+        session_id = str(uuid.UUID(int=rng.getrandbits(128)))
+        at = start + timedelta(days=n // 2, hours=0 if n == 0 else rng.randint(1, 9))
+        cwd = f"/work/codex-{n % 2}"
+        stamp = lambda moment: moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")  # noqa: E731
+        lines = [
+            _line(
+                {
+                    "timestamp": stamp(at),
+                    "type": "session_meta",
+                    "payload": {
+                        "id": session_id,
+                        "timestamp": stamp(at),
+                        "cwd": cwd,
+                        "cli_version": "0.169.0",
+                    },
+                }
+            ),
+            _line(
+                {
+                    "timestamp": stamp(at),
+                    "type": "turn_context",
+                    "payload": {"cwd": cwd, "model": CODEX_MODELS[n % 2]},
+                }
+            ),
+            _line(
+                {
+                    "timestamp": stamp(at),
+                    "type": "response_item",
+                    "payload": {
+                        "type": "message",
+                        "role": "user",
+                        "content": [
+                            {"type": "input_text", "text": "<environment_context>\n</environment_context>"}
+                        ],
+                    },
+                }
+            ),
+            _line(
+                {
+                    "timestamp": stamp(at),
+                    "type": "response_item",
+                    "payload": {
+                        "type": "message",
+                        "role": "user",
+                        "content": [{"type": "input_text", "text": f"codex task {n}: fix the flaky test"}],
+                    },
+                }
+            ),
+        ]
+        total = {
+            "input_tokens": 0,
+            "cached_input_tokens": 0,
+            "output_tokens": 0,
+            "reasoning_output_tokens": 0,
+        }
+        for turn in range(rng.randint(3, 7)):
+            at += timedelta(minutes=rng.randint(4, 30))  # the first session runs past midnight
+            if turn == 3:
+                lines.append(
+                    _line(
+                        {
+                            "timestamp": stamp(at),
+                            "type": "turn_context",
+                            "payload": {"cwd": cwd, "model": CODEX_MODELS[(n + 1) % 2]},
+                        }
+                    )
+                )
+            fresh = rng.randint(500, 20000)
+            cached = rng.randint(0, fresh)
+            last = {
+                "input_tokens": fresh,
+                "cached_input_tokens": cached,
+                "output_tokens": rng.randint(50, 3000),
+                "reasoning_output_tokens": 0,
+            }
+            total = {k: total[k] + last[k] for k in total}
+            info = {
+                "total_token_usage": {
+                    **total,
+                    "total_tokens": total["input_tokens"] + total["output_tokens"],
+                },
+                "last_token_usage": {**last, "total_tokens": last["input_tokens"] + last["output_tokens"]},
+            }
+            count = _line(
+                {
+                    "timestamp": stamp(at),
+                    "type": "event_msg",
+                    "payload": {"type": "token_count", "info": info},
+                }
+            )
+            lines.append(count)
+            if turn == 1:
+                lines.append(count)  # the same count written again: nothing grew
+        folder = root / "sessions" / f"{at:%Y}" / f"{at:%m}" / f"{at:%d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"rollout-{start:%Y-%m-%dT%H-%M-%S}-{session_id}.jsonl"
+        path.write_text("".join(lines))
+        made.append(GeneratedSession(session_id, cwd, path, f"codex task {n}"))
+    return made

@@ -1,4 +1,4 @@
-"""Checked against `ccusage`, the tool users run today: the same generated Claude Code history imported
+"""Checked against `ccusage`, the tool users run today: the same generated Claude Code (and Codex) history imported
 by AIDIS and read by the pinned ccusage (offline) gives the same tokens per day and model, exactly, and
 the same cost within 1 % (both price these models at Anthropic's list rates). On both engines."""
 
@@ -13,9 +13,9 @@ from typing import Any
 
 from aidis.app import AppContext
 from aidis.enums import UsageShape
-from aidis.services.agents.history_files import claude_code_files
+from aidis.services.agents.history_files import claude_code_files, codex_files
 from tests.agents.agent_installs import agent_binary
-from tests.services.usage.histories import write_history
+from tests.services.usage.histories import write_codex_history, write_history
 
 
 def _ccusage(config: Path, home: Path) -> dict[str, Any]:
@@ -91,3 +91,46 @@ def test_a_second_import_adds_nothing(app: AppContext, tmp_path: Path) -> None:
     again = app.history.run(files)
     assert (again.created, again.completed, again.unchanged, again.tokens) == (0, 0, first.created, 0)
     assert app.usage.report(UsageShape.SESSION, timezone="UTC").total.total_tokens == before
+
+
+def test_codex_tokens_per_day_and_model_equal_ccusage_and_cost_within_one_percent(
+    app: AppContext, tmp_path: Path
+) -> None:
+    home = tmp_path / "codex"
+    write_codex_history(home)
+    report = app.history.run(list(codex_files([home])))
+    assert report.created == 4 and report.skipped == []
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "CODEX_HOME": str(home),
+        "NO_COLOR": "1",
+    }
+    done = subprocess.run(
+        [agent_binary("ccusage"), "codex", "daily", "--json", "--offline", "--timezone", "UTC"],
+        env=env,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr.decode()[:2000]
+    theirs = json.loads(done.stdout)
+    ours = {
+        line.key: line for line in app.usage.report(UsageShape.DAILY, timezone="UTC", breakdown=True).lines
+    }
+    assert sorted(ours) == [day["date"] for day in theirs["daily"]]
+    for day in theirs["daily"]:
+        line = ours[day["date"]]
+        models = {name: part for name, part in line.breakdown.items()}
+        assert sorted(models) == sorted(day["models"]), day["date"]
+        for name, counted in day["models"].items():
+            mine = models[name].tokens
+            assert (mine["input_tokens"], mine["cache_read_tokens"], mine["output_tokens"]) == (
+                counted["inputTokens"],
+                counted["cacheReadTokens"],
+                counted["outputTokens"],
+            ), (day["date"], name)
+        assert line.cost_usd is not None
+        assert abs(line.cost_usd - Decimal(str(day["costUSD"]))) <= Decimal(str(day["costUSD"])) / 100, day[
+            "date"
+        ]

@@ -24,7 +24,7 @@ from aidis.errors import InvalidInput
 from aidis.records import Session
 from aidis.repositories import sessions as sessions_repo
 from aidis.services.agents.agent_sessions import connection_for
-from aidis.services.agents.history_files import HistoryFile, TranscriptFacts, scan_claude_code
+from aidis.services.agents.history_files import HistoryFile, TranscriptFacts, scan_claude_code, scan_codex
 from aidis.services.agents.transcripts import UsageState, read_usage
 from aidis.services.base import ServiceBase
 from aidis.services.caller import WorkspaceHint
@@ -34,7 +34,7 @@ from aidis.services.usage.recording import record_hourly
 
 log = logging.getLogger("aidis.history")
 
-SCANNERS: dict[str, Callable[[Any], TranscriptFacts]] = {"claude-code": scan_claude_code}
+SCANNERS: dict[str, Callable[[Any], TranscriptFacts]] = {"claude-code": scan_claude_code, "codex": scan_codex}
 TITLE_CHARS = 80
 
 __all__ = ["HistoryImport", "HistoryReport"]

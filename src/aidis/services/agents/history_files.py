@@ -6,15 +6,17 @@ that is not JSON, or a file that is not the agent's transcript at all, is report
 fatal. Claude Code keeps one file per session under `<config>/projects/<folder>/<session id>.jsonl`
 (config: each of `CLAUDE_CONFIG_DIR`'s comma-separated folders, else `~/.config/claude` and
 `~/.claude`), and its subagents' files under `<folder>/<session id>/…/*.jsonl`, which belong to the
-same session.
+same session. Codex keeps one rollout per session under `<CODEX_HOME or ~/.codex>/sessions/YYYY/MM/DD/`
+(and `archived_sessions/`), its id and folder in the first line (`session_meta`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +25,21 @@ from typing import Any
 MAX_LINE = 16 * 1024 * 1024  # a longer line is skipped unread (it is not a transcript line we need)
 PROMPT_CHARS = 300
 
-__all__ = ["HistoryFile", "TranscriptFacts", "claude_code_files", "claude_code_roots", "scan_claude_code"]
+__all__ = [
+    "LOCATIONS",
+    "HistoryFile",
+    "TranscriptFacts",
+    "claude_code_files",
+    "claude_code_roots",
+    "codex_files",
+    "codex_roots",
+    "history_of",
+    "scan_claude_code",
+    "scan_codex",
+]
+
+ROLLOUT_ID = re.compile(r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.jsonl$")
+FIRST_LINE = 4 * 1024 * 1024  # session_meta carries the agent's instructions: a few hundred kB
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,15 +87,69 @@ def claude_code_files(roots: list[Path]) -> Iterator[HistoryFile]:
                 yield HistoryFile("claude-code", main.stem, main, parts)
 
 
+def codex_roots(environ: Mapping[str, str], home: Path) -> list[Path]:
+    """Codex's home folder (CODEX_HOME, else ~/.codex) when it holds sessions."""
+    folder = Path(environ["CODEX_HOME"]).expanduser() if environ.get("CODEX_HOME") else home / ".codex"
+    return [folder] if (folder / "sessions").is_dir() or (folder / "archived_sessions").is_dir() else []
+
+
+def codex_files(roots: list[Path]) -> Iterator[HistoryFile]:
+    """Every rollout under the roots' `sessions` (by day) and `archived_sessions` folders."""
+    for root in roots:
+        found = sorted((root / "sessions").rglob("*.jsonl")) + sorted(
+            (root / "archived_sessions").glob("*.jsonl")
+        )
+        for path in found:
+            yield HistoryFile("codex", _codex_id(path), path)
+
+
+def _codex_id(path: Path) -> str:
+    """The session id of a rollout: its first line's `session_meta`, else the id in its name."""
+    try:
+        with path.open("rb") as handle:
+            first = json.loads(handle.readline(FIRST_LINE) or b"{}")
+        payload = first.get("payload") if isinstance(first, dict) else None
+        if isinstance(payload, dict) and isinstance(payload.get("id"), str) and payload["id"]:
+            return str(payload["id"])[:200]
+    except (OSError, ValueError):
+        pass
+    named = ROLLOUT_ID.search(path.name)
+    return named.group(1) if named else path.stem
+
+
+def scan_codex(path: Path) -> TranscriptFacts:
+    """Start, end, working folder and first prompt of a Codex rollout (streamed)."""
+    facts = TranscriptFacts()
+    for entry in _lines(path, facts):
+        _dated(facts, entry.get("timestamp"))
+        payload = entry.get("payload")
+        if not isinstance(payload, dict):
+            continue
+        kind = entry.get("type")
+        if (
+            facts.cwd is None
+            and kind in ("session_meta", "turn_context")
+            and isinstance(payload.get("cwd"), str)
+        ):
+            facts.cwd = payload["cwd"][:4096]
+        if facts.prompt is None and kind == "response_item" and payload.get("role") == "user":
+            facts.prompt = _prompt({"content": payload.get("content")})
+    return facts
+
+
+def _dated(facts: TranscriptFacts, value: Any) -> None:
+    at = _moment(value)
+    if at is not None:
+        facts.dated += 1
+        facts.first_at = at if facts.first_at is None or at < facts.first_at else facts.first_at
+        facts.last_at = at if facts.last_at is None or at > facts.last_at else facts.last_at
+
+
 def scan_claude_code(path: Path) -> TranscriptFacts:
     """Start, end, working folder and first prompt of a Claude Code transcript (streamed)."""
     facts = TranscriptFacts()
     for entry in _lines(path, facts):
-        at = _moment(entry.get("timestamp"))
-        if at is not None:
-            facts.dated += 1
-            facts.first_at = at if facts.first_at is None or at < facts.first_at else facts.first_at
-            facts.last_at = at if facts.last_at is None or at > facts.last_at else facts.last_at
+        _dated(facts, entry.get("timestamp"))
         if facts.cwd is None and isinstance(entry.get("cwd"), str) and entry["cwd"]:
             facts.cwd = entry["cwd"][:4096]
         if facts.prompt is None and entry.get("type") == "user" and not entry.get("isMeta"):
@@ -124,7 +194,8 @@ def _prompt(message: Any) -> str | None:
     """The text a person typed (a slash command's wrapper tags and tool results are not a prompt)."""
     content = message.get("content") if isinstance(message, dict) else None
     if isinstance(content, list):
-        texts = [c.get("text") for c in content if isinstance(c, dict) and c.get("type") == "text"]
+        kinds = ("text", "input_text")
+        texts = [c.get("text") for c in content if isinstance(c, dict) and c.get("type") in kinds]
         content = " ".join(t for t in texts if isinstance(t, str))
     if not isinstance(content, str):
         return None
@@ -132,3 +203,21 @@ def _prompt(message: Any) -> str | None:
     if not text or text.startswith("<"):
         return None
     return text[:PROMPT_CHARS]
+
+
+# where each agent's history lives: its folders (from the environment), and the transcripts in them
+LOCATIONS: dict[
+    str, tuple[Callable[[Mapping[str, str], Path], list[Path]], Callable[[list[Path]], Iterator[HistoryFile]]]
+] = {
+    "claude-code": (claude_code_roots, claude_code_files),
+    "codex": (codex_roots, codex_files),
+}
+
+
+def history_of(
+    agent: str, environ: Mapping[str, str], home: Path, folders: list[Path] | None = None
+) -> tuple[list[Path], list[HistoryFile]]:
+    """An agent's history folders (`folders`, else where it keeps them) and the transcripts in them."""
+    roots_of, files_of = LOCATIONS[agent]
+    roots = folders if folders else roots_of(environ, home)
+    return roots, list(files_of(roots))
