@@ -143,3 +143,28 @@ def test_the_command_imports_and_refuses_what_it_cannot(db: Database, tmp_path: 
         refused = runner.invoke(cli, args, env=env)
         assert refused.exit_code == 2 and word in refused.output, refused.output
     assert claude_code_roots({"CLAUDE_CONFIG_DIR": f"{config},{tmp_path / 'none'}"}, tmp_path) == [config]
+
+
+def test_an_imported_session_records_the_same_activity_as_its_live_hooks(
+    app: AppContext, home: Path, tmp_path: Path
+) -> None:
+    workspace = make_repo(home / "code" / "widgets", "git@github.com:acme/widgets.git")
+    live = replay(app, "claude-code", recorded("claude-code", workspace, home), "cc-hooks")
+    config = tmp_path / "claude"
+    folder = config / "projects" / "-code-widgets"
+    folder.mkdir(parents=True)
+    fixture = Path(recorded("claude-code", workspace, home)[0]["transcript_path"]).read_text()
+    (folder / "cc-history.jsonl").write_text(
+        fixture.replace("/WORKSPACE", str(workspace)).replace("/HOME", str(home))
+    )
+    report = app.history.run(list(claude_code_files([config])))
+    assert report.created == 1
+    imported = app.sessions.latest_for_connection("claude-code:cc-history")
+    assert imported is not None
+
+    def kinds(session_id: object) -> list[tuple[str, str | None, int | None]]:
+        return [(row.kind, row.path, row.exit_code) for row in app.activity.for_session(str(session_id))]
+
+    assert kinds(imported.id) == kinds(live.id) != []
+    said = {k: v for k, v in (imported.metadata.get("summary") or {}).items() if k != "updated_at"}
+    assert said and said == {k: v for k, v in live.metadata["summary"].items() if k != "updated_at"}

@@ -14,6 +14,7 @@ transaction opens; a file that is not a transcript is reported and skipped.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,7 +23,9 @@ from typing import Any
 from aidis.enums import Actor, EndReason, WorkspaceSource
 from aidis.errors import InvalidInput
 from aidis.records import Session
+from aidis.repositories import activity as activity_repo
 from aidis.repositories import sessions as sessions_repo
+from aidis.services.agents.activity import capture
 from aidis.services.agents.agent_sessions import connection_for
 from aidis.services.agents.history_files import HistoryFile, TranscriptFacts, scan_claude_code, scan_codex
 from aidis.services.agents.transcripts import UsageState, read_usage
@@ -36,6 +39,7 @@ log = logging.getLogger("aidis.history")
 
 SCANNERS: dict[str, Callable[[Any], TranscriptFacts]] = {"claude-code": scan_claude_code, "codex": scan_codex}
 TITLE_CHARS = 80
+MAX_ACTIVITY_ROWS = 500  # per session, as for live capture (aidis.services.agents.hook_events)
 
 __all__ = ["HistoryImport", "HistoryReport"]
 
@@ -133,10 +137,31 @@ class HistoryImport(ServiceBase):
                     report.unchanged += 1
                     return
             self._count(conn, session, item, read)
+            if current is None:  # a live session's activity came from its hooks already
+                self._activity(conn, session, item.agent, facts)
             if current is None:
                 self.sessions.end_in(
                     conn, session, reason=EndReason.CONNECTION_CLOSED, actor=Actor.SYSTEM, now=facts.last_at
                 )
+
+    def _activity(self, conn: Any, session: Session, agent: str, facts: TranscriptFacts) -> None:
+        """The files, commands and test runs of the transcript's tool calls, as live capture records them
+        (bounded per session like the hooks', the rest counted by kind)."""
+        top = self.sessions.resolver.top_level(facts.cwd) if facts.cwd else None
+        found = [(at, a) for at, payload in facts.tools for a in capture(agent, payload, top)]
+        kept, over = found[:MAX_ACTIVITY_ROWS], found[MAX_ACTIVITY_ROWS:]
+        activity_repo.insert_rows(
+            conn, [{**a.row(), "session_id": session.id, "occurred_at": at, "agent": agent} for at, a in kept]
+        )
+        if over or facts.tools_over:
+            counted = Counter(a.kind.value for _, a in over)
+            if facts.tools_over:
+                counted["tool_calls_not_read"] = facts.tools_over
+            fresh = sessions_repo.get_session(conn, session.id)
+            assert fresh is not None
+            sessions_repo.set_metadata(
+                conn, session.id, {**fresh.metadata, "activity_overflow": dict(counted)}
+            )
 
     def _create(self, conn: Any, item: HistoryFile, connection: str, facts: TranscriptFacts) -> Session:
         assert facts.first_at is not None

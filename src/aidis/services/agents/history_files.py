@@ -22,8 +22,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from aidis.hooks.slim import slim
+
 MAX_LINE = 16 * 1024 * 1024  # a longer line is skipped unread (it is not a transcript line we need)
 PROMPT_CHARS = 300
+MAX_PENDING_CALLS = 1000  # tool calls awaiting their result (a transcript cut short leaves some)
+MAX_TOOL_CALLS = 2000  # per transcript; beyond it they are only counted (a session keeps 500 anyway)
 
 __all__ = [
     "LOCATIONS",
@@ -64,6 +68,9 @@ class TranscriptFacts:
     malformed: int = 0
     dated: int = 0
     problems: list[str] = field(default_factory=list)
+    # finished tool calls, as the agent's PostToolUse hook would have reported them (slimmed), with times
+    tools: list[tuple[datetime, dict[str, Any]]] = field(default_factory=list)
+    tools_over: int = 0
 
 
 def claude_code_roots(environ: Mapping[str, str], home: Path) -> list[Path]:
@@ -148,13 +155,59 @@ def _dated(facts: TranscriptFacts, value: Any) -> None:
 def scan_claude_code(path: Path) -> TranscriptFacts:
     """Start, end, working folder and first prompt of a Claude Code transcript (streamed)."""
     facts = TranscriptFacts()
+    calls: dict[str, tuple[str, Any]] = {}  # tool_use_id → (tool, input), until its result arrives
     for entry in _lines(path, facts):
         _dated(facts, entry.get("timestamp"))
         if facts.cwd is None and isinstance(entry.get("cwd"), str) and entry["cwd"]:
             facts.cwd = entry["cwd"][:4096]
         if facts.prompt is None and entry.get("type") == "user" and not entry.get("isMeta"):
             facts.prompt = _prompt(entry.get("message"))
+        _tool_calls(entry, calls, facts)
     return facts
+
+
+def _tool_calls(entry: dict[str, Any], calls: dict[str, tuple[str, Any]], facts: TranscriptFacts) -> None:
+    """Pair each tool_use with its tool_result into the payload a PostToolUse hook would have sent."""
+    message = entry.get("message")
+    content = message.get("content") if isinstance(message, dict) else None
+    if not isinstance(content, list):
+        return
+    for block in content:
+        if not isinstance(block, dict) or not isinstance(block.get("id") or block.get("tool_use_id"), str):
+            continue
+        if block.get("type") == "tool_use" and len(calls) < MAX_PENDING_CALLS:
+            calls[block["id"]] = (str(block.get("name") or ""), block.get("input"))
+        elif block.get("type") == "tool_result" and block["tool_use_id"] in calls:
+            tool, arguments = calls.pop(block["tool_use_id"])
+            at = _moment(entry.get("timestamp"))
+            if at is None:
+                continue
+            if len(facts.tools) >= MAX_TOOL_CALLS:
+                facts.tools_over += 1
+                continue
+            failed = block.get("is_error") is True
+            payload: dict[str, Any] = {
+                "hook_event_name": "PostToolUseFailure" if failed else "PostToolUse",
+                "session_id": str(entry.get("sessionId") or ""),
+                "cwd": entry.get("cwd") or facts.cwd or "",
+                "tool_name": tool,
+                "tool_use_id": block["tool_use_id"],
+                "tool_input": arguments if isinstance(arguments, dict) else {},
+            }
+            answer = entry.get("toolUseResult")
+            if failed:
+                payload["error"] = _result_text(block.get("content"))
+            else:
+                payload["tool_response"] = (
+                    answer if isinstance(answer, dict) else _result_text(block.get("content"))
+                )
+            facts.tools.append((at, slim("claude-code", payload)))
+
+
+def _result_text(content: Any) -> str:
+    if isinstance(content, list):
+        return "\n".join(c["text"] for c in content if isinstance(c, dict) and isinstance(c.get("text"), str))
+    return content if isinstance(content, str) else ""
 
 
 def _lines(path: Path, facts: TranscriptFacts) -> Iterator[dict[str, Any]]:
