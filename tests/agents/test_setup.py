@@ -160,3 +160,16 @@ def test_a_broken_config_file_is_never_overwritten(home: Path) -> None:
 def test_unknown_agent_is_a_clear_error(home: Path) -> None:
     result = runner.invoke(cli, ["setup", "vim"], env={"HOME": str(home)})
     assert result.exit_code == 2 and "claude-code, codex, gemini-cli, cursor" in result.output
+
+
+def test_setup_offers_the_history_import_once(home: Path) -> None:
+    from tests.services.usage.histories import write_history
+
+    write_history(home / ".claude", sessions=2)
+    first = _setup(home, "claude-code")
+    assert "3 claude-code transcript(s) from before AIDIS found" in first  # two sessions and a foreign file
+    assert "aidis import-history claude-code" in first
+    _setup(home, "claude-code", "--uninstall")
+    again = _setup(home, "claude-code")
+    assert "before AIDIS" not in again  # offered once per agent and data folder
+    assert "before AIDIS" not in _setup(home, "codex")  # no Codex history here: nothing to offer

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -100,3 +101,32 @@ def import_history_command(
     )
     for file, why in report.skipped:
         console.print(f"skipped {escape(file)}: {escape(why)}", highlight=False)
+
+
+def offer_history(agent: str, out: Console) -> None:
+    """After `aidis setup`: once per agent and data folder, offer to import what the agent kept before
+    AIDIS (asked on a terminal, else the command to run is printed)."""
+    if agent not in LOCATIONS:
+        return
+    from aidis.config import load_settings
+
+    settings = load_settings()
+    marker = settings.data_dir / "history-offered" / agent
+    if marker.exists():
+        return
+    _, files = history_of(agent, os.environ, Path.home())
+    if not files:
+        return
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text("offered\n")
+    command = f"aidis import-history {agent}"
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        out.print(
+            f"{len(files)} {agent} transcript(s) from before AIDIS found: `{command}` imports them (tokens, cost, activity).",
+            soft_wrap=True,
+        )
+        return
+    if typer.confirm(f"Import the {len(files)} {agent} transcript(s) kept before AIDIS now?", default=True):
+        import_history_command(agent=agent, since=None, dry_run=False, path=None, as_json=False)
+    else:
+        out.print(f"later: `{command}`")

@@ -15,6 +15,7 @@ from rich.syntax import Syntax
 from aidis.agents import claude_code, codex, cursor, gemini_cli
 from aidis.agents.files import FileChange
 from aidis.cli.common import fail
+from aidis.cli.history import offer_history
 from aidis.errors import AidisError
 
 PLANS = {
@@ -79,8 +80,8 @@ def setup(
         return
     if not uninstall:
         _prepare_database(out)
-    if not uninstall:
         out.print(AFTER[agent], soft_wrap=True)
+        offer_history(agent, out)
 
 
 def _prepare_database(out: Console) -> None:
