@@ -166,5 +166,8 @@ def test_an_imported_session_records_the_same_activity_as_its_live_hooks(
         return [(row.kind, row.path, row.exit_code) for row in app.activity.for_session(str(session_id))]
 
     assert kinds(imported.id) == kinds(live.id) != []
+    again = app.history.run(list(claude_code_files([config])))  # a session with activity and a summary
+    assert (again.created, again.completed, again.unchanged, again.tokens) == (0, 0, 1, 0)
+    assert app.sessions.get(imported.id).input_tokens == imported.input_tokens
     said = {k: v for k, v in (imported.metadata.get("summary") or {}).items() if k != "updated_at"}
     assert said and said == {k: v for k, v in live.metadata["summary"].items() if k != "updated_at"}

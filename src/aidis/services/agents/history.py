@@ -14,6 +14,7 @@ transaction opens; a file that is not a transcript is reported and skipped.
 from __future__ import annotations
 
 import logging
+import os
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -99,6 +100,13 @@ class HistoryImport(ServiceBase):
         scan = SCANNERS.get(item.agent)
         if scan is None:
             raise InvalidInput(f"no history reader for {item.agent!r}", field="agent")
+        connection = connection_for(item.agent, item.session_id, current_principal())
+        with self.reading() as conn:
+            existing = sessions_repo.latest_for_connection(conn, connection)
+        stored = _stored_states(existing, item)
+        if existing is not None and _read_to_the_end(item, stored):
+            report.unchanged += 1  # every file was read to its end before: nothing to open
+            return
         facts = scan(item.main)
         if facts.problems or facts.first_at is None or facts.last_at is None:
             why = "; ".join(facts.problems) or "no dated line: not a transcript of this agent"
@@ -107,10 +115,6 @@ class HistoryImport(ServiceBase):
         if since is not None and facts.last_at < since:
             report.older += 1
             return
-        connection = connection_for(item.agent, item.session_id, current_principal())
-        with self.reading() as conn:
-            existing = sessions_repo.latest_for_connection(conn, connection)
-        stored = _stored_states(existing, item)
         read = _Read(facts, {p: _read_all(p, stored.get(p), item.agent) for p in _paths(item)}, stored)
         added = sum(sum(sum(c.values()) for c in s.hourly.values()) for s in read.states.values())
         report.tokens += added
@@ -139,9 +143,10 @@ class HistoryImport(ServiceBase):
             self._count(conn, session, item, read)
             if current is None:  # a live session's activity came from its hooks already
                 self._activity(conn, session, item.agent, facts)
-            if current is None:
+                counted = sessions_repo.get_session(conn, session.id)  # as stored now: ending keeps it
+                assert counted is not None
                 self.sessions.end_in(
-                    conn, session, reason=EndReason.CONNECTION_CLOSED, actor=Actor.SYSTEM, now=facts.last_at
+                    conn, counted, reason=EndReason.CONNECTION_CLOSED, actor=Actor.SYSTEM, now=facts.last_at
                 )
 
     def _activity(self, conn: Any, session: Session, agent: str, facts: TranscriptFacts) -> None:
@@ -224,6 +229,19 @@ def _stored_states(session: Session | None, item: HistoryFile) -> dict[str, Any]
     if isinstance(parts, dict):
         found.update({str(k): v for k, v in parts.items() if isinstance(v, dict)})
     return found
+
+
+def _read_to_the_end(item: HistoryFile, stored: dict[str, Any]) -> bool:
+    """Whether each of the session's files was read up to its present size (a stat each, no reading)."""
+    for path in _paths(item):
+        state = stored.get(path)
+        try:
+            size = os.stat(path).st_size
+        except OSError:
+            return False
+        if not isinstance(state, dict) or state.get("offset") != size:
+            return False
+    return True
 
 
 def _read_all(path: str, stored: Any, agent: str) -> UsageState:
