@@ -363,11 +363,12 @@ class UsageRow:
     output_tokens: int
     cache_write_tokens: int
     cache_read_tokens: int
+    cache_write_1h_tokens: int = 0  # a part of cache_write_tokens
     session_id: uuid.UUID | None = None
     display_id: str | None = None
     person: str | None = None
 
     @property
     def total_tokens(self) -> int:
-        """Every kind together (what ccusage calls the total)."""
+        """Every kind together (what ccusage calls the total; the 1-hour cache writes are already in)."""
         return self.input_tokens + self.output_tokens + self.cache_write_tokens + self.cache_read_tokens

@@ -22,6 +22,7 @@ from aidis.enums import SENTINEL_DISPLAY_NAME, SENTINEL_PROJECT_ID
 from aidis.records import UsageRow
 
 KINDS = ("input_tokens", "output_tokens", "cache_write_tokens", "cache_read_tokens")
+STORED = (*KINDS, "cache_write_1h_tokens")  # the 1-hour cache writes are a part of cache_write_tokens
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +44,12 @@ def add(
 ) -> None:
     """Add (hour, model, counts by kind) to a session's usage rows, creating them as needed."""
     rows = [
-        {"session_id": session_id, "hour": hour, "model": model[:200], **{k: int(c.get(k, 0)) for k in KINDS}}
+        {
+            "session_id": session_id,
+            "hour": hour,
+            "model": model[:200],
+            **{k: int(c.get(k, 0)) for k in STORED},
+        }
         for hour, model, c in counts
         if any(c.get(k, 0) for k in KINDS)
     ]
@@ -53,7 +59,7 @@ def add(
     statement = maker(session_usage)
     statement = statement.on_conflict_do_update(
         index_elements=["session_id", "hour", "model"],
-        set_={k: getattr(session_usage.c, k) + getattr(statement.excluded, k) for k in KINDS},
+        set_={k: getattr(session_usage.c, k) + getattr(statement.excluded, k) for k in STORED},
     )
     conn.execute(statement, rows)
 
@@ -70,7 +76,7 @@ def rows(conn: Connection, flt: UsageFilter, *, by_session: bool) -> list[UsageR
     if by_session:
         keys += [sessions.c.id, sessions.c.display_id, users.c.name.label("person")]
     query = (
-        select(*keys, *(func.sum(getattr(session_usage.c, k)).label(k) for k in KINDS))
+        select(*keys, *(func.sum(getattr(session_usage.c, k)).label(k) for k in STORED))
         .select_from(session_usage)
         .join(sessions, sessions.c.id == session_usage.c.session_id)
         .join(projects, projects.c.id == sessions.c.project_id)
@@ -108,7 +114,7 @@ def rows(conn: Connection, flt: UsageFilter, *, by_session: bool) -> list[UsageR
                 agent=str(m["agent_type"]),
                 project_id=m["project_id"],
                 project_name=name,
-                **{k: int(m[k] or 0) for k in KINDS},
+                **{k: int(m[k] or 0) for k in STORED},
                 session_id=m["id"] if by_session else None,
                 display_id=str(m["display_id"]) if by_session else None,
                 person=(str(m["person"]) if m["person"] else None) if by_session else None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -171,3 +172,42 @@ def test_an_imported_session_records_the_same_activity_as_its_live_hooks(
     assert app.sessions.get(imported.id).input_tokens == imported.input_tokens
     said = {k: v for k, v in (imported.metadata.get("summary") or {}).items() if k != "updated_at"}
     assert said and said == {k: v for k, v in live.metadata["summary"].items() if k != "updated_at"}
+
+
+def test_one_hour_cache_writes_are_kept_and_priced_as_the_transcript_says(
+    app: AppContext, tmp_path: Path
+) -> None:
+    folder = tmp_path / "claude" / "projects" / "-work"
+    folder.mkdir(parents=True)
+    usage = {
+        "input_tokens": 100,
+        "output_tokens": 10,
+        "cache_creation_input_tokens": 3000,
+        "cache_read_input_tokens": 0,
+        "cache_creation": {"ephemeral_5m_input_tokens": 1000, "ephemeral_1h_input_tokens": 2000},
+    }
+    line = {
+        "type": "assistant",
+        "cwd": "/work",
+        "sessionId": "cc-hour",
+        "timestamp": "2026-11-02T10:00:00Z",
+        "requestId": "req_1",
+        "message": {
+            "id": "msg_1",
+            "model": "claude-sonnet-4-5-20250929",
+            "role": "assistant",
+            "usage": usage,
+        },
+    }
+    (folder / "cc-hour.jsonl").write_text(json.dumps(line) + "\n")
+    app.history.run(list(claude_code_files([tmp_path / "claude"])))
+    with app.engine.connect() as conn:
+        row = conn.execute(
+            select(session_usage.c.cache_write_tokens, session_usage.c.cache_write_1h_tokens)
+        ).one()
+    assert tuple(row) == (3000, 2000)
+    [line_out] = app.usage.report(UsageShape.SESSION, timezone="UTC").lines
+    expected = (
+        Decimal(100) * 3 + Decimal(10) * 15 + Decimal(1000) * Decimal("3.75") + Decimal(2000) * 6
+    ) / 1_000_000
+    assert line_out.cost_usd == expected

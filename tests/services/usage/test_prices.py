@@ -83,3 +83,18 @@ def test_a_missing_price_file_is_refused_naming_it(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput) as refused:
         PriceBook.from_file(tmp_path / "nowhere.toml")
     assert refused.value.field == "prices_file" and "nowhere.toml" in refused.value.message
+
+
+def test_one_hour_cache_writes_are_priced_at_their_own_rate(tmp_path: Path) -> None:
+    # Anthropic: a cache write kept for an hour costs twice the input rate (Sonnet 4.5: $6), five minutes $3.75
+    mix = {**MIX, "cache_write_1h_tokens": 1_000}  # 1,000 of the 4,000 cache writes were for an hour
+    five_minutes = PriceBook().cost("claude-code", "claude-sonnet-4-5-20250929", WHEN, MIX)
+    assert five_minutes is not None
+    with_hour = PriceBook().cost("claude-code", "claude-sonnet-4-5-20250929", WHEN, mix)
+    assert with_hour == five_minutes + Decimal(1_000) * (Decimal(6) - Decimal("3.75")) / 1_000_000
+    prices = tmp_path / "prices.toml"
+    prices.write_text('[models."m"]\ninput = 1\ncache_write = 2\n')
+    assert (
+        PriceBook.from_file(prices).cost("claude-code", "m", WHEN, mix)
+        == (Decimal(1_000) * 1 + Decimal(4_000) * 2) / 1_000_000
+    )  # no 1-hour rate given: the five-minute one

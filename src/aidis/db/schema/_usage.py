@@ -18,6 +18,8 @@ session_usage = Table(
     Column("output_tokens", BigInteger(), nullable=False, server_default="0"),
     Column("cache_write_tokens", BigInteger(), nullable=False, server_default="0"),
     Column("cache_read_tokens", BigInteger(), nullable=False, server_default="0"),
+    # the part of cache_write_tokens the agent asked to keep for an hour (priced higher), where it says so
+    Column("cache_write_1h_tokens", BigInteger(), nullable=False, server_default="0"),
     PrimaryKeyConstraint("session_id", "hour", "model", name="pk_session_usage"),
 )
 Index("ix_session_usage_hour", session_usage.c.hour)

@@ -160,10 +160,12 @@ def _claude_code(entry: dict[str, Any], state: UsageState) -> None:
     if model in SYNTHETIC_MODELS or state.seen(f"{message.get('id')}|{entry.get('requestId')}"):
         return
     usage = message["usage"]
+    durations = usage.get("cache_creation") if isinstance(usage.get("cache_creation"), dict) else {}
     state.add(
         model,
         entry.get("timestamp"),
         **{name: _int(usage.get(source)) for source, name in USAGE_FIELDS.items()},
+        cache_creation_1h=_int(durations.get("ephemeral_1h_input_tokens")),  # part of cache_creation
     )
 
 

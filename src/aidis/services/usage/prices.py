@@ -41,23 +41,23 @@ class Rates:
 
     input: Decimal
     output: Decimal
-    cache_write: Decimal
+    cache_write: Decimal  # kept for five minutes
     cache_read: Decimal
     source: str
+    cache_write_1h: Decimal | None = None  # kept for an hour (None: as cache_write)
 
     def cost(self, tokens: Mapping[str, int]) -> Decimal:
-        """What these token counts (by column name, see KINDS) cost at these rates."""
-        per_kind = (self.input, self.output, self.cache_write, self.cache_read)
-        return (
-            sum(
-                (
-                    Decimal(int(tokens.get(kind, 0))) * rate
-                    for kind, rate in zip(KINDS, per_kind, strict=True)
-                ),
-                Decimal(0),
-            )
-            / MILLION
+        """What these token counts (by column name, see KINDS; `cache_write_1h_tokens` a part of
+        `cache_write_tokens`) cost at these rates."""
+        hour = min(int(tokens.get("cache_write_1h_tokens", 0)), int(tokens.get("cache_write_tokens", 0)))
+        parts = (
+            (int(tokens.get("input_tokens", 0)), self.input),
+            (int(tokens.get("output_tokens", 0)), self.output),
+            (int(tokens.get("cache_write_tokens", 0)) - hour, self.cache_write),
+            (hour, self.cache_write if self.cache_write_1h is None else self.cache_write_1h),
+            (int(tokens.get("cache_read_tokens", 0)), self.cache_read),
         )
+        return sum((Decimal(n) * rate for n, rate in parts), Decimal(0)) / MILLION
 
 
 class PriceBook:
@@ -115,6 +115,7 @@ def _library_rates(provider: str | None, model: str, day: str, source: str) -> R
         Usage(output_tokens=PROBE),
         Usage(input_tokens=PROBE, cache_write_tokens=PROBE),
         Usage(input_tokens=PROBE, cache_read_tokens=PROBE),
+        Usage(input_tokens=PROBE, cache_write_tokens=PROBE, cache_write_1h_tokens=PROBE),
     )
     try:
         prices = [
@@ -128,22 +129,24 @@ def _library_rates(provider: str | None, model: str, day: str, source: str) -> R
     except (ValueError, TypeError) as exc:  # the library could not price it: unpriced, and said so
         log.warning("genai-prices could not price %s (%s): %s", model, provider, exc)
         return None
-    input_, output, cache_write, cache_read = (p * MILLION / PROBE for p in prices)
-    return Rates(input_, output, cache_write, cache_read, source=source)
+    input_, output, cache_write, cache_read, cache_write_1h = (p * MILLION / PROBE for p in prices)
+    return Rates(input_, output, cache_write, cache_read, source=source, cache_write_1h=cache_write_1h)
 
 
 def _rates(name: str, entry: Any, path: Path) -> Rates:
     if not isinstance(entry, dict):
         raise InvalidInput(f"models.{name} in {path} must be a table of rates", field=f"models.{name}")
-    unknown = set(entry) - {"input", "output", "cache_write", "cache_read"}
+    unknown = set(entry) - {"input", "output", "cache_write", "cache_read", "cache_write_1h"}
     if unknown:
         raise InvalidInput(
-            f"models.{name}.{sorted(unknown)[0]}: unknown; give input, output, cache_write, cache_read "
-            "(USD per million tokens)",
+            f"models.{name}.{sorted(unknown)[0]}: unknown; give input, output, cache_write, cache_write_1h, "
+            "cache_read (USD per million tokens)",
             field=f"models.{name}",
         )
     values = {}
-    for kind in ("input", "output", "cache_write", "cache_read"):
+    for kind in ("input", "output", "cache_write", "cache_read", "cache_write_1h"):
+        if kind == "cache_write_1h" and kind not in entry:
+            continue
         raw = entry.get(kind, 0)
         try:
             value = Decimal(str(raw))

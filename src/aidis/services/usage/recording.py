@@ -23,6 +23,7 @@ KIND_COLUMNS = {
     "output": "output_tokens",
     "cache_creation": "cache_write_tokens",
     "cache_read": "cache_read_tokens",
+    "cache_creation_1h": "cache_write_1h_tokens",  # the part of the cache writes kept for an hour
 }
 
 __all__ = ["KIND_COLUMNS", "record_hourly"]

@@ -136,7 +136,7 @@ class UsageService(ServiceBase):
         lines: dict[str, UsageLine] = {}
         total = UsageLine("total")
         for row in rows:
-            cost = self.prices.cost(row.agent, row.model, row.hour, {k: getattr(row, k) for k in KINDS})
+            cost = self.prices.cost(row.agent, row.model, row.hour, _counts(row))
             key = _key(shape, row, zone)
             line = lines.setdefault(key, UsageLine(key))
             line.add(row, cost)
@@ -197,7 +197,7 @@ def overview_of(
     agents: dict[str, UsageLine] = {}
     total = UsageLine("total")
     for row in rows:
-        cost = prices.cost(row.agent, row.model, row.hour, {k: getattr(row, k) for k in KINDS})
+        cost = prices.cost(row.agent, row.model, row.hour, _counts(row))
         day = row.hour.astimezone(zone).date()
         if day in index and cost is not None:
             per_project[row.project_name][index[day]] += cost
@@ -220,6 +220,11 @@ def overview_of(
         total,
         prices.version,
     )
+
+
+def _counts(row: UsageRow) -> dict[str, int]:
+    """A row's tokens by kind, with the 1-hour part of its cache writes (priced on its own)."""
+    return {**{k: getattr(row, k) for k in KINDS}, "cache_write_1h_tokens": row.cache_write_1h_tokens}
 
 
 def _start_of(day: date | None, zone: tzinfo) -> datetime | None:

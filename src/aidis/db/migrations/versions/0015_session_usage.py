@@ -32,6 +32,7 @@ KINDS = {  # the transcript readers' names → columns
     "output": "output_tokens",
     "cache_creation": "cache_write_tokens",
     "cache_read": "cache_read_tokens",
+    "cache_creation_1h": "cache_write_1h_tokens",
 }
 MEMBER = "aidis_member"
 SERVER = "aidis_server"
@@ -58,6 +59,7 @@ def upgrade() -> None:
         sa.Column("output_tokens", sa.BigInteger(), nullable=False, server_default="0"),
         sa.Column("cache_write_tokens", sa.BigInteger(), nullable=False, server_default="0"),
         sa.Column("cache_read_tokens", sa.BigInteger(), nullable=False, server_default="0"),
+        sa.Column("cache_write_1h_tokens", sa.BigInteger(), nullable=False, server_default="0"),
         sa.PrimaryKeyConstraint("session_id", "hour", "model", name="pk_session_usage"),
     )
     op.create_index("ix_session_usage_hour", "session_usage", ["hour"])
