@@ -43,9 +43,12 @@ MAX_INDEX_PATHS = 5000
 class HandoverFiles:
     """Keeps the prepared hand-overs current (the app's change feed, see aidis.services.base)."""
 
-    def __init__(self, folder: Path, render: Callable[[uuid.UUID], str]) -> None:
+    def __init__(
+        self, folder: Path, render: Callable[[uuid.UUID], str], *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.folder = folder
         self.render = render
+        self.clock = clock  # when rewrites may happen (monotonic seconds; tests drive their own)
         self._queue: queue.SimpleQueue[uuid.UUID | None] = queue.SimpleQueue()
         self._idle = threading.Event()
         self._idle.set()
@@ -133,10 +136,10 @@ class HandoverFiles:
                 return
             pending = {first}
             deadline = max(
-                time.monotonic() + DEBOUNCE_SECONDS,
+                self.clock() + DEBOUNCE_SECONDS,
                 self._rendered_at.get(first, -MIN_RENDER_SECONDS) + MIN_RENDER_SECONDS,
             )
-            while (left := deadline - time.monotonic()) > 0:
+            while (left := deadline - self.clock()) > 0:
                 try:
                     more = self._queue.get(timeout=left)
                 except queue.Empty:
@@ -144,7 +147,7 @@ class HandoverFiles:
                 if more is not None:
                     pending.add(more)
             for project_id in pending:
-                self._rendered_at[project_id] = time.monotonic()
+                self._rendered_at[project_id] = self.clock()
                 try:
                     self.write_now(project_id)
                 except Exception:
