@@ -168,6 +168,9 @@ Index(
 )
 Index("ix_sessions_agent_activity", sessions.c.agent_type, sessions.c.last_activity_at)
 Index("ix_sessions_user", sessions.c.user_id)
+# a connection's sessions, newest first: every agent session start (and each history import) asks for
+# the latest one; without it that was a scan of every session (migration 0015)
+Index("ix_sessions_connection_started", sessions.c.connection_id, sessions.c.started_at)
 _partial_index("ix_sessions_open_activity", sessions.c.last_activity_at, where=_OPEN)
 _partial_index("ix_sessions_open_project", sessions.c.project_id, sessions.c.started_at, where=_OPEN)
 

@@ -4,6 +4,8 @@ The transcript readers already count every model's tokens exactly, once per resp
 each session's totals were kept. Cost needs more: prices differ by model and change over time, and a
 day is a day in the user's time zone. Each count is now also added to its session's row for the UTC
 hour its response was written in and its model (input not cached, output, cache writes, cache reads).
+Also an index of sessions by connection and start: every agent session start, and each session a
+history import looks at, asks for a connection's latest session, which was a scan of every session.
 On PostgreSQL the rows follow their session's row security (a person reads the usage of sessions they
 may see, writes it only where they may write), like the activity rows.
 
@@ -63,6 +65,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("session_id", "hour", "model", name="pk_session_usage"),
     )
     op.create_index("ix_session_usage_hour", "session_usage", ["hour"])
+    op.create_index("ix_sessions_connection_started", "sessions", ["connection_id", "started_at"])
     _from_stored_transcripts()
     bind = op.get_bind()
     if bind.dialect.name != "postgresql" or not _role_exists(MEMBER):
@@ -134,5 +137,6 @@ def _role_exists(name: str) -> bool:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_sessions_connection_started", table_name="sessions")
     op.drop_index("ix_session_usage_hour", table_name="session_usage")
     op.drop_table("session_usage")
