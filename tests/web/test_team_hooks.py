@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from aidis.app import AppContext
-from aidis.db.schema import audit_log, session_activity, sessions, users
+from aidis.db.schema import audit_log, session_activity, session_usage, sessions, users
 from aidis.services.caller import Caller
 from tests.agents.recorded import recorded
 from tests.support import row_counts
@@ -183,3 +183,15 @@ async def test_every_hook_event_is_on_the_audit_trail_naming_its_person(
     assert len(denied) == 1 and denied[0].outcome == "forbidden" and denied[0].user_name == "bob"
     reads = [r for r in rows if r.kind == "read"]  # the hand-over SessionStart delivered
     assert reads and all(r.project_id == session.project_id for r in reads)
+
+
+async def test_a_posted_transcript_path_is_not_read_on_a_team_server(
+    app: AppContext, http: httpx.AsyncClient, team: dict[str, str], folders: dict[str, Path], tmp_path: Path
+) -> None:
+    events = _events(folders["beta"], tmp_path)  # their transcript_path: a real transcript on this machine
+    for name in ("SessionStart", "Stop", "SessionEnd"):
+        assert (await _post(http, team["bob"], events[name], "cc-peek")).status_code == 200
+    [session] = _sessions_of(app, "cc-peek")
+    assert session.metadata.get("tokens") != "exact" and "transcript" not in session.metadata
+    with app.engine.connect() as conn:
+        assert conn.execute(select(session_usage.c.session_id)).all() == []

@@ -3,7 +3,9 @@ for agents' HTTP hooks and scripts.
 
 Thin: the JSON body is the agent's hook payload; it is applied at once (no spool: the server is the
 database's neighbour) and answered with what the agent expects — for SessionStart the start
-context. Token-protected like /api; JSON only (browser_guard).
+context. Token-protected like /api; JSON only (browser_guard). On a team server a posted
+`transcript_path` is not read (it could name another person's file on the server): tokens then come
+from the estimate, or from the person's own `aidis hook`, which reads the transcript on their machine.
 """
 
 from __future__ import annotations
@@ -50,12 +52,12 @@ async def hook(request: Request, agent: str) -> JSONResponse:
     app: AppContext = request.app.state.aidis
     if is_tool_event(agent, payload) and not app.settings.capture:
         return JSONResponse({})
-    record = {
-        "id": uuid.uuid4().hex,
-        "agent": agent,
-        "received_at": time.time(),
-        "payload": slim(agent, payload),
-    }
+    kept = slim(agent, payload)
+    if current_principal() is not None:
+        # a team server reads no file a request names: the agent's transcript is on the person's own
+        # machine (their `aidis hook` reads it there), and a path here could name anyone's file
+        kept.pop("transcript_path", None)
+    record = {"id": uuid.uuid4().hex, "agent": agent, "received_at": time.time(), "payload": kept}
     await anyio.to_thread.run_sync(app.hooks.apply, record)
     if payload.get("hook_event_name") != "SessionStart":
         return JSONResponse({})
