@@ -125,7 +125,10 @@ async def test_the_session_page_is_a_read_on_the_trail(
     ).session
     assert (await http.get(f"/sessions/{session.id}", headers=_bearer(team["bob"]))).status_code == 200
     assert (await http.get(f"/api/v1/sessions/{session.id}", headers=_bearer(team["bob"]))).status_code == 200
+    activity = await http.get(f"/api/v1/sessions/{session.id}/activity", headers=_bearer(team["bob"]))
+    assert activity.status_code == 200
     reads = [entry for entry in _audit(app, "bob") if entry[0] == "read"]
+    assert (f"GET /api/v1/sessions/{session.id}/activity")[:64] in {r[1] for r in reads}
     assert (f"GET /sessions/{session.id}")[:64] in {r[1] for r in reads}
     assert (f"GET /api/v1/sessions/{session.id}")[:64] in {r[1] for r in reads}
 

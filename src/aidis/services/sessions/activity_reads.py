@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
+from aidis.enums import AuditKind
 from aidis.records import ActivityRow, TouchedBy
 from aidis.repositories import activity as repo
 from aidis.services.base import ServiceBase
@@ -25,7 +26,9 @@ class ActivityReadService(ServiceBase):
         """A session's activity rows, oldest first."""
         with self.reading() as conn:
             session = find_session(conn, ref)
-            return repo.for_session(conn, session.id, limit=limit)
+            rows = repo.for_session(conn, session.id, limit=limit)
+        self.audited(None, AuditKind.READ, session.project_id, [session.id], count=len(rows))
+        return rows
 
     def digest(self, ref: str | uuid.UUID) -> ActivityDigest:
         """A session's activity digested (files as a tree, commands, tests, what was left failing)."""
