@@ -221,3 +221,10 @@ async def test_pages_answer(http: httpx.AsyncClient, seeded: dict[str, Any]) -> 
         assert "Unknown Project" not in response.text
     assert (await http.get("/sessions/SES-1999-00001")).status_code == 404
     assert (await http.get("/sessions?status=zombie")).status_code == 422
+
+
+async def test_the_documented_page_bound_is_accepted(app: AppContext, http: httpx.AsyncClient) -> None:
+    app.sessions.start("one")
+    assert (await http.get("/api/v1/sessions", params={"limit": 500})).status_code == 200
+    refused = await http.get("/api/v1/sessions", params={"limit": 501})
+    assert refused.status_code == 422 and refused.json()["error"]["field"] == "limit"

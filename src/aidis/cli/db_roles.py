@@ -1,5 +1,5 @@
-"""`aidis db runtime-role NAME`: the PostgreSQL login a team server should run as (thin: parse → the
-operations domain's DatabaseRoleService → print)."""
+"""`aidis db …`: the schema's version (`upgrade`, `current`) and the PostgreSQL login a team server
+should run as (`runtime-role`; thin: parse → the operations domain's services → print)."""
 
 from __future__ import annotations
 
@@ -59,3 +59,38 @@ def team_privilege_warning(app: AppContext) -> str | None:
         return DatabaseRoleService(app.engine).privilege_warning()
     except AidisError as exc:  # the database is away: serving will say so where it matters
         return f"could not check the database role: {exc.message}"
+
+
+db_cli = typer.Typer(help="Database schema commands.", no_args_is_help=True)
+db_cli.command("runtime-role")(runtime_role_command)
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Create or upgrade the database named by AIDIS_DATABASE_URL (default: the SQLite file)."""
+    settings = settings_from_env()
+    app = build(settings, migrate=False)
+    try:
+        before, after = app.schema.upgrade()
+    except AidisError as exc:
+        raise fail(exc.message) from exc
+    finally:
+        app.close()
+    if before == after:
+        typer.echo(f"database already at {after}; nothing to do")
+    else:
+        typer.echo(f"database upgraded from {before or 'empty'} to {after}")
+
+
+@db_cli.command("current")
+def db_current() -> None:
+    """Show the database's migration revision and the code's head."""
+    settings = settings_from_env()
+    app = build(settings, migrate=False)
+    try:
+        state = app.schema.state()
+    except AidisError as exc:
+        raise fail(exc.message) from exc
+    finally:
+        app.close()
+    typer.echo(f"database: {state.database or 'not migrated'}; code head: {state.code}")

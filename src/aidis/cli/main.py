@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,7 +13,7 @@ from aidis import __version__
 from aidis.cli.bench import bench_command
 from aidis.cli.common import build, err, fail, internal_error_log
 from aidis.cli.common import settings as settings_from_env
-from aidis.cli.db_roles import runtime_role_command, team_privilege_warning
+from aidis.cli.db_roles import db_cli, team_privilege_warning
 from aidis.cli.embeddings import embed_command
 from aidis.cli.exchange import export_command, import_export_command, prune_command
 from aidis.cli.history import import_history_command
@@ -32,9 +33,24 @@ cli = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-db_cli = typer.Typer(help="Database schema commands.", no_args_is_help=True)
+
+
+def _version(shown: bool) -> None:
+    if shown:
+        typer.echo(f"aidis {__version__}")
+        raise typer.Exit
+
+
+@cli.callback()
+def _options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit")
+    ] = False,
+) -> None:
+    """AIDIS: project-scoped memory and session records for AI agents."""
+
+
 cli.add_typer(db_cli, name="db")
-db_cli.command("runtime-role")(runtime_role_command)
 cli.add_typer(projects_cli, name="projects")
 cli.add_typer(contexts_cli, name="contexts")
 cli.add_typer(sessions_cli, name="sessions")
@@ -332,40 +348,12 @@ def check(
         raise typer.Exit(code=1)
 
 
-@db_cli.command("upgrade")
-def db_upgrade() -> None:
-    """Create or upgrade the database named by AIDIS_DATABASE_URL (default: the SQLite file)."""
-    settings = settings_from_env()
-    app = build(settings, migrate=False)
-    try:
-        before, after = app.schema.upgrade()
-    except AidisError as exc:
-        raise fail(exc.message) from exc
-    finally:
-        app.close()
-    if before == after:
-        typer.echo(f"database already at {after}; nothing to do")
-    else:
-        typer.echo(f"database upgraded from {before or 'empty'} to {after}")
-
-
-@db_cli.command("current")
-def db_current() -> None:
-    """Show the database's migration revision and the code's head."""
-    settings = settings_from_env()
-    app = build(settings, migrate=False)
-    try:
-        state = app.schema.state()
-    except AidisError as exc:
-        raise fail(exc.message) from exc
-    finally:
-        app.close()
-    typer.echo(f"database: {state.database or 'not migrated'}; code head: {state.code}")
-
-
 def main() -> None:
     """Console-script entry point: every failure is one line on stderr and exit status 2 (usage errors,
     AIDIS errors, and — with the traceback kept in a log file, never shown — anything unexpected)."""
+    if len(sys.argv) <= 1:  # bare `aidis`: the help, and nothing that reads like an error
+        cli(["--help"], standalone_mode=False)
+        raise SystemExit(0)
     try:
         code = cli(standalone_mode=False)
     except typer.TyperException as exc:  # usage errors (typer carries its own click; these are its base)

@@ -228,7 +228,7 @@ def list_sessions(
     """Sessions, newest first by default; filter, sort, and page with `next_cursor`."""
     flt = session_filter(app, project, status, unassigned, agent, since, until, q)
     after = decode_cursor(cursor) if cursor else None
-    items, total = app.sessions.list(flt, limit=limit + 1, sort=sort, after=after)
+    items, total = app.sessions.list(flt, limit=limit, sort=sort, after=after, peek=True)
     has_more = len(items) > limit
     page = items[:limit]
     now = app.clock()

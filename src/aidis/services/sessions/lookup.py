@@ -129,10 +129,13 @@ class SessionLookup(ServiceBase):
         sort: str = "-started_at",
         after: Cursor | None = None,
         with_total: bool = True,
+        peek: bool = False,
     ) -> tuple[builtins.list[Session], int | None]:
-        """A page of sessions matching `flt` and (unless `with_total` is off) how many match in all."""
+        """A page of sessions matching `flt` and (unless `with_total` is off) how many match in all;
+        with `peek`, one session more than `limit` when there is one (a next page follows)."""
         if not 1 <= limit <= 500:
             raise InvalidInput("limit must be between 1 and 500", field="limit")
+        limit += peek  # one more row, to tell whether another page follows
         if offset < 0:
             raise InvalidInput("offset must not be negative", field="offset")
         if sort not in listing.SORTS:
