@@ -297,3 +297,43 @@ def test_0015_keeps_the_per_model_totals_of_sessions_recorded_before_it(
         with engine.begin() as conn:
             assert "session_usage" not in inspect(conn).get_table_names()
         engine.dispose()
+
+
+def test_0016_rolls_up_the_usage_written_before_it_and_keeps_it_after(
+    engine_name: str, tmp_path: Path
+) -> None:
+    """Usage rows written at 0015 are summed into the rollups by the upgrade; rows written after it, and a
+    session moved, are kept by the triggers; 0015 again drops the rollups."""
+    with fresh_database_url(engine_name, tmp_path) as url:
+        engine = build_engine(url)
+        upgrade(engine, "0015")
+        sid = str(uuid.uuid4())
+        t = datetime(2026, 2, 1, 9, tzinfo=UTC).replace(tzinfo=None)
+        usage = (
+            "INSERT INTO session_usage (session_id, hour, model, input_tokens, output_tokens) "
+            "VALUES (:s, :h, 'm', :i, 5)"
+        )
+        with engine.begin() as conn:
+            _unassigned_session(conn, sid, t)
+            conn.execute(text(usage), {"s": sid, "h": t, "i": 10})
+        upgrade(engine)
+        with engine.begin() as conn:
+            conn.execute(text(usage), {"s": sid, "h": t.replace(hour=10), "i": 20})
+            project = str(uuid.uuid4())
+            conn.execute(
+                text(
+                    "INSERT INTO projects (id, name, created_at, updated_at) VALUES (:p, 'moved-here', :t, :t)"
+                ),
+                {"p": project, "t": t},
+            )
+            conn.execute(text("UPDATE sessions SET project_id = :p WHERE id = :s"), {"p": project, "s": sid})
+            kept = conn.execute(
+                text(
+                    "SELECT project_id, sum(input_tokens) FROM usage_rollups GROUP BY project_id HAVING sum(input_tokens) <> 0"
+                )
+            ).all()
+        assert [(str(p), int(n)) for p, n in kept] == [(project, 30)]
+        downgrade(engine, "0015")
+        with engine.begin() as conn:
+            assert "usage_rollups" not in inspect(conn).get_table_names()
+        engine.dispose()

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from aidis.app import AppContext
-from aidis.db.schema import audit_log, session_usage
+from aidis.db.schema import audit_log, session_usage, usage_rollups
 from aidis.enums import Surface, UsageShape
 from aidis.errors import InvalidInput
 from aidis.services.principal import acting_as
@@ -190,3 +190,51 @@ def test_check_finds_usage_that_does_not_add_up_to_the_transcript_totals(
     report = app.integrity.check()
     assert report.counts()["usage_mismatch"] == 1
     assert str(claude.id) in next(r for r in report.checks if r.name == "usage_mismatch").samples
+
+
+def test_the_rollups_follow_moves_and_merges_and_check_proves_them(
+    app: AppContext, recorded_day: dict[str, str]
+) -> None:
+    app.projects.create("alpha")
+    app.projects.create("beta")
+    app.sessions.assign(recorded_day["claude-code"], "alpha")  # one session moved
+    app.sessions.assign(recorded_day["gemini-cli"], "beta")
+    report = app.usage.report(UsageShape.PROJECT, timezone="UTC")
+    by_project = {line.key: line.total_tokens for line in report.lines}
+    assert by_project == {
+        "alpha": sum(TOKENS["claude-code"]),
+        "beta": sum(TOKENS["gemini-cli"]),
+        "Unassigned": sum(TOKENS["codex"]),
+    }
+    app.merges.merge("alpha", "beta")  # a bulk move of every session of alpha
+    merged = {
+        line.key: line.total_tokens for line in app.usage.report(UsageShape.PROJECT, timezone="UTC").lines
+    }
+    assert merged == {
+        "beta": sum(TOKENS["claude-code"]) + sum(TOKENS["gemini-cli"]),
+        "Unassigned": sum(TOKENS["codex"]),
+    }
+    counts = app.integrity.check().counts()
+    assert counts["usage_rollup_mismatch"] == 0 and counts["usage_mismatch"] == 0
+    with app.engine.begin() as conn:
+        conn.execute(usage_rollups.update().values(output_tokens=usage_rollups.c.output_tokens + 7))
+    assert app.integrity.check().counts()["usage_rollup_mismatch"] > 0
+    fixed = app.integrity.fix()
+    assert fixed.fixes["usage_rollup_mismatch"] > 0 and fixed.counts()["usage_rollup_mismatch"] == 0
+    again = {
+        line.key: line.total_tokens for line in app.usage.report(UsageShape.PROJECT, timezone="UTC").lines
+    }
+    assert again == merged
+
+
+def test_a_person_filter_and_unassigned_owners_hold_on_the_rollups(
+    app: AppContext, recorded_day: dict[str, str]
+) -> None:
+    app.team.add_user("ada")
+    ada = app.team.authenticate(app.team.create_token("ada")[1], surface=Surface.API)
+    with acting_as(ada, "usage"):  # every recorded session is Unassigned and nobody's: none is hers
+        assert app.usage.report(UsageShape.DAILY, timezone="UTC").lines == []
+    assert app.usage.report(UsageShape.DAILY, timezone="UTC", person="ada").lines == []
+    assert app.usage.report(UsageShape.DAILY, timezone="UTC").total.total_tokens == sum(
+        sum(t) for t in TOKENS.values()
+    )

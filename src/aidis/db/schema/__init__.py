@@ -26,7 +26,7 @@ from aidis.db.schema._core import (
     sessions,
 )
 from aidis.db.schema._team import api_tokens, audit_log, project_grants, users
-from aidis.db.schema._usage import session_usage
+from aidis.db.schema._usage import session_usage, usage_rollups
 
 __all__ = [
     "ROLLUP_COUNTERS",
@@ -54,5 +54,6 @@ __all__ = [
     "session_rollups",
     "session_usage",
     "sessions",
+    "usage_rollups",
     "users",
 ]

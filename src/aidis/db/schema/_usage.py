@@ -23,3 +23,21 @@ session_usage = Table(
     PrimaryKeyConstraint("session_id", "hour", "model", name="pk_session_usage"),
 )
 Index("ix_session_usage_hour", session_usage.c.hour)
+
+# The same tokens without the session: per UTC hour, project, agent, model and owner (the session's
+# person, or the zero id), kept by triggers on session_usage and sessions (migration 0016).
+usage_rollups = Table(
+    "usage_rollups",
+    metadata,
+    Column("hour", UTCDateTime(), nullable=False),
+    Column("project_id", UUIDType(), nullable=False),
+    Column("agent", String(64), nullable=False),
+    Column("model", String(200), nullable=False),
+    Column("owner", UUIDType(), nullable=False),
+    Column("input_tokens", BigInteger(), nullable=False, server_default="0"),
+    Column("output_tokens", BigInteger(), nullable=False, server_default="0"),
+    Column("cache_write_tokens", BigInteger(), nullable=False, server_default="0"),
+    Column("cache_read_tokens", BigInteger(), nullable=False, server_default="0"),
+    Column("cache_write_1h_tokens", BigInteger(), nullable=False, server_default="0"),
+    PrimaryKeyConstraint("hour", "project_id", "agent", "model", "owner", name="pk_usage_rollups"),
+)

@@ -143,6 +143,12 @@ class IntegrityService(ServiceBase):
                 True,
             ),
             (
+                "usage_rollup_mismatch",
+                "hourly usage rollups that disagree with a recount of the usage rows",
+                usage_repo.rollup_mismatches,
+                True,
+            ),
+            (
                 "usage_mismatch",
                 "sessions whose tokens by hour and model do not add up to their transcript totals",
                 usage_repo.mismatches,
@@ -212,6 +218,10 @@ class IntegrityService(ServiceBase):
             if wrong:
                 evidence_repo.rebuild_unassigned(conn)
             fixes["evidence_mismatch"] = wrong
+            wrong, _ = usage_repo.rollup_mismatches(conn)
+            if wrong:
+                usage_repo.rebuild_rollups(conn)
+            fixes["usage_rollup_mismatch"] = wrong
         report = self.check()
         report.fixes = fixes
         return report
