@@ -16,6 +16,7 @@ from aidis.repositories import integrity as repo
 from aidis.repositories import rollups as rollups_repo
 from aidis.repositories import team as team_repo
 from aidis.repositories import usage as usage_repo
+from aidis.repositories import usage_rollups as usage_rollups_repo
 from aidis.repositories.row_security import member_role_exists
 from aidis.services.base import Clock, ServiceBase
 from aidis.services.search import Embedder
@@ -145,7 +146,7 @@ class IntegrityService(ServiceBase):
             (
                 "usage_rollup_mismatch",
                 "hourly usage rollups that disagree with a recount of the usage rows",
-                usage_repo.rollup_mismatches,
+                usage_rollups_repo.rollup_mismatches,
                 True,
             ),
             (
@@ -218,9 +219,9 @@ class IntegrityService(ServiceBase):
             if wrong:
                 evidence_repo.rebuild_unassigned(conn)
             fixes["evidence_mismatch"] = wrong
-            wrong, _ = usage_repo.rollup_mismatches(conn)
+            wrong, _ = usage_rollups_repo.rollup_mismatches(conn)
             if wrong:
-                usage_repo.rebuild_rollups(conn)
+                usage_rollups_repo.rebuild_rollups(conn)
             fixes["usage_rollup_mismatch"] = wrong
         report = self.check()
         report.fixes = fixes

@@ -6,4 +6,4 @@ for — per day, week, month, session and project, by agent, model and person.
 May call: `projects`, the kernel. `agents` calls it (`recording`) to store what a transcript read found.
 """
 
-__all__ = ["prices", "recording", "reports"]
+__all__ = ["lines", "prices", "recording", "reports"]

@@ -1,0 +1,271 @@
+"""SQL for the usage rollups (tokens per UTC hour, project, agent, model and owner, kept by triggers:
+migration 0016): sums per bucket of time grouped by the database, the costliest sessions' candidates, and
+the recount `aidis check` compares them with.
+
+Invariant: the rollups are only read here and rebuilt from `session_usage` (never written otherwise:
+the triggers keep them), so a report from them equals a recount of the usage rows.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Float, String, and_, func, literal, or_, select, union_all
+
+from aidis.db.schema import projects, session_usage, sessions, usage_rollups
+from aidis.db.types import UTCDateTime
+from aidis.enums import SENTINEL_DISPLAY_NAME, SENTINEL_PROJECT_ID
+from aidis.records import UsageRow
+from aidis.repositories.usage import STORED, UsageFilter
+
+ZERO = uuid.UUID(int=0)  # the rollups' owner of a session without one
+
+
+def from_rollups(conn: Connection, flt: UsageFilter) -> list[UsageRow]:
+    """Usage summed per hour, model, agent and project from the rollups (no session row is read)."""
+    r = usage_rollups
+    keys = [r.c.hour, r.c.model, r.c.agent, r.c.project_id, projects.c.name.label("project_name")]
+    query = (
+        select(*keys, *(func.sum(getattr(r.c, k)).label(k) for k in STORED))
+        .select_from(r.join(projects, projects.c.id == r.c.project_id))
+        .group_by(r.c.hour, r.c.model, r.c.agent, r.c.project_id, projects.c.name)
+        .order_by(r.c.hour)
+    )
+    if flt.since is not None:
+        query = query.where(r.c.hour >= flt.since)
+    if flt.until is not None:
+        query = query.where(r.c.hour < flt.until)
+    if flt.project_ids is not None:
+        query = query.where(r.c.project_id.in_(list(flt.project_ids)))
+    if flt.unassigned_owner is not None:
+        query = query.where((r.c.project_id != SENTINEL_PROJECT_ID) | (r.c.owner == flt.unassigned_owner))
+    if flt.agent is not None:
+        query = query.where(r.c.agent == flt.agent)
+    if flt.model is not None:
+        query = query.where(r.c.model == flt.model)
+    if flt.user_id is not None:
+        query = query.where(r.c.owner == flt.user_id)
+    out = []
+    for row in conn.execute(query):
+        m = row._mapping
+        counts = {k: int(m[k] or 0) for k in STORED}
+        if not any(counts.values()):
+            continue  # a key whose sessions all moved away
+        name = SENTINEL_DISPLAY_NAME if m["project_id"] == SENTINEL_PROJECT_ID else str(m["project_name"])
+        out.append(
+            UsageRow(
+                hour=m["hour"],
+                model=str(m["model"]),
+                agent=str(m["agent"]),
+                project_id=m["project_id"],
+                project_name=name,
+                input_tokens=counts["input_tokens"],
+                output_tokens=counts["output_tokens"],
+                cache_write_tokens=counts["cache_write_tokens"],
+                cache_read_tokens=counts["cache_read_tokens"],
+                cache_write_1h_tokens=counts["cache_write_1h_tokens"],
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    """A span of time a report groups by (a local day, or a whole range), as UTC bounds."""
+
+    label: str
+    start: datetime
+    stop: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class BucketSum:
+    """Tokens of one model and agent (and project) in one bucket."""
+
+    label: str
+    model: str
+    agent: str
+    project_id: uuid.UUID | None
+    project_name: str | None
+    tokens: dict[str, int]
+
+
+def _table(name: str, columns: list[tuple[str, Any]], data: list[tuple[Any, ...]]) -> Any:
+    """A small table of literal rows, as a CTE both engines read (SQLite takes no VALUES column list)."""
+    rows = [
+        select(*(literal(v, type_=t).label(c) for v, (c, t) in zip(row, columns, strict=True)))
+        for row in data
+    ]
+    return (rows[0] if len(rows) == 1 else union_all(*rows)).cte(name)
+
+
+def hour_range(conn: Connection, flt: UsageFilter) -> tuple[datetime, datetime] | None:
+    """The first and last hour the rollups hold within `flt`'s time bounds (None: nothing)."""
+    r = usage_rollups
+    query = select(func.min(r.c.hour), func.max(r.c.hour))
+    if flt.since is not None:
+        query = query.where(r.c.hour >= flt.since)
+    if flt.until is not None:
+        query = query.where(r.c.hour < flt.until)
+    first, last = conn.execute(query).one()
+    return (first, last) if first is not None and last is not None else None
+
+
+def bucket_sums(
+    conn: Connection, flt: UsageFilter, buckets: Sequence[Bucket], *, by_project: bool
+) -> list[BucketSum]:
+    """The rollups summed per bucket, model and agent (and project) — grouped by the database, so a
+    year of days is a few thousand rows whatever the number of sessions (DST-correct: each bucket is
+    a pair of UTC bounds)."""
+    if not buckets:
+        return []
+    r = usage_rollups
+    spans = _table(
+        "spans",
+        [("label", String()), ("start", UTCDateTime()), ("stop", UTCDateTime())],
+        [(b.label, b.start, b.stop) for b in buckets],
+    )
+    keys: list[Any] = [spans.c.label, r.c.model, r.c.agent]
+    if by_project:
+        keys += [r.c.project_id, projects.c.name]
+    joined = r.join(spans, and_(r.c.hour >= spans.c.start, r.c.hour < spans.c.stop))
+    if by_project:
+        joined = joined.join(projects, projects.c.id == r.c.project_id)
+    query = (
+        select(*keys, *(func.sum(getattr(r.c, k)).label(k) for k in STORED))
+        .select_from(joined)
+        .group_by(*keys)
+    )
+    query = _rollup_filters(query, flt)
+    out = []
+    for row in conn.execute(query):
+        m = row._mapping
+        counts = {k: int(m[k] or 0) for k in STORED}
+        if not any(counts.values()):
+            continue
+        project_id = m["project_id"] if by_project else None
+        name = None
+        if by_project:
+            name = SENTINEL_DISPLAY_NAME if project_id == SENTINEL_PROJECT_ID else str(m["name"])
+        out.append(BucketSum(str(m["label"]), str(m["model"]), str(m["agent"]), project_id, name, counts))
+    return out
+
+
+def _rollup_filters(query: Any, flt: UsageFilter) -> Any:
+    r = usage_rollups
+    if flt.project_ids is not None:
+        query = query.where(r.c.project_id.in_(list(flt.project_ids)))
+    if flt.unassigned_owner is not None:
+        query = query.where((r.c.project_id != SENTINEL_PROJECT_ID) | (r.c.owner == flt.unassigned_owner))
+    if flt.agent is not None:
+        query = query.where(r.c.agent == flt.agent)
+    if flt.model is not None:
+        query = query.where(r.c.model == flt.model)
+    if flt.user_id is not None:
+        query = query.where(r.c.owner == flt.user_id)
+    return query
+
+
+def costliest_sessions(
+    conn: Connection,
+    flt: UsageFilter,
+    weights: dict[tuple[str, str], tuple[float, float, float, float]],
+    limit: int,
+) -> list[uuid.UUID]:
+    """The sessions whose tokens weigh most by these (agent, model) → per-kind weights (rates), ranked by
+    the database: the candidates a page prices exactly."""
+    if not weights:
+        return []
+    rates = _table(
+        "rates",
+        [
+            ("agent", String()),
+            ("model", String()),
+            ("w_in", Float()),
+            ("w_out", Float()),
+            ("w_cw", Float()),
+            ("w_cr", Float()),
+        ],
+        [(a, m, *w) for (a, m), w in weights.items()],
+    )
+    u = session_usage
+    weight = func.sum(
+        u.c.input_tokens * rates.c.w_in
+        + u.c.output_tokens * rates.c.w_out
+        + u.c.cache_write_tokens * rates.c.w_cw
+        + u.c.cache_read_tokens * rates.c.w_cr
+    )
+    query = (
+        select(sessions.c.id)
+        .select_from(
+            u.join(sessions, sessions.c.id == u.c.session_id).join(
+                rates, and_(rates.c.agent == sessions.c.agent_type, rates.c.model == u.c.model)
+            )
+        )
+        .group_by(sessions.c.id)
+        .order_by(
+            weight.desc(),
+            func.sum(
+                u.c.input_tokens + u.c.output_tokens + u.c.cache_write_tokens + u.c.cache_read_tokens
+            ).desc(),
+        )
+        .limit(limit)
+    )
+    if flt.since is not None:
+        query = query.where(u.c.hour >= flt.since)
+    if flt.until is not None:
+        query = query.where(u.c.hour < flt.until)
+    if flt.project_ids is not None:
+        query = query.where(sessions.c.project_id.in_(list(flt.project_ids)))
+    if flt.unassigned_owner is not None:
+        query = query.where(
+            (sessions.c.project_id != SENTINEL_PROJECT_ID) | (sessions.c.user_id == flt.unassigned_owner)
+        )
+    return list(conn.execute(query).scalars())
+
+
+def _recount() -> Any:
+    """The rollups as a recount of the usage rows and their sessions would have them."""
+    owner = func.coalesce(sessions.c.user_id, literal(ZERO, type_=sessions.c.user_id.type))
+    keys = (session_usage.c.hour, sessions.c.project_id, sessions.c.agent_type, session_usage.c.model, owner)
+    return (
+        select(
+            session_usage.c.hour,
+            sessions.c.project_id,
+            sessions.c.agent_type.label("agent"),
+            session_usage.c.model,
+            owner.label("owner"),
+            *(func.sum(getattr(session_usage.c, k)).label(k) for k in STORED),
+        )
+        .select_from(session_usage.join(sessions, sessions.c.id == session_usage.c.session_id))
+        .group_by(*keys)
+    )
+
+
+def rollup_mismatches(conn: Connection) -> tuple[int, list[str]]:
+    """Rollup keys (hour, project, agent, model, owner) whose sums disagree with a recount of the usage
+    rows and their sessions (a key missing on either side counts, a key all of whose sums are 0 does not)."""
+    recount = _recount().subquery()
+    r = usage_rollups
+    key = ("hour", "project_id", "agent", "model", "owner")
+    match = and_(*(getattr(r.c, k) == getattr(recount.c, k) for k in key))
+    differs = or_(*(getattr(r.c, k) != func.coalesce(getattr(recount.c, k), 0) for k in STORED))
+    wrong = (
+        select(r.c.hour, r.c.project_id, r.c.model).select_from(r.outerjoin(recount, match)).where(differs)
+    )
+    missing = select(func.count()).select_from(recount.outerjoin(r, match)).where(r.c.hour.is_(None))
+    found = [f"{h:%Y-%m-%dT%H} {p} {m}" for h, p, m in conn.execute(wrong.limit(5))]
+    total = int(conn.execute(select(func.count()).select_from(wrong.subquery())).scalar_one())
+    return total + int(conn.execute(missing).scalar_one()), found
+
+
+def rebuild_rollups(conn: Connection) -> int:
+    """Recount the rollups from the usage rows (check --fix); returns how many keys there are now."""
+    conn.execute(usage_rollups.delete())
+    columns = ["hour", "project_id", "agent", "model", "owner", *STORED]
+    conn.execute(usage_rollups.insert().from_select(columns, _recount()))
+    return int(conn.execute(select(func.count()).select_from(usage_rollups)).scalar_one())
