@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Float, String, and_, func, literal, or_, select, union_all
+from sqlalchemy import Connection, String, and_, case, func, literal, or_, select, union_all
 
 from aidis.db.schema import projects, session_usage, sessions, usage_rollups
 from aidis.db.types import UTCDateTime
@@ -173,58 +173,44 @@ def _rollup_filters(query: Any, flt: UsageFilter) -> Any:
 def costliest_sessions(
     conn: Connection,
     flt: UsageFilter,
-    weights: dict[tuple[str, str], tuple[float, float, float, float]],
+    weights: dict[str, tuple[float, float, float, float]],
     limit: int,
 ) -> list[uuid.UUID]:
-    """The sessions whose tokens weigh most by these (agent, model) → per-kind weights (rates), ranked by
-    the database: the candidates a page prices exactly."""
+    """The sessions whose tokens weigh most by these per-model, per-kind weights (rates), ranked by the
+    database from the usage rows of `flt`'s hours (the sessions table is read only to narrow to what the
+    request may see): the candidates a page prices exactly."""
     if not weights:
         return []
-    rates = _table(
-        "rates",
-        [
-            ("agent", String()),
-            ("model", String()),
-            ("w_in", Float()),
-            ("w_out", Float()),
-            ("w_cw", Float()),
-            ("w_cr", Float()),
-        ],
-        [(a, m, *w) for (a, m), w in weights.items()],
-    )
     u = session_usage
-    weight = func.sum(
-        u.c.input_tokens * rates.c.w_in
-        + u.c.output_tokens * rates.c.w_out
-        + u.c.cache_write_tokens * rates.c.w_cw
-        + u.c.cache_read_tokens * rates.c.w_cr
-    )
-    query = (
-        select(sessions.c.id)
-        .select_from(
-            u.join(sessions, sessions.c.id == u.c.session_id).join(
-                rates, and_(rates.c.agent == sessions.c.agent_type, rates.c.model == u.c.model)
-            )
+    weighted = [
+        (
+            u.c.model == model,
+            u.c.input_tokens * w_in
+            + u.c.output_tokens * w_out
+            + u.c.cache_write_tokens * w_cw
+            + u.c.cache_read_tokens * w_cr,
         )
-        .group_by(sessions.c.id)
-        .order_by(
-            weight.desc(),
-            func.sum(
-                u.c.input_tokens + u.c.output_tokens + u.c.cache_write_tokens + u.c.cache_read_tokens
-            ).desc(),
-        )
-        .limit(limit)
-    )
+        for model, (w_in, w_out, w_cw, w_cr) in weights.items()
+    ]
+    tokens = u.c.input_tokens + u.c.output_tokens + u.c.cache_write_tokens + u.c.cache_read_tokens
+    query = select(u.c.session_id)
     if flt.since is not None:
         query = query.where(u.c.hour >= flt.since)
     if flt.until is not None:
         query = query.where(u.c.hour < flt.until)
-    if flt.project_ids is not None:
-        query = query.where(sessions.c.project_id.in_(list(flt.project_ids)))
-    if flt.unassigned_owner is not None:
-        query = query.where(
-            (sessions.c.project_id != SENTINEL_PROJECT_ID) | (sessions.c.user_id == flt.unassigned_owner)
-        )
+    if flt.project_ids is not None or flt.unassigned_owner is not None:
+        query = query.join(sessions, sessions.c.id == u.c.session_id)
+        if flt.project_ids is not None:
+            query = query.where(sessions.c.project_id.in_(list(flt.project_ids)))
+        if flt.unassigned_owner is not None:
+            query = query.where(
+                (sessions.c.project_id != SENTINEL_PROJECT_ID) | (sessions.c.user_id == flt.unassigned_owner)
+            )
+    query = (
+        query.group_by(u.c.session_id)
+        .order_by(func.sum(case(*weighted, else_=0)).desc(), func.sum(tokens).desc())
+        .limit(limit)
+    )
     return list(conn.execute(query).scalars())
 
 

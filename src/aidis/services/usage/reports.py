@@ -118,7 +118,7 @@ class UsageService(ServiceBase):
         models: dict[str, UsageLine] = {}
         agents: dict[str, UsageLine] = {}
         total = UsageLine("total")
-        weights: dict[tuple[str, str], tuple[float, float, float, float]] = {}
+        weights: dict[str, tuple[float, float, float, float]] = {}
         with self.reading() as conn:
             flt = repo.UsageFilter(
                 since=start_of(first, zone),
@@ -134,7 +134,7 @@ class UsageService(ServiceBase):
                 agents.setdefault(part.agent, UsageLine(part.agent)).add(part.model, part.tokens, cost)
                 total.add(part.model, part.tokens, cost)
                 rates = self.prices.rates(part.agent, part.model, _noon(part.label, zone))
-                weights[(part.agent, part.model)] = (  # an unpriced model weighs nothing, and is still listed
+                weights[part.model] = (  # an unpriced model weighs nothing, and is still listed
                     (
                         float(rates.input),
                         float(rates.output),
