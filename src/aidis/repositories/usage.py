@@ -65,28 +65,28 @@ def add(
     conn.execute(statement, rows)
 
 
-def rows(conn: Connection, flt: UsageFilter, *, by_session: bool) -> list[UsageRow]:
-    """Usage summed per hour, model, agent and project (and session, person) within `flt`, from the usage
-    rows themselves (aidis.repositories.usage_rollups answers the same without sessions, faster)."""
+def session_rows(conn: Connection, flt: UsageFilter) -> list[UsageRow]:
+    """Usage per session, hour and model within `flt`, with its session's project, agent and person
+    (reports without sessions read aidis.repositories.usage_rollups instead, faster)."""
     keys = [
         session_usage.c.hour,
         session_usage.c.model,
         sessions.c.agent_type,
         sessions.c.project_id,
         projects.c.name.label("project_name"),
+        sessions.c.id,
+        sessions.c.display_id,
+        users.c.name.label("person"),
     ]
-    if by_session:
-        keys += [sessions.c.id, sessions.c.display_id, users.c.name.label("person")]
     query = (
         select(*keys, *(func.sum(getattr(session_usage.c, k)).label(k) for k in STORED))
         .select_from(session_usage)
         .join(sessions, sessions.c.id == session_usage.c.session_id)
         .join(projects, projects.c.id == sessions.c.project_id)
         .group_by(*(k.element if hasattr(k, "element") else k for k in keys))
+        .outerjoin(users, users.c.id == sessions.c.user_id)
         .order_by(session_usage.c.hour)
     )
-    if by_session:
-        query = query.outerjoin(users, users.c.id == sessions.c.user_id)
     if flt.since is not None:
         query = query.where(session_usage.c.hour >= flt.since)
     if flt.until is not None:
@@ -119,9 +119,9 @@ def rows(conn: Connection, flt: UsageFilter, *, by_session: bool) -> list[UsageR
                 project_id=m["project_id"],
                 project_name=name,
                 **{k: int(m[k] or 0) for k in STORED},
-                session_id=m["id"] if by_session else None,
-                display_id=str(m["display_id"]) if by_session else None,
-                person=(str(m["person"]) if m["person"] else None) if by_session else None,
+                session_id=m["id"],
+                display_id=str(m["display_id"]),
+                person=str(m["person"]) if m["person"] else None,
             )
         )
     return out

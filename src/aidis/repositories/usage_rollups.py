@@ -19,58 +19,9 @@ from sqlalchemy import Connection, String, and_, case, func, literal, or_, selec
 from aidis.db.schema import projects, session_usage, sessions, usage_rollups
 from aidis.db.types import UTCDateTime
 from aidis.enums import SENTINEL_DISPLAY_NAME, SENTINEL_PROJECT_ID
-from aidis.records import UsageRow
 from aidis.repositories.usage import STORED, UsageFilter
 
 ZERO = uuid.UUID(int=0)  # the rollups' owner of a session without one
-
-
-def from_rollups(conn: Connection, flt: UsageFilter) -> list[UsageRow]:
-    """Usage summed per hour, model, agent and project from the rollups (no session row is read)."""
-    r = usage_rollups
-    keys = [r.c.hour, r.c.model, r.c.agent, r.c.project_id, projects.c.name.label("project_name")]
-    query = (
-        select(*keys, *(func.sum(getattr(r.c, k)).label(k) for k in STORED))
-        .select_from(r.join(projects, projects.c.id == r.c.project_id))
-        .group_by(r.c.hour, r.c.model, r.c.agent, r.c.project_id, projects.c.name)
-        .order_by(r.c.hour)
-    )
-    if flt.since is not None:
-        query = query.where(r.c.hour >= flt.since)
-    if flt.until is not None:
-        query = query.where(r.c.hour < flt.until)
-    if flt.project_ids is not None:
-        query = query.where(r.c.project_id.in_(list(flt.project_ids)))
-    if flt.unassigned_owner is not None:
-        query = query.where((r.c.project_id != SENTINEL_PROJECT_ID) | (r.c.owner == flt.unassigned_owner))
-    if flt.agent is not None:
-        query = query.where(r.c.agent == flt.agent)
-    if flt.model is not None:
-        query = query.where(r.c.model == flt.model)
-    if flt.user_id is not None:
-        query = query.where(r.c.owner == flt.user_id)
-    out = []
-    for row in conn.execute(query):
-        m = row._mapping
-        counts = {k: int(m[k] or 0) for k in STORED}
-        if not any(counts.values()):
-            continue  # a key whose sessions all moved away
-        name = SENTINEL_DISPLAY_NAME if m["project_id"] == SENTINEL_PROJECT_ID else str(m["project_name"])
-        out.append(
-            UsageRow(
-                hour=m["hour"],
-                model=str(m["model"]),
-                agent=str(m["agent"]),
-                project_id=m["project_id"],
-                project_name=name,
-                input_tokens=counts["input_tokens"],
-                output_tokens=counts["output_tokens"],
-                cache_write_tokens=counts["cache_write_tokens"],
-                cache_read_tokens=counts["cache_read_tokens"],
-                cache_write_1h_tokens=counts["cache_write_1h_tokens"],
-            )
-        )
-    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -236,7 +236,7 @@ class UsageService(ServiceBase):
         breakdown: bool,
     ) -> None:
         """Session lines from the usage rows (each hour priced at its day's rates)."""
-        for row in repo.rows(conn, flt, by_session=True):
+        for row in repo.session_rows(conn, flt):
             tokens = {
                 **{k: getattr(row, k) for k in KINDS},
                 "cache_write_1h_tokens": row.cache_write_1h_tokens,
