@@ -3,6 +3,7 @@ traceback went (`cli-errors.log` in the data directory), exit code 2 — never a
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ def test_a_bug_is_one_line_and_its_traceback_goes_to_cli_errors_log(
         raise RuntimeError("a bug deep inside a command")
 
     monkeypatch.setenv("AIDIS_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(sys, "argv", ["aidis", "check"])  # a command, whatever argv pytest was given
     monkeypatch.setattr(cli_main, "cli", broken)
     with pytest.raises(SystemExit) as ended:
         cli_main.main()
