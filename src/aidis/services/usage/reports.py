@@ -127,13 +127,13 @@ class UsageService(ServiceBase):
                 unassigned_owner=own_sessions_only(),
             )
             for part in rollups.bucket_sums(conn, flt, buckets, by_project=True):
-                cost = self.prices.cost(part.agent, part.model, _noon(part.label, zone), part.tokens)
+                rates = self.prices.rates(part.agent, part.model, _noon(part.label, zone))
+                cost = rates.cost(part.tokens) if rates is not None else None
                 if cost is not None:
                     per_project[str(part.project_name)][index[part.label]] += cost
                 models.setdefault(part.model, UsageLine(part.model)).add(part.model, part.tokens, cost)
                 agents.setdefault(part.agent, UsageLine(part.agent)).add(part.model, part.tokens, cost)
                 total.add(part.model, part.tokens, cost)
-                rates = self.prices.rates(part.agent, part.model, _noon(part.label, zone))
                 weights[part.model] = (  # an unpriced model weighs nothing, and is still listed
                     (
                         float(rates.input),
