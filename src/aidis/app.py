@@ -176,6 +176,7 @@ class AppContext:
 
         service = self._wired(UsageService(self.engine, self.clock, self.telemetry))
         service.prices = PriceBook.from_file(self.settings.prices_file)
+        service.day_zones = self.settings.usage_zones
         return service
 
     @cached_property

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -116,6 +117,12 @@ class Settings(BaseSettings):
         description="A TOML file of your own prices (USD per million tokens by model: negotiated rates, a "
         "local model at 0); it wins over the bundled price data (docs/usage.md).",
     )
+    usage_zones: str = Field(
+        default="UTC,local",
+        description="Time zones usage is also kept per day for (comma-separated IANA names; local: this "
+        "machine's): reports in them read a year as a few thousand rows; any other zone is exact too, "
+        "from the hours (docs/usage.md).",
+    )
     redaction: str = Field(
         default="redact",
         pattern="^(redact|refuse)$",
@@ -158,6 +165,20 @@ class Settings(BaseSettings):
             return check_spec(value)
         except InvalidInput as exc:
             raise ValueError(exc.message) from exc
+
+    @field_validator("usage_zones")
+    @classmethod
+    def _known_zones(cls, value: str) -> str:
+        for part in value.split(","):
+            name = part.strip()
+            if name and name.lower() != "local":
+                try:
+                    ZoneInfo(name)
+                except (ZoneInfoNotFoundError, ValueError) as exc:
+                    raise ValueError(
+                        f"unknown time zone {name!r} (an IANA name, e.g. Europe/Berlin)"
+                    ) from exc
+        return value
 
     @field_validator("database_url", "auth_token", "connection_id", "form_secret", mode="before")
     @classmethod

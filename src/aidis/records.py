@@ -352,19 +352,17 @@ class Identity:
 
 @dataclass(frozen=True, slots=True)
 class UsageRow:
-    """Tokens one model used in one UTC hour, in one session (or summed over a group of them)."""
+    """Tokens one model used in one session on one UTC day (`hour`: the first hour of it used)."""
 
     hour: datetime
     model: str
     agent: str
-    project_id: uuid.UUID
     project_name: str
     input_tokens: int
     output_tokens: int
     cache_write_tokens: int
     cache_read_tokens: int
     cache_write_1h_tokens: int = 0  # a part of cache_write_tokens
-    session_id: uuid.UUID | None = None
     display_id: str | None = None
     person: str | None = None
 

@@ -62,6 +62,7 @@ def _run(
 ) -> None:
     first, last = _day(since, "--since"), _day(until, "--until")
     with quiet_app() as app:
+        app.usage.prepare_days()  # per-day sums of AIDIS_USAGE_ZONES (a zone newly named: once)
         report = app.usage.report(
             shape,
             since=first,

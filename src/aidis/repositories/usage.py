@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, case, func, literal, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -66,26 +66,34 @@ def add(
 
 
 def session_rows(conn: Connection, flt: UsageFilter) -> list[UsageRow]:
-    """Usage per session, hour and model within `flt`, with its session's project, agent and person
-    (reports without sessions read aidis.repositories.usage_rollups instead, faster)."""
+    """Usage per session, UTC day and model within `flt` (`hour`: the day's first hour used, which is
+    what prices it), with its session's project, agent and person (reports without sessions read
+    aidis.repositories.usage_rollups instead, faster)."""
+    if conn.dialect.name == "postgresql":
+        day: Any = func.date(func.timezone("UTC", session_usage.c.hour))
+    else:
+        day = func.substr(session_usage.c.hour, 1, 10)
+    project_name = case(
+        (sessions.c.project_id == SENTINEL_PROJECT_ID, literal(SENTINEL_DISPLAY_NAME)), else_=projects.c.name
+    )
     keys = [
-        session_usage.c.hour,
         session_usage.c.model,
         sessions.c.agent_type,
-        sessions.c.project_id,
-        projects.c.name.label("project_name"),
-        sessions.c.id,
+        project_name.label("project_name"),
         sessions.c.display_id,
         users.c.name.label("person"),
     ]
     query = (
-        select(*keys, *(func.sum(getattr(session_usage.c, k)).label(k) for k in STORED))
+        select(
+            func.min(session_usage.c.hour).label("hour"),
+            *keys,
+            *(func.sum(getattr(session_usage.c, k)).label(k) for k in STORED),
+        )
         .select_from(session_usage)
         .join(sessions, sessions.c.id == session_usage.c.session_id)
         .join(projects, projects.c.id == sessions.c.project_id)
-        .group_by(*(k.element if hasattr(k, "element") else k for k in keys))
+        .group_by(day, sessions.c.id, *(k.element if hasattr(k, "element") else k for k in keys))
         .outerjoin(users, users.c.id == sessions.c.user_id)
-        .order_by(session_usage.c.hour)
     )
     if flt.since is not None:
         query = query.where(session_usage.c.hour >= flt.since)
@@ -110,16 +118,13 @@ def session_rows(conn: Connection, flt: UsageFilter) -> list[UsageRow]:
     out = []
     for row in conn.execute(query):
         m = row._mapping
-        name = SENTINEL_DISPLAY_NAME if m["project_id"] == SENTINEL_PROJECT_ID else str(m["project_name"])
         out.append(
             UsageRow(
                 hour=m["hour"],
                 model=str(m["model"]),
                 agent=str(m["agent_type"]),
-                project_id=m["project_id"],
-                project_name=name,
+                project_name=str(m["project_name"]),
                 **{k: int(m[k] or 0) for k in STORED},
-                session_id=m["id"],
                 display_id=str(m["display_id"]),
                 person=str(m["person"]) if m["person"] else None,
             )

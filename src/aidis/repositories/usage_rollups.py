@@ -1,6 +1,5 @@
 """SQL for the usage rollups (tokens per UTC hour, project, agent, model and owner, kept by triggers:
-migration 0016): sums per bucket of time grouped by the database, the costliest sessions' candidates, and
-the recount `aidis check` compares them with.
+migration 0016): sums per bucket of time grouped by the database, and the recount `aidis check` compares them with.
 
 Invariant: the rollups are only read here and rebuilt from `session_usage` (never written otherwise:
 the triggers keep them), so a report from them equals a recount of the usage rows.
@@ -14,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, String, and_, case, func, literal, or_, select, union_all
+from sqlalchemy import Connection, String, and_, func, literal, or_, select, union_all
 
 from aidis.db.schema import projects, session_usage, sessions, usage_rollups
 from aidis.db.types import UTCDateTime
@@ -119,50 +118,6 @@ def _rollup_filters(query: Any, flt: UsageFilter) -> Any:
     if flt.user_id is not None:
         query = query.where(r.c.owner == flt.user_id)
     return query
-
-
-def costliest_sessions(
-    conn: Connection,
-    flt: UsageFilter,
-    weights: dict[str, tuple[float, float, float, float]],
-    limit: int,
-) -> list[uuid.UUID]:
-    """The sessions whose tokens weigh most by these per-model, per-kind weights (rates), ranked by the
-    database from the usage rows of `flt`'s hours (the sessions table is read only to narrow to what the
-    request may see): the candidates a page prices exactly."""
-    if not weights:
-        return []
-    u = session_usage
-    weighted = [
-        (
-            u.c.model == model,
-            u.c.input_tokens * w_in
-            + u.c.output_tokens * w_out
-            + u.c.cache_write_tokens * w_cw
-            + u.c.cache_read_tokens * w_cr,
-        )
-        for model, (w_in, w_out, w_cw, w_cr) in weights.items()
-    ]
-    tokens = u.c.input_tokens + u.c.output_tokens + u.c.cache_write_tokens + u.c.cache_read_tokens
-    query = select(u.c.session_id)
-    if flt.since is not None:
-        query = query.where(u.c.hour >= flt.since)
-    if flt.until is not None:
-        query = query.where(u.c.hour < flt.until)
-    if flt.project_ids is not None or flt.unassigned_owner is not None:
-        query = query.join(sessions, sessions.c.id == u.c.session_id)
-        if flt.project_ids is not None:
-            query = query.where(sessions.c.project_id.in_(list(flt.project_ids)))
-        if flt.unassigned_owner is not None:
-            query = query.where(
-                (sessions.c.project_id != SENTINEL_PROJECT_ID) | (sessions.c.user_id == flt.unassigned_owner)
-            )
-    query = (
-        query.group_by(u.c.session_id)
-        .order_by(func.sum(case(*weighted, else_=0)).desc(), func.sum(tokens).desc())
-        .limit(limit)
-    )
-    return list(conn.execute(query).scalars())
 
 
 def _recount() -> Any:

@@ -56,6 +56,18 @@ def _seed_project_labels(app: AppContext) -> None:
         log.warning("metrics: could not rank projects for labels: %s", exc.message)
 
 
+async def reweigh_in_background(app: AppContext) -> None:
+    """Recount the costliest-sessions ranking when the rates changed (batches: writes never wait long);
+    a failure is logged, and the ranking keeps choosing candidates with the rates it has."""
+    try:
+        changed = await anyio.to_thread.run_sync(app.usage.reweigh)
+    except AidisError as exc:
+        log.error("usage ranking: could not apply new rates: %s", exc.message)
+        return
+    if changed:
+        log.info("usage ranking: new rates for %d models applied", len(changed))
+
+
 def create_web_app(app: AppContext, *, run_maintenance: bool = True) -> FastAPI:
     """The whole HTTP surface, bound to one AppContext."""
     mcp_server: MCPServer = build_mcp_server(app, HttpConnection(app.settings.agent_type))
@@ -82,6 +94,8 @@ def create_web_app(app: AppContext, *, run_maintenance: bool = True) -> FastAPI:
                 spool = app.settings.resolved_spool_dir() / SPOOL_NAME
                 tasks.start_soon(replay_spool_forever, app, spool, app.settings.reap_interval_seconds)
                 app.embedder.start()  # sweeps for texts other processes left without a vector
+                await anyio.to_thread.run_sync(app.usage.prepare_days)  # days of AIDIS_USAGE_ZONES
+                tasks.start_soon(reweigh_in_background, app)  # the ranking's rates: in batches, later
             try:
                 yield
             finally:

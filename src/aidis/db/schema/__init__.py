@@ -26,7 +26,14 @@ from aidis.db.schema._core import (
     sessions,
 )
 from aidis.db.schema._team import api_tokens, audit_log, project_grants, users
-from aidis.db.schema._usage import session_usage, usage_rollups
+from aidis.db.schema._usage import (
+    session_usage,
+    usage_day_zones,
+    usage_days,
+    usage_rollups,
+    usage_session_ranks,
+    usage_weights,
+)
 
 __all__ = [
     "ROLLUP_COUNTERS",
@@ -54,6 +61,10 @@ __all__ = [
     "session_rollups",
     "session_usage",
     "sessions",
+    "usage_day_zones",
+    "usage_days",
     "usage_rollups",
+    "usage_session_ranks",
+    "usage_weights",
     "users",
 ]

@@ -16,6 +16,8 @@ from aidis.repositories import integrity as repo
 from aidis.repositories import rollups as rollups_repo
 from aidis.repositories import team as team_repo
 from aidis.repositories import usage as usage_repo
+from aidis.repositories import usage_days as usage_days_repo
+from aidis.repositories import usage_ranks as usage_ranks_repo
 from aidis.repositories import usage_rollups as usage_rollups_repo
 from aidis.repositories.row_security import member_role_exists
 from aidis.services.base import Clock, ServiceBase
@@ -150,6 +152,18 @@ class IntegrityService(ServiceBase):
                 True,
             ),
             (
+                "usage_day_mismatch",
+                "per-day usage sums that disagree with a regrouping of the hourly rollups",
+                usage_days_repo.day_mismatches,
+                True,
+            ),
+            (
+                "usage_rank_mismatch",
+                "sessions whose costliest-sessions rank disagrees with a recount of their usage",
+                usage_ranks_repo.rank_mismatches,
+                True,
+            ),
+            (
                 "usage_mismatch",
                 "sessions whose tokens by hour and model do not add up to their transcript totals",
                 usage_repo.mismatches,
@@ -223,6 +237,14 @@ class IntegrityService(ServiceBase):
             if wrong:
                 usage_rollups_repo.rebuild_rollups(conn)
             fixes["usage_rollup_mismatch"] = wrong
+            wrong, _ = usage_days_repo.day_mismatches(conn)  # after the hours: the days sum them
+            if wrong:
+                usage_days_repo.rebuild_days(conn)
+            fixes["usage_day_mismatch"] = wrong
+            wrong, _ = usage_ranks_repo.rank_mismatches(conn)
+            if wrong:
+                usage_ranks_repo.rerank(conn)
+            fixes["usage_rank_mismatch"] = wrong
         report = self.check()
         report.fixes = fixes
         return report

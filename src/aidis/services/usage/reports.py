@@ -13,9 +13,8 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Connection
 
@@ -23,16 +22,21 @@ from aidis.enums import AuditKind, UsageShape
 from aidis.errors import InvalidInput
 from aidis.repositories import team as team_repo
 from aidis.repositories import usage as repo
+from aidis.repositories import usage_days as days_repo
+from aidis.repositories import usage_ranks as ranks_repo
 from aidis.repositories import usage_rollups as rollups
 from aidis.services.base import ServiceBase
 from aidis.services.principal import own_sessions_only, readable_filter
 from aidis.services.projects.catalog import find_project
+from aidis.services.usage.day_zones import offsets_of, parse_timezone, zone_names
 from aidis.services.usage.lines import UsageLine, day_buckets, label_of, order_of, start_of
-from aidis.services.usage.prices import KINDS, PriceBook
+from aidis.services.usage.prices import KINDS, PriceBook, Rates
+from aidis.services.usage.weights import ranking_weights
 
 __all__ = ["UsageLine", "UsageOverview", "UsageReport", "UsageService", "parse_timezone"]
 
 CANDIDATES = 50  # sessions ranked by the database before the costliest ten are priced exactly
+RERANK_BATCH = 5000  # sessions whose ranks one transaction recounts after new rates
 
 
 @dataclass
@@ -60,23 +64,45 @@ class UsageOverview:
     price_data: str
 
 
-def parse_timezone(name: str | None) -> tuple[str, tzinfo]:
-    """A time zone by IANA name ('local' or None: this machine's), or InvalidInput naming `timezone`."""
-    if name is None or name.strip().lower() == "local":
-        local = datetime.now().astimezone().tzinfo or UTC
-        return str(local), local
-    try:
-        return name, ZoneInfo(name.strip())
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise InvalidInput(
-            f"unknown time zone {name!r} (an IANA name, e.g. Europe/Berlin)", field="timezone"
-        ) from exc
-
-
 class UsageService(ServiceBase):
     """Tokens and cost, grouped as asked."""
 
     prices: PriceBook = PriceBook()  # build_app sets the configured one (AIDIS_PRICES_FILE)
+    day_zones: str = "UTC,local"  # build_app sets AIDIS_USAGE_ZONES
+
+    def prepare_days(self) -> dict[str, list[str]]:
+        """Keep per-day sums for exactly the configured zones (a zone added is regrouped from the hours,
+        once; a zone no longer named is dropped); returns the zones added and dropped."""
+        wanted = zone_names(self.day_zones)
+        with self.unit_of_work() as conn:
+            days_repo.lock_zones(conn)
+            kept = days_repo.zones(conn)
+            added = [z for z in wanted if z not in kept]
+            dropped = sorted(kept - set(wanted))
+            for zone in dropped:
+                days_repo.drop_zone(conn, zone)
+            for zone in added:
+                days_repo.replace_zone(conn, zone, offsets_of(zone))
+        return {"added": added, "dropped": dropped}
+
+    def reweigh(self, batch: int = RERANK_BATCH) -> list[str]:
+        """Weigh sessions for the costliest-sessions ranking with today's rates; when they changed, the
+        kept ranks are recounted `batch` sessions per transaction (a write never waits long for it, and
+        meanwhile the ranking still chooses sensible candidates). Returns the models whose rates changed."""
+        with self.unit_of_work() as conn:
+            days_repo.lock_zones(conn)  # the same lock: replicas starting together write the rates once
+            weights = ranking_weights(self.prices, ranks_repo.models_used(conn), self.clock())
+            stored = ranks_repo.stored_weights(conn)
+            changed = sorted(m for m in set(weights) | set(stored) if not _same(weights.get(m), stored.get(m)))
+            if changed:
+                ranks_repo.replace_weights(conn, weights)
+        after: uuid.UUID | None = None
+        while changed:
+            with self.unit_of_work() as conn:
+                after = ranks_repo.rerank_batch(conn, after, batch)
+            if after is None:
+                break
+        return changed
 
     def report(
         self,
@@ -103,7 +129,7 @@ class UsageService(ServiceBase):
             if shape is UsageShape.SESSION or session is not None:
                 self._sessions_into(conn, flt, zone, lines, total, breakdown)
             else:
-                self._buckets_into(conn, flt, shape, since, until, zone, lines, total, breakdown)
+                self._buckets_into(conn, flt, shape, since, until, zone_name, lines, total, breakdown)
         asked = flt.project_ids[0] if project and flt.project_ids else None
         self.audited(None, AuditKind.READ, asked, [], count=len(lines))
         ordered = sorted(lines.values(), key=lambda line: order_of(shape, line))
@@ -111,14 +137,13 @@ class UsageService(ServiceBase):
 
     def overview(self, first: date, last: date, *, timezone: str | None = "UTC") -> UsageOverview:
         """The Usage page's parts for the days `first`..`last` (inclusive, in `timezone`)."""
-        _, zone = parse_timezone(timezone)
+        zone_name, zone = parse_timezone(timezone)
         buckets = day_buckets(first, last, zone)
         per_project: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * len(buckets))
         index = {b.label: i for i, b in enumerate(buckets)}
         models: dict[str, UsageLine] = {}
         agents: dict[str, UsageLine] = {}
         total = UsageLine("total")
-        weights: dict[str, tuple[float, float, float, float]] = {}
         with self.reading() as conn:
             flt = repo.UsageFilter(
                 since=start_of(first, zone),
@@ -126,25 +151,14 @@ class UsageService(ServiceBase):
                 project_ids=readable_filter(None),
                 unassigned_owner=own_sessions_only(),
             )
-            for part in rollups.bucket_sums(conn, flt, buckets, by_project=True):
-                rates = self.prices.rates(part.agent, part.model, _noon(part.label, zone))
-                cost = rates.cost(part.tokens) if rates is not None else None
+            for part in self._parts(conn, flt, zone_name, first, last, by_project=True):
+                cost = self.prices.cost(part.agent, part.model, _noon(part.label, zone), part.tokens)
                 if cost is not None:
                     per_project[str(part.project_name)][index[part.label]] += cost
                 models.setdefault(part.model, UsageLine(part.model)).add(part.model, part.tokens, cost)
                 agents.setdefault(part.agent, UsageLine(part.agent)).add(part.model, part.tokens, cost)
                 total.add(part.model, part.tokens, cost)
-                weights[part.model] = (  # an unpriced model weighs nothing, and is still listed
-                    (
-                        float(rates.input),
-                        float(rates.output),
-                        float(rates.cache_write),
-                        float(rates.cache_read),
-                    )
-                    if rates is not None
-                    else (0.0, 0.0, 0.0, 0.0)
-                )
-            ranked = rollups.costliest_sessions(conn, flt, weights, CANDIDATES)
+            ranked = ranks_repo.costliest(conn, flt, CANDIDATES)
             sessions: dict[str, UsageLine] = {}
             if ranked:
                 chosen = repo.UsageFilter(since=flt.since, until=flt.until, session_ids=ranked)
@@ -201,21 +215,22 @@ class UsageService(ServiceBase):
         shape: UsageShape,
         since: date | None,
         until: date | None,
-        zone: tzinfo,
+        zone_name: str,
         lines: dict[str, UsageLine],
         total: UsageLine,
         breakdown: bool,
     ) -> None:
-        """Day buckets from the rollups (the range asked, else the range the rollups hold), summed into
-        the shape's lines."""
+        """Day buckets (the range asked, else the range the rollups hold), summed into the shape's lines."""
+        _, zone = parse_timezone(zone_name)
         if since is None or until is None:
-            held = rollups.hour_range(conn, flt)
+            kept = zone_name in days_repo.zones(conn)
+            held = days_repo.day_range(conn, flt, zone_name) if kept else self._held_days(conn, flt, zone)
             if held is None:
                 return
-            since = since or held[0].astimezone(zone).date()
-            until = until or held[1].astimezone(zone).date()
+            since = since or held[0]
+            until = until or held[1]
         by_project = shape is UsageShape.PROJECT
-        for part in rollups.bucket_sums(conn, flt, day_buckets(since, until, zone), by_project=by_project):
+        for part in self._parts(conn, flt, zone_name, since, until, by_project=by_project):
             cost = self.prices.cost(part.agent, part.model, _noon(part.label, zone), part.tokens)
             key = str(part.project_name) if by_project else label_of(shape, date.fromisoformat(part.label))
             line = lines.setdefault(key, UsageLine(key))
@@ -226,6 +241,22 @@ class UsageService(ServiceBase):
                 )
             total.add(part.model, part.tokens, cost)
 
+    @staticmethod
+    def _held_days(conn: Connection, flt: repo.UsageFilter, zone: tzinfo) -> tuple[date, date] | None:
+        held = rollups.hour_range(conn, flt)
+        return None if held is None else (held[0].astimezone(zone).date(), held[1].astimezone(zone).date())
+
+    @staticmethod
+    def _parts(
+        conn: Connection, flt: repo.UsageFilter, zone_name: str, first: date, last: date, *, by_project: bool
+    ) -> list[rollups.BucketSum]:
+        """Sums per local day, model and agent (and project): from the kept days when `zone_name` is
+        kept, else from the hours (exact either way; the days are a year in a few thousand rows)."""
+        if zone_name in days_repo.zones(conn):
+            return days_repo.day_sums(conn, flt, zone_name, first, last, by_project=by_project)
+        _, zone = parse_timezone(zone_name)
+        return rollups.bucket_sums(conn, flt, day_buckets(first, last, zone), by_project=by_project)
+
     def _sessions_into(
         self,
         conn: Connection,
@@ -235,19 +266,30 @@ class UsageService(ServiceBase):
         total: UsageLine,
         breakdown: bool,
     ) -> None:
-        """Session lines from the usage rows (each hour priced at its day's rates)."""
+        """Session lines from the usage rows (each day of each model priced at that day's rates)."""
+        rates: dict[tuple[str, str, date], Rates | None] = {}
         for row in repo.session_rows(conn, flt):
             tokens = {
                 **{k: getattr(row, k) for k in KINDS},
                 "cache_write_1h_tokens": row.cache_write_1h_tokens,
             }
-            cost = self.prices.cost(row.agent, row.model, row.hour, tokens)
+            key = (row.agent, row.model, row.hour.date())
+            if key not in rates:
+                rates[key] = self.prices.rates(row.agent, row.model, row.hour)
+            found = rates[key]
+            cost = found.cost(tokens) if found is not None else None
             line = lines.setdefault(str(row.display_id), UsageLine(str(row.display_id)))
             line.project, line.agent = row.project_name, row.agent
             line.add(row.model, tokens, cost)
             if breakdown:
                 line.breakdown.setdefault(row.model, UsageLine(row.model)).add(row.model, tokens, cost)
             total.add(row.model, tokens, cost)
+
+
+def _same(a: tuple[float, ...] | None, b: tuple[float, ...] | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return all(abs(x - y) <= 1e-9 * (1 + abs(x)) for x, y in zip(a, b, strict=True))
 
 
 def _noon(label: str, zone: tzinfo) -> datetime:
