@@ -151,3 +151,19 @@ def test_the_kept_zones_follow_the_setting_and_a_wrong_one_names_it(
     with pytest.raises(InvalidInput) as asked:
         app.usage.report(UsageShape.DAILY, timezone="Mars/Olympus_Mons")
     assert asked.value.field == "timezone"
+
+
+def test_a_range_of_centuries_is_answered_in_a_zone_kept_or_not(app: AppContext) -> None:
+    _fill(app)
+    for kept in ([], ["UTC", "Asia/Tokyo"]):
+        _kept(app, kept)
+        empty = app.usage.report(
+            UsageShape.DAILY, since=date(90, 4, 30), until=date(511, 11, 20), timezone="Asia/Tokyo"
+        )
+        assert empty.lines == [] and empty.total.total_tokens == 0
+        wide = app.usage.report(
+            UsageShape.DAILY, since=date(1, 1, 2), until=date(9999, 12, 30), timezone="Asia/Tokyo"
+        )
+        everything = app.usage.report(UsageShape.DAILY, timezone="Asia/Tokyo")
+        assert [(x.key, x.tokens) for x in wide.lines] == [(x.key, x.tokens) for x in everything.lines]
+        assert [x.key for x in everything.lines] == ["2026-03-29", "2026-11-01", "2026-12-01"], kept

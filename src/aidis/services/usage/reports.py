@@ -93,7 +93,9 @@ class UsageService(ServiceBase):
             days_repo.lock_zones(conn)  # the same lock: replicas starting together write the rates once
             weights = ranking_weights(self.prices, ranks_repo.models_used(conn), self.clock())
             stored = ranks_repo.stored_weights(conn)
-            changed = sorted(m for m in set(weights) | set(stored) if not _same(weights.get(m), stored.get(m)))
+            changed = sorted(
+                m for m in set(weights) | set(stored) if not _same(weights.get(m), stored.get(m))
+            )
             if changed:
                 ranks_repo.replace_weights(conn, weights)
         after: uuid.UUID | None = None
@@ -255,6 +257,10 @@ class UsageService(ServiceBase):
         if zone_name in days_repo.zones(conn):
             return days_repo.day_sums(conn, flt, zone_name, first, last, by_project=by_project)
         _, zone = parse_timezone(zone_name)
+        held = UsageService._held_days(conn, flt, zone)  # a bucket per day that has usage, not per day asked
+        if held is None:
+            return []
+        first, last = max(first, held[0]), min(last, held[1])
         return rollups.bucket_sums(conn, flt, day_buckets(first, last, zone), by_project=by_project)
 
     def _sessions_into(
