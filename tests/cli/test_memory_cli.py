@@ -4,7 +4,11 @@
 from __future__ import annotations
 
 import json
+import uuid
+from types import SimpleNamespace
 from pathlib import Path
+
+import pytest
 
 from typer.testing import CliRunner
 
@@ -159,3 +163,38 @@ def test_embed_reports_and_backfills_what_has_no_vector(
         and "AIDIS_EMBEDDING_MODEL" in missing.output
         and "Traceback" not in missing.output
     )
+
+
+def test_the_ids_search_prints_at_80_columns_are_taken_by_the_next_command(
+    app: AppContext, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    context_id, display_id = _seed(app)
+    narrow = {**_env(db.url), "COLUMNS": "80"}
+    table = runner.invoke(cli, ["search", "retrying"], env=narrow)
+    assert table.exit_code == 0, table.output
+    printed = context_id[:8]
+    assert printed in table.output and display_id in table.output  # neither cut to "SES-20…"
+    listed = runner.invoke(cli, ["sessions", "list"], env=narrow)
+    assert display_id in listed.output and "…" not in listed.output.split(display_id)[0][-3:]
+    shown = runner.invoke(cli, ["contexts", "show", printed], env=narrow)
+    assert shown.exit_code == 0 and "three times" in shown.output
+    assert runner.invoke(cli, ["contexts", "delete", printed.upper()], env=narrow).exit_code == 0
+    restored = runner.invoke(cli, ["contexts", "restore", context_id[:5]], env=narrow)
+    assert restored.exit_code == 0 and context_id in restored.output
+    # two ids sharing a start: the command lists both and changes nothing
+    twins = iter(
+        [uuid.UUID("abcd1234-0000-4000-8000-000000000001"), uuid.UUID("abcd5678-0000-4000-8000-000000000002")]
+    )
+    # only the store's new context ids are chosen here (everything else draws its ids as usual)
+    monkeypatch.setattr(
+        "aidis.services.memory.store.uuid", SimpleNamespace(uuid4=lambda: next(twins), UUID=uuid.UUID)
+    )
+    first = app.contexts.store(Caller("c2"), "Deploys go out on Tuesdays.", project="alpha")
+    second = app.contexts.store(Caller("c2"), "Backups run nightly at two.", project="alpha")
+    before = row_counts(app.engine)
+    ambiguous = runner.invoke(cli, ["contexts", "delete", "abcd"], env=narrow)
+    assert ambiguous.exit_code == 2 and "Traceback" not in ambiguous.output
+    assert str(first.context.id) in ambiguous.output and str(second.context.id) in ambiguous.output
+    assert "Tuesdays" in ambiguous.output and row_counts(app.engine) == before
+    unknown = runner.invoke(cli, ["contexts", "show", "ffff0000"], env=narrow)
+    assert unknown.exit_code != 0 and "no context id starts with 'ffff0000'" in unknown.output

@@ -8,7 +8,6 @@ scripts. Changes made here are recorded as the user's.
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Annotated
 
 import typer
@@ -28,18 +27,16 @@ ProjectOpt = Annotated[
 ]
 
 
-def _uuid(value: str, field: str = "id") -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise fail(f"{field}: {value!r} is not a context id (a UUID)") from None
-
-
 def hits_table(title: str, hits: list[ContextHitOut]) -> Table:
     """Compact hits as a Rich table, matched words in bold."""
     table = Table(title=title)
-    for column in ("id", "type", "project", "session", "title / snippet", "tokens"):
-        table.add_column(column, justify="right" if column == "tokens" else "left", overflow="fold")
+    sessions = [hit.session or "–" for hit in hits]
+    table.add_column("id", no_wrap=True, min_width=8)  # ids are never cut: `contexts show` takes these
+    table.add_column("type", overflow="fold")
+    table.add_column("project", overflow="fold")
+    table.add_column("session", no_wrap=True, min_width=max((len(v) for v in sessions), default=7))
+    table.add_column("title / snippet", overflow="fold")
+    table.add_column("tokens", justify="right", overflow="fold")
     for hit in hits:
         snippet = render_snippet(escape(hit.snippet), "[bold]", "[/bold]")
         table.add_row(
@@ -108,13 +105,16 @@ def search_command(
 
 @contexts_cli.command("show")
 def show_context(
-    context_id: Annotated[str, typer.Argument(help="The context's id")],
+    context_id: Annotated[
+        str, typer.Argument(help="The context's id, or its first characters as search prints them")
+    ],
     revisions: Annotated[bool, typer.Option(help="Also print earlier revisions")] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """One context with its whole text (and, with --revisions, its earlier versions)."""
     with quiet_app() as app:
-        (found,) = app.context_reads.get([_uuid(context_id)], with_revisions=revisions)
+        wanted = app.context_reads.resolve_id(context_id)
+        (found,) = app.context_reads.get([wanted], with_revisions=revisions)
     context = ContextOut.of(found.context)
     kept = [ContextRevisionOut.of(r) for r in found.revisions]
     if as_json:
@@ -149,20 +149,26 @@ def show_context(
 
 @contexts_cli.command("delete")
 def delete_context(
-    context_id: Annotated[str, typer.Argument(help="The context's id")],
+    context_id: Annotated[
+        str, typer.Argument(help="The context's id, or its first characters as search prints them")
+    ],
     reason: Annotated[str | None, typer.Option(help="Why (kept in the record)")] = None,
 ) -> None:
     """Hide a context from search and counts (restorable with `aidis contexts restore`)."""
     with quiet_app() as app:
-        edited = app.context_edits.delete(None, _uuid(context_id), reason=reason)
+        edited = app.context_edits.delete(None, app.context_reads.resolve_id(context_id), reason=reason)
     typer.echo(f"{edited.action}: {edited.context.id}")
 
 
 @contexts_cli.command("restore")
-def restore_context(context_id: Annotated[str, typer.Argument(help="The context's id")]) -> None:
+def restore_context(
+    context_id: Annotated[
+        str, typer.Argument(help="The context's id, or its first characters as search prints them")
+    ],
+) -> None:
     """Bring back a deleted (not purged) context."""
     with quiet_app() as app:
-        edited = app.context_edits.restore(None, _uuid(context_id))
+        edited = app.context_edits.restore(None, app.context_reads.resolve_id(context_id))
     typer.echo(f"{edited.action}: {edited.context.id}")
 
 
@@ -178,7 +184,7 @@ def purge_contexts(
     if bool(context_ids) == all_deleted:
         raise fail("give context ids, or --all-deleted (not both)")
     with quiet_app() as app:
-        ids = [_uuid(c) for c in context_ids or []]
+        ids = [app.context_reads.resolve_id(c) for c in context_ids or []]
         if all_deleted:
             ids = app.context_reads.deleted_ids(project=project)
         if not ids:

@@ -46,7 +46,11 @@ def list_sessions(
         typer.echo(json.dumps({"total": total, "items": [r.model_dump(mode="json") for r in rows]}, indent=2))
         return
     table = Table(title=f"{len(rows)} of {total} session(s)")
-    for column in ("session", "project", "status", "started", "duration", "contexts", "tokens", "title"):
+    widest = max((len(r.display_id) for r in rows), default=7)
+    table.add_column(
+        "session", no_wrap=True, min_width=widest
+    )  # ids are never cut: the next command takes them
+    for column in ("project", "status", "started", "duration", "contexts", "tokens", "title"):
         table.add_column(column, justify="right" if column in ("contexts", "tokens") else "left")
     for r in rows:
         table.add_row(

@@ -15,7 +15,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Row,
+    Select,
+    String,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 
 from aidis.db.schema import context_revisions, context_vectors, contexts, projects, sessions
 from aidis.db.sqlfuncs import json_array_contains
@@ -173,6 +187,16 @@ def get_many(conn: Connection, context_ids: Sequence[uuid.UUID]) -> list[Context
     rows = conn.execute(base_query().where(contexts.c.id.in_(list(context_ids))))
     found = {row.id: _to_context(row) for row in rows}
     return [found[i] for i in context_ids if i in found]
+
+
+def with_id_prefix(conn: Connection, prefix: str, *, limit: int) -> list[Context]:
+    """Contexts (deleted ones too) whose id in its usual text form starts with `prefix` (lower-case hex
+    and dashes only: no LIKE wildcard can be in it), oldest first, at most `limit`."""
+    as_text: Any = (
+        type_coerce(contexts.c.id, String) if conn.dialect.name == "sqlite" else cast(contexts.c.id, String)
+    )
+    query = base_query().where(as_text.like(f"{prefix}%")).order_by(contexts.c.created_at).limit(limit)
+    return [_to_context(row) for row in conn.execute(query)]
 
 
 def lock_context(conn: Connection, context_id: uuid.UUID) -> Context | None:

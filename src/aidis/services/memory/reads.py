@@ -37,6 +37,7 @@ from aidis.services.sessions.lookup import find_session
 from aidis.services.text.rules import clean_tags
 
 MAX_IDS = 20
+ID_PREFIX = re.compile(r"[0-9a-f][0-9a-f-]{3,35}")  # the start of a UUID's text form, 4+ characters
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,6 +285,34 @@ class ContextReadService(ServiceBase):
                 )
             return [FullContext(c, repo.revisions(conn, c.id) if with_revisions else []) for c in found]
 
+    def resolve_id(self, text: str, *, field: str = "id") -> uuid.UUID:
+        """A context id from what any command printed: the whole id, or a unique start of it (at least
+        four characters, as git takes commits); an ambiguous start lists its candidates, one that matches
+        nothing the caller may read is NotFound — both naming `field`."""
+        wanted = text.strip().lower()
+        try:
+            return uuid.UUID(wanted)
+        except ValueError:
+            pass
+        if not ID_PREFIX.fullmatch(wanted):
+            raise InvalidInput(
+                f"{text!r} is not a context id (a UUID, or its first 4 or more characters as search "
+                "and list print them)",
+                field=field,
+            )
+        with self.reading() as conn:
+            found = [c for c in repo.with_id_prefix(conn, wanted, limit=50) if may_read(conn, c)]
+        if not found:
+            raise NotFound(f"no context id starts with {wanted!r}", field=field)
+        if len(found) > 1:
+            listed = "; ".join(f"{c.id} ({c.context_type}: {_first_line(c.content)})" for c in found[:10])
+            more = f" and {len(found) - 10} more" if len(found) > 10 else ""
+            raise InvalidInput(
+                f"{wanted!r} is the start of {len(found)} context ids: {listed}{more}; give more characters",
+                field=field,
+            )
+        return found[0].id
+
     def timeline(self, context_id: uuid.UUID, *, before: int = 3, after: int = 3) -> Timeline:
         """Contexts stored just before and after one context, in its session."""
         with self.reading() as conn:
@@ -310,3 +339,9 @@ class ContextReadService(ServiceBase):
                 None, AuditKind.READ, project_id, [c.id for c in found if c.project_id == project_id]
             )
         return found
+
+
+def _first_line(text: str) -> str:
+    """A context's first non-empty line, cut to 60 characters (to tell candidates apart)."""
+    line = next((part.strip() for part in text.splitlines() if part.strip()), "")
+    return line if len(line) <= 60 else line[:59] + "…"
