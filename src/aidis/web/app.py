@@ -23,6 +23,7 @@ from aidis.replayer.background import replay_spool_forever
 from aidis.services.operations.maintenance import close_stranded, reap_forever
 from aidis.web import (
     api,
+    api_reference,
     audit_views,
     context_pages,
     contexts_api,
@@ -111,7 +112,7 @@ def create_web_app(app: AppContext, *, run_maintenance: bool = True) -> FastAPI:
         description="Sessions, projects and statistics recorded by AIDIS. Every 4xx has the same shape: "
         '{"error": {"code", "message", "field"}}.',
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,  # /api/v1/docs is rendered by the server (web/api_reference.py): no CDN, no script
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -142,6 +143,7 @@ def create_web_app(app: AppContext, *, run_maintenance: bool = True) -> FastAPI:
     web.include_router(contexts_api.router)
     web.include_router(grants_api.router)
     web.include_router(usage_api.router)
+    web.include_router(api_reference.router)
     web.include_router(login.router)
     web.include_router(sso.router)
     web.include_router(hooks_api.router)
