@@ -198,3 +198,39 @@ def test_the_ids_search_prints_at_80_columns_are_taken_by_the_next_command(
     assert "Tuesdays" in ambiguous.output and row_counts(app.engine) == before
     unknown = runner.invoke(cli, ["contexts", "show", "ffff0000"], env=narrow)
     assert unknown.exit_code != 0 and "no context id starts with 'ffff0000'" in unknown.output
+
+
+def test_contexts_add_stores_a_note_by_the_tools_rules(
+    app: AppContext, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "widgets"
+    folder.mkdir()
+    app.projects.create("widgets", roots=[str(folder)])
+    monkeypatch.chdir(folder)
+    added = runner.invoke(
+        cli, ["contexts", "add", "Releases are cut on Thursdays.", "--tag", "ops", "--json"], env=_env(db.url)
+    )
+    assert added.exit_code == 0, added.output
+    out = json.loads(added.output)
+    assert (
+        out["outcome"] == "stored"
+        and out["context"]["project"] == "widgets"
+        and out["context"]["tags"] == ["ops"]
+    )
+    again = runner.invoke(
+        cli, ["contexts", "add", "Releases are cut on Thursdays.", "--tag", "ops"], env=_env(db.url)
+    )
+    assert again.exit_code == 0 and again.output.startswith("duplicate: " + out["context"]["id"])
+    piped = runner.invoke(
+        cli,
+        ["contexts", "add", "-", "--key", "decision/db", "-p", "widgets"],
+        input="We chose PostgreSQL.\n",
+        env=_env(db.url),
+    )
+    assert piped.exit_code == 0 and piped.output.startswith("stored: ")
+    shown = runner.invoke(cli, ["search", "PostgreSQL", "--json"], env=_env(db.url))
+    assert [h["key"] for h in json.loads(shown.output)["items"]] == ["decision/db"]
+    before = row_counts(app.engine)
+    refused = runner.invoke(cli, ["contexts", "add", "x", "--project", "nowhere"], env=_env(db.url))
+    assert refused.exit_code == 2 and "project" in refused.output and "Traceback" not in refused.output
+    assert row_counts(app.engine) == before

@@ -3,6 +3,9 @@ and bad input that names the field and changes nothing."""
 
 from __future__ import annotations
 
+import uuid
+from pathlib import Path
+
 import httpx
 import pytest
 
@@ -82,6 +85,10 @@ async def test_a_person_edits_deletes_and_restores_through_the_api(
         ("patch", "/api/v1/contexts/{id}", {}, "content"),
         ("post", "/api/v1/contexts/{id}/delete", {"reason": "x" * 501}, "reason"),
         ("get", "/api/v1/contexts/not-a-uuid", None, "context_id"),
+        ("post", "/api/v1/contexts", {"content": ""}, "content"),
+        ("post", "/api/v1/contexts", {"content": "x", "type": "poem"}, "type"),
+        ("post", "/api/v1/contexts", {"content": "x", "colour": "red"}, "colour"),
+        ("post", "/api/v1/contexts", {"content": "x", "tags": ["a\u0000"]}, "tags[0]"),
     ],
 )
 async def test_bad_input_names_the_field_and_changes_nothing(
@@ -119,3 +126,40 @@ async def test_the_new_routes_refuse_a_foreign_origin_and_forms_without_their_to
     assert row_counts(db.engine) == before
     (full,) = app.context_reads.get([stored.context.id])
     assert full.context.content == "a note a web page must not touch" and full.context.deleted_at is None
+
+
+async def test_a_note_is_stored_over_the_api_by_the_tools_rules(
+    app: AppContext, db: Database, http: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    folder = tmp_path / "widgets"
+    folder.mkdir()
+    app.projects.create("widgets", roots=[str(folder)])
+    secret = "sk-ant-api03-" + "a" * 90
+    body = {
+        "content": f"Deploys use the key {secret} from the vault.",
+        "workspace": str(folder),
+        "tags": ["ops"],
+    }
+    stored = await http.post("/api/v1/contexts", json=body)
+    assert stored.status_code == 201, stored.text
+    out = stored.json()
+    assert out["outcome"] == "stored" and out["context"]["project"] == "widgets"
+    assert out["redactions"] and secret not in stored.text
+    (full,) = app.context_reads.get([uuid.UUID(out["context"]["id"])])
+    assert secret not in full.context.content and "[REDACTED" in full.context.content
+    again = (await http.post("/api/v1/contexts", json=body)).json()
+    assert again["outcome"] == "duplicate" and again["context"]["id"] == out["context"]["id"]
+    keyed = {"content": "We chose PostgreSQL.", "key": "decision/db", "project": "widgets"}
+    first = (await http.post("/api/v1/contexts", json=keyed)).json()
+    revised = (await http.post("/api/v1/contexts", json={**keyed, "content": "We chose SQLite."})).json()
+    assert revised["outcome"] == "updated" and revised["context"]["id"] == first["context"]["id"]
+    elsewhere = (await http.post("/api/v1/contexts", json={"content": "A loose thought."})).json()
+    assert elsewhere["context"]["project"] == "Unassigned"
+    before = row_counts(db.engine)
+    unknown = await http.post("/api/v1/contexts", json={"content": "x", "project": "nowhere"})
+    assert unknown.status_code == 404 and unknown.json()["error"]["field"] == "project"
+    assert row_counts(db.engine) == before
+    foreign = await http.post(
+        "/api/v1/contexts", json={"content": "planted"}, headers={"Origin": "http://evil.example"}
+    )
+    assert foreign.status_code == 403 and row_counts(db.engine) == before

@@ -239,3 +239,31 @@ async def test_two_people_without_a_connection_header_never_share_a_session(
     assert again["session"]["id"] == mine["session"]["id"] != his["session"]["id"]
     assert (handle is not None) == (mode == "auto")
     assert ada_now["session"]["id"] != bob_now["session"]["id"]
+
+
+async def test_notes_over_the_api_follow_each_persons_grants(
+    http: httpx.AsyncClient, app: AppContext, team: dict[str, str]
+) -> None:
+    from tests.support import row_counts
+
+    reader = app.team.create_token("bob", role="read")[1]
+    before = row_counts(app.engine)
+    for token, project in ((reader, "beta"), (team["bob"], "alpha"), (team["ada"], "gamma")):
+        refused = await http.post(
+            "/api/v1/contexts", json={"content": "planted", "project": project}, headers=_bearer(token)
+        )
+        assert refused.status_code in (403, 404), refused.text  # read-only, read grant, or not visible
+    assert row_counts(app.engine) == before
+    ada = await http.post(
+        "/api/v1/contexts",
+        json={"content": "alpha ships on monday", "project": "alpha"},
+        headers=_bearer(team["ada"]),
+    )
+    bob = await http.post(
+        "/api/v1/contexts",
+        json={"content": "beta ships on monday", "project": "beta"},
+        headers=_bearer(team["bob"]),
+    )
+    assert ada.status_code == bob.status_code == 201
+    owners = {app.sessions.get(r.json()["session"]).user_id for r in (ada, bob)}
+    assert len(owners) == 2 and None not in owners  # each note on its own person's session

@@ -8,6 +8,8 @@ scripts. Changes made here are recorded as the user's.
 from __future__ import annotations
 
 import json
+import os
+import sys
 from typing import Annotated
 
 import typer
@@ -17,10 +19,17 @@ from rich.table import Table
 
 from aidis.cli.common import fail, quiet_app
 from aidis.enums import ContextType, SearchMode
-from aidis.schemas import ContextHitOut, ContextOut, ContextRevisionOut, TouchedOut, render_snippet
-from aidis.services.memory.reads import ContextQuery
+from aidis.schemas import (
+    ContextHitOut,
+    ContextOut,
+    ContextRevisionOut,
+    StoredOut,
+    TouchedOut,
+    render_snippet,
+)
+from aidis.services.memory.reads import ContextQuery, as_hit
 
-contexts_cli = typer.Typer(help="Stored memory: show, delete, restore, purge.", no_args_is_help=True)
+contexts_cli = typer.Typer(help="Stored memory: add, show, delete, restore, purge.", no_args_is_help=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")]
 ProjectOpt = Annotated[
     str | None, typer.Option("--project", "-p", help="Project name or id (default: every project)")
@@ -101,6 +110,48 @@ def search_command(
             f"{touched.times}×, last {touched.last_at:%Y-%m-%d %H:%M}",
             highlight=False,
         )
+
+
+@contexts_cli.command("add")
+def add_context(
+    text: Annotated[str, typer.Argument(help="The note; - reads it from standard input")],
+    context_type: Annotated[
+        ContextType, typer.Option("--type", help="What kind of context")
+    ] = ContextType.NOTE,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="A tag (repeatable)")] = None,
+    key: Annotated[str | None, typer.Option(help="A topic key: storing it again revises the note")] = None,
+    project: Annotated[
+        str | None, typer.Option("--project", "-p", help="Project name or id (default: this folder's)")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Store a note without an MCP client, by the same rules as the agents' context_store tool (secrets
+    redacted, a duplicate seen again, a --key revised; the project named, else this folder's)."""
+    content = sys.stdin.read() if text == "-" else text
+    with quiet_app() as app:
+        stored = app.contexts.store_by_hand(
+            "cli",
+            content,
+            workspace=os.getcwd(),
+            context_type=context_type,
+            tags=tag or [],
+            project=project,
+            key=key,
+        )
+    out = StoredOut(
+        context=ContextHitOut.of(as_hit(stored.context, stored.session)),
+        outcome=stored.outcome,
+        session=stored.session.display_id,
+        redactions=stored.redactions,
+    )
+    if as_json:
+        typer.echo(json.dumps(out.model_dump(mode="json"), indent=2))
+        return
+    redacted = ", ".join(f"{n} {k}" for k, n in out.redactions.items())
+    typer.echo(
+        f"{out.outcome}: {out.context.id} in {out.context.project}"
+        + (f" (redacted before storing: {redacted})" if redacted else "")
+    )
 
 
 @contexts_cli.command("show")

@@ -1,5 +1,5 @@
-"""JSON API for memory under /api/v1/contexts: compact search and listing, one context in full (with
-revisions), update, delete (or purge) and restore. Thin: each handler calls one service; people act
+"""JSON API for memory under /api/v1/contexts: store a note, compact search and listing, one context in
+full (with revisions), update, delete (or purge) and restore. Thin: each handler calls one service; people act
 here, so edits are recorded with actor `user` and may touch any project."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from aidis.enums import ContextType, SearchMode
-from aidis.schemas import ContextHitOut, ContextOut, ContextRevisionOut, TouchedOut
+from aidis.schemas import ContextHitOut, ContextOut, ContextRevisionOut, StoredOut, TouchedOut
 from aidis.services.memory.edits import EditedContext
 from aidis.services.memory.reads import ContextQuery, as_hit
 from aidis.web.api import ERRORS, App, no_nul_input, only_query
@@ -107,6 +107,47 @@ def get_context(app: App, context_id: uuid.UUID, revisions: bool = False) -> Ful
     (found,) = app.context_reads.get([context_id], with_revisions=revisions)
     return FullContext(
         context=ContextOut.of(found.context), revisions=[ContextRevisionOut.of(r) for r in found.revisions]
+    )
+
+
+class ContextStoreIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    content: str = Field(min_length=1, max_length=100_000)
+    type: ContextType = ContextType.NOTE
+    tags: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=list, max_length=20
+    )
+    key: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Topic key (e.g. decision/auth): storing it again revises it",
+    )
+    project: str | None = Field(default=None, max_length=200, description="Project name or id")
+    workspace: str | None = Field(
+        default=None, max_length=4096, description="A folder: the project it belongs to, when none is named"
+    )
+
+
+@router.post("/contexts", status_code=201, dependencies=[only_query()])
+def store_context(app: App, body: ContextStoreIn) -> StoredOut:
+    """Store a note without an MCP client, by the context_store tool's rules: secrets redacted, the same
+    text again is a `duplicate` (seen again), a `key` already held revises it (`updated`); the project
+    named, else the one `workspace` belongs to, else Unassigned."""
+    stored = app.contexts.store_by_hand(
+        "api",
+        body.content,
+        workspace=body.workspace,
+        context_type=body.type,
+        tags=body.tags,
+        project=body.project,
+        key=body.key,
+    )
+    return StoredOut(
+        context=ContextHitOut.of(as_hit(stored.context, stored.session)),
+        outcome=stored.outcome,
+        session=stored.session.display_id,
+        redactions=stored.redactions,
     )
 
 

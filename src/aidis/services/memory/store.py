@@ -10,6 +10,7 @@ session's counters are written in one transaction, so counters equal rows.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections import Counter
 from collections.abc import Sequence
@@ -18,12 +19,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine
 
-from aidis.enums import AuditKind, ContextType, EventType, Role
+from aidis.enums import AuditKind, ContextType, EventType, Role, WorkspaceSource
 from aidis.records import Context, Session
 from aidis.repositories import contexts as repo
 from aidis.services.base import Clock, ServiceBase
-from aidis.services.caller import Caller, estimate_tokens
-from aidis.services.principal import require
+from aidis.services.caller import Caller, WorkspaceHint, estimate_tokens
+from aidis.services.principal import connection_prefix, current_principal, require
 from aidis.services.projects.catalog import find_project
 from aidis.services.sessions.lifecycle import SessionService
 from aidis.services.text.rules import check_content, clean_key, clean_tags, content_hash
@@ -43,6 +44,34 @@ class StoredContext:
 
 class ContextService(ServiceBase):
     """Store contexts, always in a project and counted on the caller's session."""
+
+    def store_by_hand(
+        self,
+        surface: str,
+        content: str,
+        *,
+        workspace: str | None = None,
+        context_type: ContextType = ContextType.NOTE,
+        tags: Sequence[str] = (),
+        project: str | None = None,
+        key: str | None = None,
+    ) -> StoredContext:
+        """Store a note a person gives without an MCP client (`aidis contexts add`, `POST /api/v1/contexts`)
+        by the tool's rules — redaction, dedupe, topic keys, the project named or else the one `workspace`
+        (a folder) belongs to, else Unassigned. It is counted on a notes session of the person's for
+        `surface` (`cli` or `api`) and that target (so one note's project never decides the next one's),
+        which the idle reaper ends like any other."""
+        principal = current_principal()
+        hints = (WorkspaceHint(workspace, WorkspaceSource.ARGUMENT),) if workspace else ()
+        target = hashlib.sha256(f"{project or ''}\x00{workspace or ''}".encode()).hexdigest()[:12]
+        caller = Caller(
+            f"{connection_prefix(principal)}notes:{surface}:{target}",
+            agent_type=surface,
+            transport=surface,
+            workspaces=hints,
+            principal=principal,
+        )
+        return self.store(caller, content, context_type=context_type, tags=tags, project=project, key=key)
 
     def __init__(
         self,
