@@ -1,10 +1,12 @@
 # Two commands on a fresh machine:  `make serve`  and  `make test`.
-# Both create .venv and install AIDIS into it first (again only when pyproject.toml changes).
+# Both create .venv and install AIDIS into it first (again only when pyproject.toml changes): serving
+# installs what the server runs on; testing adds the test tools (pytest, mypy, Playwright, …).
 
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+DEV_STAMP := $(VENV)/.installed-dev-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
 CLAUDE_CODE_VERSION ?= 2.1.197
 CODEX_VERSION ?= 0.169.0
@@ -13,15 +15,22 @@ MEMORY_SERVER_VERSION ?= 2026.8.31
 OIDC_PROVIDER_VERSION ?= 9.13.3
 CCUSAGE_VERSION ?= 20.0.24
 
-.PHONY: install browser git agents serve mcp test lint typecheck pytest screenshots clean
+.PHONY: install dev browser git agents serve mcp test lint typecheck pytest screenshots clean
 
-install: $(STAMP)
+install: $(STAMP)      ## AIDIS and what it runs on, nothing more
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	rm -f $(VENV)/.installed-[0-9]*
+	touch $@
+
+dev: $(DEV_STAMP)      ## the test tools too
+
+$(DEV_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev]'
-	rm -f $(VENV)/.installed-*
+	rm -f $(VENV)/.installed-dev-*
 	touch $@
 
 serve: install          ## install, then run the server on the embedded SQLite default
@@ -30,11 +39,11 @@ serve: install          ## install, then run the server on the embedded SQLite d
 mcp: install            ## install, then serve MCP over stdio
 	$(BIN)/aidis mcp
 
-lint: install
+lint: dev
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/ruff format --check src tests benchmarks scripts
 
-typecheck: install
+typecheck: dev
 	$(BIN)/mypy
 
 browser:                ## Debian's Chromium for the dashboard tests (never `playwright install`)
@@ -62,10 +71,10 @@ $(AGENTS_STAMP):
 	@rm -f .agents/.installed-*
 	@touch $@
 
-pytest: install browser git agents
+pytest: dev browser git agents
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-screenshots: install browser   ## refresh docs/screenshots/ from demo data
+screenshots: dev browser   ## refresh docs/screenshots/ from demo data
 	$(BIN)/python scripts/screenshots.py
 
 test: lint typecheck pytest   ## install, then lint, type-check and run the whole suite (SQLite + PostgreSQL)
