@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 import uuid
-from types import SimpleNamespace
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
-
 from typer.testing import CliRunner
 
 from aidis.app import AppContext

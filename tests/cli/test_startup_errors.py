@@ -46,3 +46,28 @@ def test_unwritable_data_dir_is_one_line(command: list[str], tmp_path: Path) -> 
     result = runner.invoke(cli, command, env=env)
     assert result.exit_code != 0
     _assert_one_clear_line(result.output, "AIDIS_DATA_DIR", str(blocker / "aidis"))
+
+
+def test_a_busy_port_is_one_line_and_exit_2_before_any_banner(tmp_path: Path) -> None:
+    import socket
+    import subprocess
+
+    from tests.mcp.transports import aidis_executable
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "AIDIS_DATA_DIR": str(tmp_path / "data")}
+        result = subprocess.run(
+            [aidis_executable(), "serve", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+    assert result.returncode == 2, result.stderr
+    output = result.stdout + result.stderr
+    _assert_one_clear_line(output, f"port {port} on 127.0.0.1 is in use", "--port")
+    assert " on http://" not in output and '"levelname"' not in output  # no banner, no log line
+    assert not (tmp_path / "data").exists()  # nothing started: not even the database

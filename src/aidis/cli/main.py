@@ -96,6 +96,7 @@ def serve(
 
     import uvicorn
 
+    from aidis.cli.ports import port_in_use
     from aidis.web.app import create_web_app
     from aidis.web.security import require_token_for_bind
 
@@ -111,6 +112,9 @@ def serve(
         require_token_for_bind(settings.host, settings.auth_token, settings.allowed_hosts)
     except AidisError as exc:
         raise fail(exc.message) from exc
+    busy = port_in_use(settings.host, settings.port)
+    if busy is not None:  # before the banner and the database: one line, exit 2
+        raise fail(busy)
     _configure_logging(settings)
     mode = (
         f"{workers} workers, stateless MCP"
