@@ -75,9 +75,8 @@ def test_claude_code_setup_keeps_everything_else_is_idempotent_and_uninstalls_ex
     assert {"hooks": [{"type": "command", "command": "say done"}]} in hooks["Stop"]
     assert hooks["SessionStart"][0]["matcher"] == "startup|resume|clear|compact"
     assert settings["permissions"] == CLAUDE_SETTINGS["permissions"]
-    assert list(home.glob(".claude.json.aidis-backup-*")) and list(
-        (home / ".claude").glob("settings.json.aidis-backup-*")
-    )
+    assert _json(home / ".claude.json.aidis-backup") == CLAUDE_JSON  # one backup, before AIDIS wrote
+    assert _json(home / ".claude" / "settings.json.aidis-backup") == CLAUDE_SETTINGS
 
     snapshot = {p: p.read_text() for p in (home / ".claude.json", home / ".claude" / "settings.json")}
     assert "already set up" in _setup(home, "claude-code")
@@ -95,12 +94,59 @@ def test_dry_run_writes_nothing(home: Path) -> None:
     assert (home / ".claude.json").read_text() == before
 
 
-def test_project_scope_writes_the_project_files(home: Path, tmp_path: Path) -> None:
+def test_project_scope_writes_files_a_teammate_can_run_and_uninstall_leaves_none(
+    home: Path, tmp_path: Path
+) -> None:
     project = tmp_path / "proj"
     project.mkdir()
     _setup(home, "claude-code", "--scope", "project", "--project", str(project))
-    assert "aidis" in _json(project / ".mcp.json")["mcpServers"]  # type: ignore[operator]
-    assert "SessionEnd" in _json(project / ".claude" / "settings.json")["hooks"]  # type: ignore[operator]
+    server = _json(project / ".mcp.json")["mcpServers"]["aidis"]  # type: ignore[index]
+    assert server["command"] == "aidis"  # type: ignore[index]  # not this machine's venv path
+    hooks = _json(project / ".claude" / "settings.json")["hooks"]
+    assert hooks["SessionEnd"][0]["hooks"][0]["command"] == "aidis hook claude-code"  # type: ignore[index]
+    assert str(tmp_path) not in (project / ".mcp.json").read_text()
+    _setup(home, "claude-code", "--scope", "project", "--project", str(project), "--uninstall")
+    assert sorted(p.name for p in project.rglob("*") if p.is_file()) == []  # no {} files, no backups
+
+
+def test_setup_and_uninstall_of_three_agents_leave_one_backup_per_file_and_no_empty_files(
+    home: Path,
+) -> None:
+    def configs() -> dict[Path, object]:
+        return {
+            p: json.loads(p.read_text()) if p.suffix == ".json" else p.read_text()
+            for p in home.rglob("*")
+            if p.is_file()
+            and p.relative_to(home).parts[0] in (".claude", ".claude.json", ".codex", ".gemini")
+            and "aidis-backup" not in p.name
+        }
+
+    before = configs()
+    for agent in ("claude-code", "codex", "gemini-cli"):
+        _setup(home, agent)
+    for agent in ("claude-code", "codex", "gemini-cli"):
+        _setup(home, agent, "--uninstall")
+    backups = sorted(str(p.relative_to(home)) for p in home.rglob("*aidis-backup*"))
+    assert backups == [
+        ".claude.json.aidis-backup",
+        ".claude/settings.json.aidis-backup",
+        ".codex/config.toml.aidis-backup",
+    ]
+    assert configs() == before
+    assert not (home / ".codex" / "hooks.json").exists() and not (home / ".gemini" / "settings.json").exists()
+
+
+def test_the_diff_prints_long_lines_whole_in_a_narrow_terminal(home: Path) -> None:
+    long_path = home / ("a-very-long-folder-name-" * 6)
+    long_path.mkdir()
+    result = runner.invoke(
+        cli,
+        ["setup", "claude-code", "--dry-run", "--scope", "project", "--project", str(long_path)],
+        env={"HOME": str(home), "COLUMNS": "60"},
+    )
+    assert result.exit_code == 0, result.output
+    assert str(long_path / ".mcp.json") in result.output.replace("\n", "")  # wrapped, never cut
+    assert "…" not in result.output
 
 
 def test_codex_keeps_comments_and_other_servers_and_gets_hooks(home: Path) -> None:
@@ -147,7 +193,7 @@ def test_json_agents_get_the_server_entry(home: Path, agent: str, path: str) -> 
     _setup(home, agent)
     assert _json(home / path)["mcpServers"]["aidis"]["env"]["AIDIS_AGENT_TYPE"] == agent  # type: ignore[index]
     _setup(home, agent, "--uninstall")
-    assert "aidis" not in _json(home / path).get("mcpServers", {})  # type: ignore[operator]
+    assert not (home / path).exists()  # setup created it; nothing else was in it
 
 
 def test_a_broken_config_file_is_never_overwritten(home: Path) -> None:

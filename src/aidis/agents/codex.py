@@ -62,7 +62,8 @@ def _merge_config(path: Path, aidis: str, *, uninstall: bool) -> FileChange:
         del servers[SERVER_NAME]
         if not servers:
             del doc["mcp_servers"]
-        return FileChange(path, before, tomlkit.dumps(doc).rstrip() + "\n")
+        after = tomlkit.dumps(doc).rstrip() + "\n"
+        return FileChange(path, before, after, remove=not after.strip())
     wanted: dict[str, Any] = {
         "command": aidis,
         "args": ["mcp"],

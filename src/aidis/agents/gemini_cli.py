@@ -46,4 +46,6 @@ def plan(aidis: str, *, scope: str, home: Path, project: Path, uninstall: bool) 
     ordered = {k: after_data[k] for k in [*data, *after_data] if k in after_data}
     if ordered == data:
         return [FileChange(path, before, before)]
+    if uninstall and not ordered:
+        return [FileChange(path, before, "", remove=True)]
     return [FileChange(path, before, dump_json(ordered) if ordered or before else "")]

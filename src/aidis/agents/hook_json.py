@@ -64,5 +64,7 @@ def merge_hook_file(path: Path, events: list[HookEvent], command: str, *, uninst
     if merged == (hooks or {}):
         return FileChange(path, before, before)
     data = {**data, "hooks": merged} if merged else {k: v for k, v in data.items() if k != "hooks"}
+    if uninstall and not data:
+        return FileChange(path, before, "", remove=True)
     after = dump_json(data) if data or before else ""
     return FileChange(path, before, after)

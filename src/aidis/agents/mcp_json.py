@@ -32,5 +32,7 @@ def merge_server(path: Path, entry: dict[str, Any], *, uninstall: bool) -> FileC
         if servers.get(SERVER_NAME) == entry:
             return FileChange(path, before, before)
         data = {**data, "mcpServers": {**servers, SERVER_NAME: entry}}
+    if uninstall and not data:
+        return FileChange(path, before, "", remove=True)
     after = dump_json(data) if data or before else ""
     return FileChange(path, before, after)

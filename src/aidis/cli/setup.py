@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.syntax import Syntax
 
 from aidis.agents import claude_code, codex, cursor, gemini_cli
 from aidis.agents.files import FileChange
@@ -57,9 +56,12 @@ def setup(
         raise fail(f"unknown agent {agent!r}; choose one of: {', '.join(PLANS)}")
     if scope not in ("user", "project"):
         raise fail(f"unknown scope {scope!r}; use user or project")
+    # a project's files are committed and run on teammates' machines: they name `aidis` on the PATH,
+    # never this machine's virtual environment
+    command = "aidis" if scope == "project" else aidis_command()
     try:
         changes: list[FileChange] = PLANS[agent](
-            aidis_command(), scope=scope, home=Path.home(), project=project.resolve(), uninstall=uninstall
+            command, scope=scope, home=Path.home(), project=project.resolve(), uninstall=uninstall
         )
     except AidisError as exc:
         raise fail(exc.message) from exc
@@ -70,7 +72,7 @@ def setup(
     for change in changes:
         if not change.changed:
             continue
-        out.print(Syntax(change.diff(), "diff", theme="ansi_dark", background_color="default"))
+        print_diff(out, change.diff())
         if dry_run:
             continue
         backup = change.write()
@@ -78,10 +80,25 @@ def setup(
     if dry_run:
         out.print("dry run: nothing was written")
         return
+    if scope == "project" and not uninstall and shutil.which("aidis") is None:
+        out.print(
+            "[yellow]note:[/yellow] the project files run `aidis` from the PATH, and this shell has none: "
+            "install it as a tool (`pipx install …` or `uv tool install …`) on every machine that uses them",
+            soft_wrap=True,
+        )
     if not uninstall:
         _prepare_database(out)
         out.print(AFTER[agent], soft_wrap=True)
         offer_history(agent, out)
+
+
+def print_diff(out: Console, diff: str) -> None:
+    """A unified diff, coloured, each line whole (the terminal wraps a long line; nothing is cut)."""
+    styles = {"+": "green", "-": "red", "@": "cyan"}
+    for line in diff.splitlines():
+        style = styles.get(line[:1], "")
+        text = escape(line)
+        out.print(f"[{style}]{text}[/{style}]" if style else text, soft_wrap=True, highlight=False)
 
 
 def _prepare_database(out: Console) -> None:
