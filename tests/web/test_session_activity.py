@@ -12,6 +12,7 @@ from aidis.app import AppContext
 from tests.agents.recorded import recorded, replay
 from tests.gitrepos import make_repo
 from tests.mcp.transports import running_http_server
+from tests.support import Database
 
 
 def _session(app: AppContext, home: Path) -> str:
@@ -45,3 +46,24 @@ def test_the_session_page_shows_what_happened(app: AppContext, home: Path, page:
         failing = page.locator("#activity-tests tr.bad td").first.inner_text()
         assert "pytest" in failing
         assert "Left failing" in page.locator("#activity-failing").inner_text()
+
+
+def test_the_work_line_counts_the_agents_actions_and_the_cli_lists_them(
+    app: AppContext, home: Path, page: Page, db: Database
+) -> None:
+    from typer.testing import CliRunner
+
+    from aidis.cli.main import cli
+
+    display_id = _session(app, home)
+    with running_http_server(app) as url:
+        page.goto(f"{url}/sessions/{display_id}")
+        work = page.locator("dt:text('Work') + dd").inner_text()
+    assert "AIDIS tool calls" in work and "6 agent actions" in work, work
+    shown = CliRunner().invoke(
+        cli, ["sessions", "show", display_id], env={"AIDIS_DATABASE_URL": db.url, "COLUMNS": "200"}
+    )
+    assert shown.exit_code == 0, shown.output
+    out = shown.output
+    assert "6 agent actions" in out and "created 1 file" in out
+    assert "notes.txt" in out and "create" in out and "pytest" in out and "left failing" in out

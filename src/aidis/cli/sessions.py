@@ -18,7 +18,7 @@ from aidis.cli.common import quiet_app
 from aidis.cli.memory import hits_table
 from aidis.enums import SessionStatus
 from aidis.records import SessionFilter
-from aidis.schemas import ChangeOut, ContextHitOut, SessionOut
+from aidis.schemas import ActivityOut, ChangeOut, ContextHitOut, SessionOut
 from aidis.services.memory.reads import ContextQuery
 
 sessions_cli = typer.Typer(help="Sessions: list them, show one.", no_args_is_help=True)
@@ -71,9 +71,11 @@ def show_session(
     ref: Annotated[str, typer.Argument(help="Session id or display id")],
     as_json: JsonFlag = False,
 ) -> None:
-    """One session: its facts, timeline of events, contexts (compact) and project changes."""
+    """One session: its facts, what its agent did (files, commands, test runs), timeline of events,
+    contexts (compact) and project changes."""
     with quiet_app() as app:
         detail = app.sessions.detail(ref)
+        activity = ActivityOut.of(app.activity.digest(detail.session.id))
         session = SessionOut.of(detail.session, app.clock())
         page = app.context_reads.recent(
             None, ContextQuery(all_projects=True, session=str(detail.session.id)), limit=100
@@ -95,6 +97,7 @@ def show_session(
             ],
             "contexts": [h.model_dump(mode="json") for h in hits],
             "changes": [c.model_dump(mode="json") for c in changes],
+            "activity": activity.model_dump(mode="json"),
         }
         typer.echo(json.dumps(body, indent=2))
         return
@@ -103,8 +106,9 @@ def show_session(
         f"[bold]{session.display_id}[/bold] · {escape(session.project_name)} · {session.status} · {escape(session.title or 'untitled')}"
     )
     console.print(
-        f"started {session.started_at:%Y-%m-%d %H:%M} UTC · {int(session.duration_seconds // 60)} min · {session.contexts} contexts · {session.tool_calls} tool calls · {session.input_tokens + session.output_tokens} tokens ({session.tokens})"
+        f"started {session.started_at:%Y-%m-%d %H:%M} UTC · {int(session.duration_seconds // 60)} min · {session.contexts} contexts · {session.tool_calls} AIDIS tool calls · {sum(activity.counts.values())} agent actions · {session.input_tokens + session.output_tokens} tokens ({session.tokens})"
     )
+    print_activity(console, activity)
     timeline = Table(title="timeline")
     for column in ("when", "event", "tool", "by"):
         timeline.add_column(column)
@@ -125,3 +129,41 @@ def show_session(
                 c.actor,
             )
         console.print(moves)
+
+
+def print_activity(console: Console, activity: ActivityOut) -> None:
+    """What the session's agent did: the summary, files by folder, commands and test runs."""
+    if not activity.counts:
+        console.print("[dim]no agent activity recorded (the agent's hooks record it: aidis setup)[/dim]")
+        return
+    console.print(escape(activity.summary), highlight=False)
+    if activity.files:
+        files = Table(title="files")
+        files.add_column("file", overflow="fold")
+        files.add_column("done")
+        for path, done in sorted(activity.files.items()):
+            files.add_row(escape(path), ", ".join(done))
+        console.print(files)
+    if activity.tests:
+        tests = Table(title="test runs")
+        for column in ("command", "passed", "failed", "exit"):
+            tests.add_column(column, overflow="fold")
+        for t in activity.tests:
+            tests.add_row(
+                *(
+                    escape(str(t[k])) if t[k] is not None else "–"
+                    for k in ("command", "passed", "failed", "exit_code")
+                )
+            )
+        console.print(tests)
+    if activity.commands:
+        commands = Table(title="commands")
+        commands.add_column("command", overflow="fold")
+        commands.add_column("exit")
+        for c in activity.commands:
+            commands.add_row(
+                escape(str(c["command"])), "–" if c["exit_code"] is None else str(c["exit_code"])
+            )
+        console.print(commands)
+    if activity.left_failing:
+        console.print("[yellow]left failing:[/yellow] " + escape("; ".join(activity.left_failing)))

@@ -2,7 +2,7 @@
 
 Invariant: the spool — and so the database — never holds an agent's file contents, whole tool output
 or prompt text. A lifecycle event keeps its known fields (a prompt is kept as its length, for the token
-estimate); a tool event keeps the tool's name and id, the path- and command-like arguments (cut at
+estimate, and the head of its first line — 80 characters — which titles a session that has no title); a tool event keeps the tool's name and id, the path- and command-like arguments (cut at
 4,000 characters), and of its response only a short excerpt: for a command or a failure the head and
 tail of its text (test runners print their summary last), for a file tool its first line (what
 happened, never the file), plus an exit status and the agent's own result type. With
@@ -44,6 +44,7 @@ INPUT_KEYS = (
     "directory",
 )
 MAX_ARGUMENT = 4000
+TITLE_CHARS = 80  # of a prompt's first line: a session's title
 HEAD, TAIL = 400, 2000
 
 
@@ -63,6 +64,9 @@ def slim(agent: str, payload: dict[str, object]) -> dict[str, object]:
     prompt = payload.get("prompt")
     if isinstance(prompt, str):
         kept["prompt_chars"] = len(prompt)
+        head = prompt_head(prompt)
+        if head:
+            kept["prompt_head"] = head
     if not is_tool_event(agent, payload):
         return kept
     arguments = payload.get("tool_input")
@@ -73,6 +77,24 @@ def slim(agent: str, payload: dict[str, object]) -> dict[str, object]:
     command = isinstance(arguments, dict) and any(key in arguments for key in ("command", "cmd"))
     kept["tool_response"] = _response(payload.get("tool_response"), payload.get("error"), command=command)
     return kept
+
+
+def prompt_head(prompt: str) -> str | None:
+    """The first words of a prompt's first non-empty line (at most 80 characters, never a word cut in
+    two, so the services still recognise a secret in it), as a title; None for a slash command or a
+    wrapper tag, which say nothing about the task."""
+    line = next((part for part in prompt.splitlines() if part.strip()), "")
+    words = line.split()
+    if not words or words[0].startswith(("/", "<")):
+        return None
+    kept: list[str] = []
+    for word in words:
+        if len(" ".join([*kept, word])) > TITLE_CHARS:
+            break
+        kept.append(word)
+    if not kept:
+        return None
+    return " ".join(kept) + (" …" if len(kept) < len(words) else "")
 
 
 def _response(response: object, error: object, *, command: bool) -> dict[str, object]:

@@ -241,3 +241,38 @@ def test_once_tokens_are_exact_tool_calls_add_no_estimates(
     stored = app.contexts.store(caller, "a long note " * 200)
     assert (stored.session.input_tokens, stored.session.output_tokens) == (40, 8)
     assert stored.session.tool_call_count == 1
+
+
+def _prompt(text: str, sid: str = "cc-t") -> dict[str, Any]:
+    """A UserPromptSubmit as the hook spools it (slimmed: the prompt itself is never kept)."""
+    from aidis.hooks.slim import slim
+
+    raw = {"hook_event_name": "UserPromptSubmit", "session_id": sid, "prompt": text}
+    return {**event("UserPromptSubmit", sid), "payload": slim("claude-code", raw)}
+
+
+def test_the_first_prompt_titles_a_hook_session_redacted_and_shortened(app: AppContext, db: Database) -> None:
+    app.hooks.apply(event("SessionStart", "cc-t", source="startup"))
+    app.hooks.apply(_prompt("/model opus"))  # a slash command says nothing about the task
+    assert app.sessions.status(connection_for("claude-code", "cc-t")).title is None  # type: ignore[union-attr]
+    secret = "ghp_" + "A1b2C3d4E5" * 4
+    long = f"Rotate the deploy token {secret} and then " + "make the release pipeline pass again " * 5
+    app.hooks.apply(_prompt(long + "\nsecond line of details"))
+    app.hooks.apply(_prompt("a later prompt never renames it"))
+    session = app.sessions.status(connection_for("claude-code", "cc-t"))
+    assert session is not None and session.title is not None
+    assert session.title.startswith("Rotate the deploy token [REDACTED:") and secret not in session.title
+    assert session.title.endswith("…") and len(session.title) <= 100 and "second line" not in session.title
+    with db.engine.connect() as conn:
+        stored = " ".join(str(v) for row in conn.exec_driver_sql("SELECT * FROM hook_events") for v in row)
+    assert secret not in stored and "release pipeline pass again make" not in stored  # the prompt is not kept
+
+
+def test_a_prompt_head_never_cuts_a_word_and_drops_one_too_long_to_keep() -> None:
+    from aidis.hooks.slim import prompt_head
+
+    assert prompt_head("  fix the\tflaky   test \n and more") == "fix the flaky test"
+    assert prompt_head("x" * 200) is None  # one word longer than a title: dropped whole, never cut
+    words = prompt_head("word " * 40)
+    assert words is not None and words.endswith(" …") and len(words) <= 82 and "wor …" not in words
+    assert prompt_head("<command-name>/clear</command-name>") is None and prompt_head("\n\n") is None

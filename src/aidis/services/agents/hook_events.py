@@ -27,10 +27,12 @@ from sqlalchemy.exc import IntegrityError
 from aidis.enums import Actor, AuditKind, Role
 from aidis.errors import InvalidInput
 from aidis.hooks.payload import AGENTS, check
+from aidis.hooks.slim import TITLE_CHARS
 from aidis.records import Session
 from aidis.repositories import activity as activity_repo
 from aidis.repositories import connections as connections_repo
 from aidis.repositories import hooks as repo
+from aidis.repositories import session_titles as titles_repo
 from aidis.repositories import sessions as sessions_repo
 from aidis.services.agents.activity import capture
 from aidis.services.agents.agent_sessions import AgentSessions, clean_ancestors, connection_for
@@ -40,8 +42,10 @@ from aidis.services.caller import estimate_tokens
 from aidis.services.principal import current_principal, require, require_recording
 from aidis.services.sessions.accounting import tokens_are_exact
 from aidis.services.sessions.lifecycle import SessionService
+from aidis.services.text.redaction import redact
 from aidis.services.usage.recording import record_hourly
 
+TITLE_WORDS = 40  # of a prompt's head (the hook keeps at most 80 characters of whole words)
 log = logging.getLogger("aidis.hooks")
 
 MAX_ACTIVITY_ROWS = 500  # per session; beyond it only counts per kind are kept (metadata.activity_overflow)
@@ -170,6 +174,12 @@ class HookService(AgentSessions):
             chars = payload.get("prompt_chars")
             length = chars if isinstance(chars, int) else len(str(payload.get("prompt") or ""))
             estimate = 0 if tokens_are_exact(session) else estimate_tokens(length)
+            head = payload.get("prompt_head")
+            if session.title is None and isinstance(head, str) and head.strip():  # the first prompt
+                # always redacted, never refused (the prompt itself is not stored); a word is never
+                # cut, so a secret is recognised whole or dropped whole
+                title = redact(" ".join(head.split()[:TITLE_WORDS])).text[: TITLE_CHARS + 40]
+                titles_repo.set_title_if_none(conn, session.id, title)
             return "prompt", self.sessions.touch_in(conn, session.id, now=now, input_tokens=estimate)
         touched = self.sessions.touch_in(conn, session.id, now=now)
         if moment == Moment.TOOL:
