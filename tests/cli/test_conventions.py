@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
+from pathlib import Path
 
 from aidis import __version__
 from tests.mcp.transports import aidis_executable
@@ -15,3 +17,44 @@ def test_version_and_bare_help() -> None:
     bare = subprocess.run([aidis_executable()], capture_output=True, text=True, check=False)
     assert bare.returncode == 0, bare.stderr
     assert "Usage: aidis" in bare.stdout and "error" not in (bare.stdout + bare.stderr).lower()
+
+
+def test_help_groups_the_commands_by_what_they_are_for() -> None:
+    shown = subprocess.run(
+        [aidis_executable(), "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"COLUMNS": "120", "PATH": "/usr/bin:/bin"},
+    )
+    assert shown.returncode == 0
+    panels = [
+        p
+        for p in (
+            "Run and connect",
+            "Memory",
+            "Sessions and projects",
+            "Usage and cost",
+            "Data in and out",
+            "Team",
+            "Operations",
+        )
+        if p in shown.stdout
+    ]
+    assert len(panels) == 7, shown.stdout
+    run = shown.stdout.split("Run and connect")[1].split("╰")[0]
+    assert all(f"│ {c} " in run for c in ("setup", "serve", "mcp", "hook"))
+
+
+def test_json_output_uses_the_apis_field_names(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "AIDIS_DATA_DIR": str(tmp_path / "data")}
+    run = subprocess.run(
+        [aidis_executable(), "projects", "list", "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+    assert run.returncode == 0, run.stderr
+    (unassigned,) = json.loads(run.stdout)
+    assert {"id", "name", "status", "session_count", "is_unassigned", "workspaces"} <= set(unassigned)

@@ -31,7 +31,7 @@ def test_projects_commands_end_to_end(app: AppContext, db: Database, tmp_path: P
     assert "renamed to gadgets" in _run(db, "rename", "widgets", "gadgets")
     listed = json.loads(_run(db, "list", "--json"))
     gadgets = next(p for p in listed if p["name"] == "gadgets")
-    assert gadgets["sessions"] == 1
+    assert gadgets["session_count"] == 1
     assert {w["identity"] for w in gadgets["workspaces"]} == {str(tmp_path), "github.com/acme/widgets"}
     assert "root" not in _run(db, "remove-root", "gadgets", str(tmp_path)).split(":", 1)[1]
     assert "archived gadgets" in _run(db, "archive", "gadgets")

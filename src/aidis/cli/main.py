@@ -50,36 +50,46 @@ def _options(
     """AIDIS: project-scoped memory and session records for AI agents."""
 
 
-cli.add_typer(db_cli, name="db")
-cli.add_typer(projects_cli, name="projects")
-cli.add_typer(contexts_cli, name="contexts")
-cli.add_typer(sessions_cli, name="sessions")
-cli.add_typer(users_cli, name="users")
-cli.add_typer(tokens_cli, name="tokens")
-cli.add_typer(grants_cli, name="grants")
-cli.add_typer(usage_cli, name="usage")
-cli.command("audit")(audit_command)
-cli.command("search")(search_command)
-cli.command("embed")(embed_command)
-cli.command("export")(export_command)
-cli.command("import-export")(import_export_command)
-cli.command("import-history")(import_history_command)
-cli.command("prune")(prune_command)
-cli.command("bench")(bench_command)
-cli.command("setup")(setup_command)
+# `aidis --help` groups commands by what they are for
+RUN, MEMORY, WORK, USAGE, TEAM, DATA, OPS = (
+    "Run and connect",
+    "Memory",
+    "Sessions and projects",
+    "Usage and cost",
+    "Team",
+    "Data in and out",
+    "Operations",
+)
+cli.command("setup", rich_help_panel=RUN)(setup_command)
+cli.command("search", rich_help_panel=MEMORY)(search_command)
+cli.add_typer(contexts_cli, name="contexts", rich_help_panel=MEMORY)
+cli.command("embed", rich_help_panel=MEMORY)(embed_command)
+cli.add_typer(sessions_cli, name="sessions", rich_help_panel=WORK)
+cli.add_typer(projects_cli, name="projects", rich_help_panel=WORK)
+cli.add_typer(usage_cli, name="usage", rich_help_panel=USAGE)
+cli.command("import-history", rich_help_panel=USAGE)(import_history_command)
+cli.command("export", rich_help_panel=DATA)(export_command)
+cli.command("import-export", rich_help_panel=DATA)(import_export_command)
+cli.command("prune", rich_help_panel=DATA)(prune_command)
+cli.add_typer(users_cli, name="users", rich_help_panel=TEAM)
+cli.add_typer(tokens_cli, name="tokens", rich_help_panel=TEAM)
+cli.add_typer(grants_cli, name="grants", rich_help_panel=TEAM)
+cli.command("audit", rich_help_panel=TEAM)(audit_command)
+cli.add_typer(db_cli, name="db", rich_help_panel=OPS)
+cli.command("bench", rich_help_panel=OPS)(bench_command)
 
 
 def _configure_logging(settings: Settings) -> None:
     configure_logging(settings.log_level, json_logs=settings.json_logs)
 
 
-@cli.command()
+@cli.command(rich_help_panel=OPS)
 def version() -> None:
     """Print the AIDIS version."""
     typer.echo(__version__)
 
 
-@cli.command()
+@cli.command(rich_help_panel=RUN)
 def serve(
     host: Annotated[
         str | None, typer.Option(help="Address to bind (default AIDIS_HOST or 127.0.0.1)")
@@ -160,7 +170,7 @@ def serve(
             provider.shutdown()
 
 
-@cli.command()
+@cli.command(rich_help_panel=RUN)
 def mcp() -> None:
     """Serve MCP over stdio (for `claude mcp add aidis -- aidis mcp`, Claude Desktop, Cursor)."""
     from aidis.mcp.stdio import serve_stdio
@@ -170,7 +180,7 @@ def mcp() -> None:
         raise typer.Exit(code=code)
 
 
-@cli.command()
+@cli.command(rich_help_panel=RUN)
 def hook(agent: Annotated[str, typer.Argument(help="claude-code")]) -> None:
     """Handle one agent hook event (JSON on stdin); always exits 0. `aidis setup` configures it."""
     from aidis.hooks.fastpath import main as hook_main
@@ -178,7 +188,7 @@ def hook(agent: Annotated[str, typer.Argument(help="claude-code")]) -> None:
     raise typer.Exit(code=hook_main([agent]))
 
 
-@cli.command("demo-data")
+@cli.command("demo-data", rich_help_panel=DATA)
 def demo_data(
     sessions: Annotated[int, typer.Option(min=1, max=100_000_000, help="How many sessions to create")] = 120,
     days: Annotated[int, typer.Option(min=1, max=3650, help="Spread them over this many past days")] = 30,
@@ -216,7 +226,7 @@ def demo_data(
         app.close()
 
 
-@cli.command("import-legacy")
+@cli.command("import-legacy", rich_help_panel=DATA)
 def import_legacy(
     source_url: Annotated[
         str, typer.Argument(help="postgresql:// URL of the TypeScript AIDIS database (read only)")
@@ -264,7 +274,7 @@ def import_legacy(
         raise typer.Exit(code=1)
 
 
-@cli.command()
+@cli.command(rich_help_panel=WORK)
 def backfill(
     dry_run: Annotated[bool, typer.Option(help="Show what would change, change nothing")] = False,
     min_share: Annotated[
@@ -304,7 +314,7 @@ def backfill(
         typer.echo(f"Undo with: aidis backfill --revert {report.run_id}")
 
 
-@cli.command()
+@cli.command(rich_help_panel=OPS)
 def check(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
     fix: Annotated[bool, typer.Option(help="Repair what is safely repairable, then check again")] = False,

@@ -12,6 +12,7 @@ from rich.table import Table
 from aidis.cli.common import quiet_app
 from aidis.enums import Actor
 from aidis.records import Workspace
+from aidis.schemas import ProjectOut
 
 projects_cli = typer.Typer(
     help="Projects and the workspaces (folders, repositories) they own.", no_args_is_help=True
@@ -37,11 +38,8 @@ def list_projects(
         typer.echo(
             json.dumps(
                 [
-                    {
-                        "id": str(p.project.id),
-                        "name": p.project.display_name,
-                        "status": p.project.status,
-                        "sessions": p.session_count,
+                    {  # the API's project shape (GET /api/v1/projects), with the workspaces beside it
+                        **ProjectOut.of(p.project, p.session_count).model_dump(mode="json"),
                         "workspaces": [{"kind": w.kind.value, "identity": w.identity} for w in held],
                     }
                     for p, held in rows
