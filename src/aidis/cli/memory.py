@@ -95,11 +95,21 @@ def search_command(
             )
         )
         return
+    ranked = f", ranked by {page.mode_used.value}" if page.mode_used is not None else ""
     Console().print(
         hits_table(
-            f"{len(hits)} hit(s) in {page.scope}" + (" (more: raise --limit)" if page.has_more else ""), hits
+            f"{len(hits)} hit(s) in {page.scope}{ranked}"
+            + (" (more: raise --limit)" if page.has_more else ""),
+            hits,
         )
     )
+    if not hits:
+        Console(stderr=True).print(
+            "[dim]nothing found: try other words, a question in plain words, "
+            + ("every project (drop --project), " if project is not None else "")
+            + "or `aidis contexts add` to store it[/dim]",
+            highlight=False,
+        )
     if page.notice:
         Console(stderr=True).print(f"[yellow]{escape(page.notice)}[/yellow]", highlight=False)
     if hits:

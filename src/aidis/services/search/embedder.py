@@ -3,7 +3,9 @@
 Invariants: storing a context never waits for a model — its id is queued after the commit, and a
 single daemon thread per process embeds queued ids in batches; nothing is lost when the queue is
 full, the model is slow, or the process exits first, because the thread also sweeps for contexts
-without a vector of the current model (at start, after bulk changes, and every SWEEP_SECONDS), and
+without a vector of the current model (at start, after bulk changes, and every SWEEP_SECONDS — a
+server every SERVER_SWEEP_SECONDS, whether or not its own queue is busy, so a note another process
+stored is found by meaning within seconds on the server that answers), and
 `aidis embed --backfill` does the same in the foreground. The model is loaded on first need, in
 this thread or a search's, never at import or start-up. A model that cannot be loaded is reported
 once and named by every search that wanted it; it is not retried in a loop.
@@ -16,6 +18,7 @@ import itertools
 import logging
 import queue
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -38,6 +41,7 @@ log = logging.getLogger("aidis.search")
 BATCH = 64
 QUEUE_SIZE = 10_000
 SWEEP_SECONDS = 300.0
+SERVER_SWEEP_SECONDS = 5.0
 RETRY_SECONDS = 5.0
 GATHER_SECONDS = 0.05
 LOAD_PAGE_ROWS = 4096  # vectors read per statement when the index loads them all
@@ -81,6 +85,8 @@ class Embedder(ServiceBase):
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
+        self.sweep_seconds = SWEEP_SECONDS
+        self._next_sweep = time.monotonic() + self.sweep_seconds
 
     # --- the model -------------------------------------------------------------------------------
 
@@ -168,8 +174,11 @@ class Embedder(ServiceBase):
                 self._thread = threading.Thread(target=self._run, name="aidis-embedder", daemon=True)
                 self._thread.start()
 
-    def start(self) -> None:
-        """Start the thread now (a server does, so contexts stored by others are swept soon)."""
+    def start(self, *, sweep_seconds: float = SERVER_SWEEP_SECONDS) -> None:
+        """Start the thread now and look for contexts without a vector every `sweep_seconds` (a server
+        does: what other processes store is embedded within seconds)."""
+        self.sweep_seconds = sweep_seconds
+        self._next_sweep = time.monotonic() + sweep_seconds
         if self.enabled and self.background:
             self._ensure_thread()
 
@@ -241,10 +250,14 @@ class Embedder(ServiceBase):
                     self._idle.notify_all()
 
     def _next_batch(self) -> list[uuid.UUID]:
+        now = time.monotonic()
+        if now >= self._next_sweep:  # on a fixed cadence, however busy the queue is
+            self._next_sweep = now + self.sweep_seconds
+            self._sweep.set()  # look for anything another process left behind
+        wait = 0.01 if self._sweep.is_set() else max(self._next_sweep - now, 0.01)
         try:
-            first = self._queue.get(timeout=SWEEP_SECONDS if not self._sweep.is_set() else 0.01)
+            first = self._queue.get(timeout=wait)
         except queue.Empty:
-            self._sweep.set()  # a quiet while: look for anything another process left behind
             return []
         batch = [first] if first is not None else []
         if batch:  # let a burst of stores gather: one embedding pass and one write for all of them,
@@ -274,6 +287,14 @@ class Embedder(ServiceBase):
         made = [(item, encode(vector)) for item, vector in zip(todo, vectors, strict=True)]
         with self.unit_of_work() as conn:
             return vectors_repo.write(conn, made, model=model.name, dim=model.dim, now=self.clock())
+
+    def unembedded(self, ids: Sequence[uuid.UUID]) -> int:
+        """How many of these contexts the process's vector index has no vector for yet (stored moments
+        ago by another process, before the next sweep): a search ranked them by words only."""
+        index = self._index
+        if index is None:
+            return 0
+        return sum(1 for context_id in ids if not index.holds(context_id))
 
     def sweep(self, progress: Callable[[int], None] | None = None) -> int:
         """Embed every context still without a vector of the current model, in batches; returns how

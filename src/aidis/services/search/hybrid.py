@@ -91,7 +91,9 @@ class HybridRanker:
         taken = {c.id for c in exact}
         if mode is SearchMode.SEMANTIC:
             rest = [Candidate(i, s, "semantic") for i, s in semantic if i not in taken]
-            return Ranking((exact + rest)[:want], SearchMode.SEMANTIC)
+            return Ranking(
+                (exact + rest)[:want], SearchMode.SEMANTIC, self._words_only([r.id for r in keyword])
+            )
         fused: dict[uuid.UUID, float] = {}
         sources: dict[uuid.UUID, set[str]] = {}
         for ranked_ids, source in (
@@ -105,7 +107,20 @@ class HybridRanker:
                 sources.setdefault(context_id, set()).add(source)
         order = sorted(fused, key=lambda i: -fused[i])
         rest = [Candidate(i, fused[i], "+".join(sorted(sources[i]))) for i in order]
-        return Ranking((exact + rest)[:want], SearchMode.HYBRID)
+        return Ranking((exact + rest)[:want], SearchMode.HYBRID, self._words_only([r.id for r in keyword]))
+
+    def _words_only(self, matched: list[uuid.UUID]) -> str | None:
+        """Say how many of the notes the words matched had no meaning vector yet (so were ranked by words
+        only); None when every one had."""
+        waiting = self.embedder.unembedded(matched)
+        if not waiting:
+            return None
+        return (
+            f"{waiting} matching note{'s' if waiting != 1 else ''} stored moments ago "
+            f"{'have' if waiting != 1 else 'has'} no meaning vector yet and "
+            f"{'were' if waiting != 1 else 'was'} ranked by words only; meaning covers "
+            "them within seconds"
+        )
 
     def _semantic(
         self, conn: Connection, text: str, flt: ContextFilter, depth: int

@@ -83,6 +83,10 @@ class VectorIndex:
         """How many contexts the index holds."""
         return self._count
 
+    def holds(self, context_id: uuid.UUID) -> bool:
+        """Whether the index has a vector for this context."""
+        return context_id.int in self._row_of
+
     @property
     def capacity(self) -> int:
         """How many rows the arrays have room for (allocated memory, in rows)."""
