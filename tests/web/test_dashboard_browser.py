@@ -111,10 +111,10 @@ def test_session_page_shows_timeline_and_project_changes(app: AppContext, page: 
         page.goto(f"{url}/sessions/{session.display_id}")
         assert page.locator("#session-project").inner_text() == "gamma"
         timeline = page.locator("ol.timeline").inner_text()
-        assert "session_start" in timeline and "session_assigned" in timeline
+        assert "session started" in timeline and "moved to a project" in timeline
         assert (
-            "Unassigned" in page.locator("table").inner_text()
-            and "explicit_assign" in page.locator("table").inner_text()
+            "Unassigned" in page.locator("#changes").inner_text()
+            and "explicit assign" in page.locator("#changes").inner_text()
         )
 
 

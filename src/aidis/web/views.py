@@ -14,13 +14,14 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from aidis.app import AppContext
-from aidis.enums import Actor, SessionStatus, UsageShape
+from aidis.enums import SENTINEL_PROJECT_ID, Actor, SessionStatus, UsageShape
 from aidis.errors import AidisError, InvalidInput
 from aidis.records import SessionFilter
 from aidis.schemas import ActivityOut, ContextOut, SessionOut
 from aidis.web.api import decode_cursor, encode_cursor, no_nul_input, session_filter
 from aidis.web.charts import stack_by_project, stacked_bars_svg
 from aidis.web.errors import status_of
+from aidis.web.wording import actor_words, event_words
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(no_nul_input)])
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -54,6 +55,8 @@ def when(value: datetime | None) -> str:
 
 templates.env.filters["duration"] = duration
 templates.env.filters["when"] = when
+templates.env.filters["event_words"] = event_words
+templates.env.filters["actor_words"] = actor_words
 templates.env.filters["num"] = lambda n: f"{n:,}".replace(",", "\u202f")
 
 
@@ -102,7 +105,11 @@ def _chart(app: AppContext, project: str | None) -> tuple[Any, dict[str, int]]:
     since = datetime.combine(first, datetime.min.time(), tzinfo=app.clock().tzinfo)
     rows = app.stats.sessions_per_day(project, since=since)
     days, series = stack_by_project(rows, first, today)
-    window = {"total": sum(r.sessions for r in rows), "tokens": sum(r.tokens for r in rows)}
+    window = {
+        "total": sum(r.sessions for r in rows),
+        "tokens": sum(r.tokens for r in rows),
+        "unassigned": sum(r.sessions for r in rows if r.project_id == SENTINEL_PROJECT_ID),
+    }
     return stacked_bars_svg(days, series), window
 
 
@@ -216,10 +223,12 @@ def session_page(request: Request, ref: str) -> Response:
         detail = app.sessions.detail(ref)
     except AidisError as exc:
         return error_page(request, exc)
-    names = {p.id: p.display_name for p in app.projects.choices(include_archived=True)}
+    projects = app.projects.choices(include_archived=True)
+    names = {p.id: p.display_name for p in projects}
     return render(
         request,
         "session.html",
+        choices=[p for p in projects if not p.is_sentinel and p.status == "active"],
         session=SessionOut.of(detail.session, app.clock()),
         events=detail.events,
         contexts=[ContextOut.of(c) for c in app.context_reads.for_session(detail.session.id)],
