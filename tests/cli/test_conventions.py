@@ -7,6 +7,8 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from aidis import __version__
 from tests.mcp.transports import aidis_executable
 
@@ -58,3 +60,32 @@ def test_json_output_uses_the_apis_field_names(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     (unassigned,) = json.loads(run.stdout)
     assert {"id", "name", "status", "session_count", "is_unassigned", "workspaces"} <= set(unassigned)
+
+
+@pytest.mark.parametrize(
+    ("command", "fields"),
+    [
+        (["version", "--json"], {"version"}),
+        (["db", "current", "--json"], {"database", "code", "current"}),
+        (["db", "upgrade", "--json"], {"before", "after", "changed"}),
+        (["backfill", "--dry-run", "--json"], {"run_id", "dry_run", "candidates", "assigned", "by_project"}),
+        (["prune", "--older-than", "365d", "--dry-run", "--json"], {"dry_run", "cutoff", "counts"}),
+        (["check", "--json"], set()),
+    ],
+    ids=lambda c: " ".join(c) if isinstance(c, list) else "",
+)
+def test_every_reporting_command_speaks_json(command: list[str], fields: set[str], tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "AIDIS_DATA_DIR": str(tmp_path / "data")}
+    run = subprocess.run([aidis_executable(), *command], capture_output=True, text=True, check=False, env=env)
+    assert run.returncode == 0, run.stderr
+    assert fields <= set(json.loads(run.stdout))
+
+
+def test_export_reports_as_json_on_stderr_beside_the_export(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "AIDIS_DATA_DIR": str(tmp_path / "data")}
+    run = subprocess.run(
+        [aidis_executable(), "export", "--json"], capture_output=True, text=True, check=False, env=env
+    )
+    assert run.returncode == 0, run.stderr
+    assert {"counts", "digest"} <= set(json.loads(run.stderr))
+    assert all(json.loads(line) for line in run.stdout.splitlines())  # the export itself, untouched

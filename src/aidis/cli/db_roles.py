@@ -3,6 +3,7 @@ should run as (`runtime-role`; thin: parse → the operations domain's services 
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Annotated
 
@@ -65,8 +66,11 @@ db_cli = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 db_cli.command("runtime-role")(runtime_role_command)
 
 
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a sentence")]
+
+
 @db_cli.command("upgrade")
-def db_upgrade() -> None:
+def db_upgrade(as_json: JsonFlag = False) -> None:
     """Create or upgrade the database named by AIDIS_DATABASE_URL (default: the SQLite file)."""
     settings = settings_from_env()
     app = build(settings, migrate=False)
@@ -76,14 +80,16 @@ def db_upgrade() -> None:
         raise fail(exc.message) from exc
     finally:
         app.close()
-    if before == after:
+    if as_json:
+        typer.echo(json.dumps({"before": before, "after": after, "changed": before != after}, indent=2))
+    elif before == after:
         typer.echo(f"database already at {after}; nothing to do")
     else:
         typer.echo(f"database upgraded from {before or 'empty'} to {after}")
 
 
 @db_cli.command("current")
-def db_current() -> None:
+def db_current(as_json: JsonFlag = False) -> None:
     """Show the database's migration revision and the code's head."""
     settings = settings_from_env()
     app = build(settings, migrate=False)
@@ -93,4 +99,8 @@ def db_current() -> None:
         raise fail(exc.message) from exc
     finally:
         app.close()
+    if as_json:
+        body = {"database": state.database, "code": state.code, "current": state.database == state.code}
+        typer.echo(json.dumps(body, indent=2))
+        return
     typer.echo(f"database: {state.database or 'not migrated'}; code head: {state.code}")

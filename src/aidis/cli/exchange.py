@@ -46,6 +46,7 @@ def export_command(
     export_format: Annotated[
         ExportFormat, typer.Option("--format", help="jsonl or markdown")
     ] = ExportFormat.JSONL,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON (on stderr)")] = False,
 ) -> None:
     """Write projects, sessions (with summaries and changes), contexts (with revisions) and events."""
     if export_format == ExportFormat.MARKDOWN and output is None:
@@ -67,6 +68,12 @@ def export_command(
             else:
                 with output.open("w", encoding="utf-8") as out:
                     report = app.exports.write_jsonl(scope, out, advance)
+    if as_json:  # stdout may be the export itself: the report goes to stderr
+        body: dict[str, object] = {"counts": report.counts, "digest": report.digest}
+        if export_format == ExportFormat.MARKDOWN:
+            body["files"] = report.files
+        typer.echo(json.dumps(body, indent=2), err=True)
+        return
     summary = ", ".join(f"{n} {kind}s" for kind, n in report.counts.items()) or "nothing"
     err.print(
         f"exported {summary}; digest {report.digest[:16]}"
@@ -120,12 +127,22 @@ def prune_command(
     audit: Annotated[
         bool, typer.Option("--audit", help="Also let audit entries older than the cut-off go (the only way)")
     ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
 ) -> None:
     """Delete contexts and work events older than the cut-off (sessions, lifecycle events and summaries stay)."""
     kinds = tuple(part.strip() for part in what.split(",") if part.strip())
     with quiet_app() as app:
         report = app.retention.prune(older_than, project=project, what=kinds, dry_run=dry_run)
         audited = app.audit.prune(datetime.fromisoformat(report.cutoff)) if audit and not dry_run else None
+    if as_json:
+        body = {
+            "dry_run": report.dry_run,
+            "cutoff": report.cutoff,
+            "counts": report.counts,
+            "audit_entries": audited,
+        }
+        typer.echo(json.dumps(body, indent=2))
+        return
     verb = "would delete" if report.dry_run else "deleted"
     typer.echo(
         f"{verb} "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -10,6 +11,7 @@ import typer
 from rich.console import Console
 
 from aidis import __version__
+from aidis.cli.backfill import backfill_command
 from aidis.cli.bench import bench_command
 from aidis.cli.common import build, err, fail, internal_error_log
 from aidis.cli.common import settings as settings_from_env
@@ -64,6 +66,7 @@ cli.command("setup", rich_help_panel=RUN)(setup_command)
 cli.command("search", rich_help_panel=MEMORY)(search_command)
 cli.add_typer(contexts_cli, name="contexts", rich_help_panel=MEMORY)
 cli.command("embed", rich_help_panel=MEMORY)(embed_command)
+cli.command("backfill", rich_help_panel=WORK)(backfill_command)
 cli.add_typer(sessions_cli, name="sessions", rich_help_panel=WORK)
 cli.add_typer(projects_cli, name="projects", rich_help_panel=WORK)
 cli.add_typer(usage_cli, name="usage", rich_help_panel=USAGE)
@@ -84,9 +87,9 @@ def _configure_logging(settings: Settings) -> None:
 
 
 @cli.command(rich_help_panel=OPS)
-def version() -> None:
+def version(as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False) -> None:
     """Print the AIDIS version."""
-    typer.echo(__version__)
+    typer.echo(json.dumps({"version": __version__}) if as_json else __version__)
 
 
 @cli.command(rich_help_panel=RUN)
@@ -272,46 +275,6 @@ def import_legacy(
     Console().print(table)
     if not all(s.reconciled for s in report.tables.values()):
         raise typer.Exit(code=1)
-
-
-@cli.command(rich_help_panel=WORK)
-def backfill(
-    dry_run: Annotated[bool, typer.Option(help="Show what would change, change nothing")] = False,
-    min_share: Annotated[
-        float, typer.Option(min=0.5, max=1.0, help="Share of a session's evidence one project needs (0.5–1]")
-    ] = 1.0,
-    revert: Annotated[str | None, typer.Option(help="Undo the backfill run with this id")] = None,
-) -> None:
-    """Assign Unassigned sessions to the project their own contexts and events name (recorded, revertible)."""
-    from rich.table import Table
-
-    settings = settings_from_env()
-    _configure_logging(settings)
-    app = build(settings)
-    try:
-        if revert is not None:
-            moved = app.backfill.revert(revert)
-            typer.echo(f"reverted {moved} sessions of {revert}")
-            return
-        report = app.backfill.run(min_share=min_share, dry_run=dry_run)
-    except AidisError as exc:
-        raise fail(exc.message) from exc
-    finally:
-        app.close()
-    table = Table(
-        title=f"backfill {report.run_id}" + (" (dry run: nothing written)" if report.dry_run else "")
-    )
-    table.add_column("project")
-    table.add_column("sessions assigned", justify="right")
-    for name, count in report.by_project:
-        table.add_row(name, str(count))
-    Console().print(table)
-    typer.echo(
-        f"{report.candidates} Unassigned sessions looked at, {report.assigned} assigned, "
-        f"{report.kept_unassigned} kept Unassigned (no, split or weak evidence)."
-    )
-    if not report.dry_run and report.assigned:
-        typer.echo(f"Undo with: aidis backfill --revert {report.run_id}")
 
 
 @cli.command(rich_help_panel=OPS)
