@@ -17,7 +17,7 @@ from sqlalchemy import Connection, func, insert, select, text
 from aidis.db.schema import projects, usage_day_zones, usage_days
 from aidis.enums import SENTINEL_DISPLAY_NAME, SENTINEL_PROJECT_ID
 from aidis.repositories.usage import STORED, UsageFilter
-from aidis.repositories.usage_rollups import BucketSum
+from aidis.repositories.usage_rollups import BucketSum, rollup_filters
 
 KEY = ("zone", "day", "agent", "model", "project_id", "owner")
 
@@ -63,7 +63,7 @@ def drop_zone(conn: Connection, zone: str) -> None:
 def day_range(conn: Connection, flt: UsageFilter, zone: str) -> tuple[date, date] | None:
     """The first and last local day with usage in `zone` that `flt` may see (None: nothing)."""
     d = usage_days
-    query = _filters(select(func.min(d.c.day), func.max(d.c.day)).where(d.c.zone == zone), flt)
+    query = rollup_filters(select(func.min(d.c.day), func.max(d.c.day)).where(d.c.zone == zone), d, flt)
     first, last = conn.execute(query).one()
     return (first, last) if first is not None and last is not None else None
 
@@ -85,7 +85,7 @@ def day_sums(
         .group_by(*keys)
     )
     out = []
-    for row in conn.execute(_filters(query, flt)):
+    for row in conn.execute(rollup_filters(query, d, flt)):
         m = row._mapping
         counts = {k: int(m[k] or 0) for k in STORED}
         if not any(counts.values()):
@@ -97,21 +97,6 @@ def day_sums(
         label = m["day"].isoformat()
         out.append(BucketSum(label, str(m["model"]), str(m["agent"]), project_id, name, counts))
     return out
-
-
-def _filters(query: Any, flt: UsageFilter) -> Any:
-    d = usage_days
-    if flt.project_ids is not None:
-        query = query.where(d.c.project_id.in_(list(flt.project_ids)))
-    if flt.unassigned_owner is not None:
-        query = query.where((d.c.project_id != SENTINEL_PROJECT_ID) | (d.c.owner == flt.unassigned_owner))
-    if flt.agent is not None:
-        query = query.where(d.c.agent == flt.agent)
-    if flt.model is not None:
-        query = query.where(d.c.model == flt.model)
-    if flt.user_id is not None:
-        query = query.where(d.c.owner == flt.user_id)
-    return query
 
 
 def _regroup(conn: Connection, *, insert_into: bool = False, zone: bool = False) -> str:

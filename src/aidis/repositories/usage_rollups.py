@@ -90,7 +90,7 @@ def bucket_sums(
         .select_from(joined)
         .group_by(*keys)
     )
-    query = _rollup_filters(query, flt)
+    query = rollup_filters(query, r, flt)
     out = []
     for row in conn.execute(query):
         m = row._mapping
@@ -105,18 +105,21 @@ def bucket_sums(
     return out
 
 
-def _rollup_filters(query: Any, flt: UsageFilter) -> Any:
-    r = usage_rollups
+def rollup_filters(query: Any, table: Any, flt: UsageFilter) -> Any:
+    """`flt`'s projects, Unassigned owner, agent, model and person on a table of sums keyed like the
+    rollups (`usage_rollups`, `usage_days`: project_id, owner, agent, model)."""
     if flt.project_ids is not None:
-        query = query.where(r.c.project_id.in_(list(flt.project_ids)))
+        query = query.where(table.c.project_id.in_(list(flt.project_ids)))
     if flt.unassigned_owner is not None:
-        query = query.where((r.c.project_id != SENTINEL_PROJECT_ID) | (r.c.owner == flt.unassigned_owner))
+        query = query.where(
+            (table.c.project_id != SENTINEL_PROJECT_ID) | (table.c.owner == flt.unassigned_owner)
+        )
     if flt.agent is not None:
-        query = query.where(r.c.agent == flt.agent)
+        query = query.where(table.c.agent == flt.agent)
     if flt.model is not None:
-        query = query.where(r.c.model == flt.model)
+        query = query.where(table.c.model == flt.model)
     if flt.user_id is not None:
-        query = query.where(r.c.owner == flt.user_id)
+        query = query.where(table.c.owner == flt.user_id)
     return query
 
 
