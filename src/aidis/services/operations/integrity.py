@@ -225,26 +225,22 @@ class IntegrityService(ServiceBase):
                 events_repo.write_end_events(conn, None, actor=Actor.SYSTEM, synthesized_by="integrity_fix")
             )
             fixes["counter_mismatch"] = repo.fix_counters(conn)
-            wrong, _ = rollups_repo.mismatches(conn)  # after the counters: the rollups sum them
-            if wrong:
-                rollups_repo.rebuild(conn)
-            fixes["rollup_mismatch"] = wrong
-            wrong, _ = evidence_repo.mismatches(conn)
-            if wrong:
-                evidence_repo.rebuild_unassigned(conn)
-            fixes["evidence_mismatch"] = wrong
-            wrong, _ = usage_rollups_repo.rollup_mismatches(conn)
-            if wrong:
-                usage_rollups_repo.rebuild_rollups(conn)
-            fixes["usage_rollup_mismatch"] = wrong
-            wrong, _ = usage_days_repo.day_mismatches(conn)  # after the hours: the days sum them
-            if wrong:
-                usage_days_repo.rebuild_days(conn)
-            fixes["usage_day_mismatch"] = wrong
-            wrong, _ = usage_ranks_repo.rank_mismatches(conn)
-            if wrong:
-                usage_ranks_repo.rerank(conn)
-            fixes["usage_rank_mismatch"] = wrong
+            # in this order: the rollups sum the counters, the usage days sum the usage rollups
+            for name, mismatches, rebuild in (
+                ("rollup_mismatch", rollups_repo.mismatches, rollups_repo.rebuild),
+                ("evidence_mismatch", evidence_repo.mismatches, evidence_repo.rebuild_unassigned),
+                (
+                    "usage_rollup_mismatch",
+                    usage_rollups_repo.rollup_mismatches,
+                    usage_rollups_repo.rebuild_rollups,
+                ),
+                ("usage_day_mismatch", usage_days_repo.day_mismatches, usage_days_repo.rebuild_days),
+                ("usage_rank_mismatch", usage_ranks_repo.rank_mismatches, usage_ranks_repo.rerank),
+            ):
+                wrong, _ = mismatches(conn)
+                if wrong:
+                    rebuild(conn)
+                fixes[name] = wrong
         report = self.check()
         report.fixes = fixes
         return report

@@ -224,13 +224,6 @@ class UsageService(ServiceBase):
     ) -> None:
         """Day buckets (the range asked, else the range the rollups hold), summed into the shape's lines."""
         _, zone = parse_timezone(zone_name)
-        if since is None or until is None:
-            kept = zone_name in days_repo.zones(conn)
-            held = days_repo.day_range(conn, flt, zone_name) if kept else self._held_days(conn, flt, zone)
-            if held is None:
-                return
-            since = since or held[0]
-            until = until or held[1]
         by_project = shape is UsageShape.PROJECT
         for part in self._parts(conn, flt, zone_name, since, until, by_project=by_project):
             cost = self.prices.cost(part.agent, part.model, _noon(part.label, zone), part.tokens)
@@ -250,17 +243,29 @@ class UsageService(ServiceBase):
 
     @staticmethod
     def _parts(
-        conn: Connection, flt: repo.UsageFilter, zone_name: str, first: date, last: date, *, by_project: bool
+        conn: Connection,
+        flt: repo.UsageFilter,
+        zone_name: str,
+        first: date | None,
+        last: date | None,
+        *,
+        by_project: bool,
     ) -> list[rollups.BucketSum]:
-        """Sums per local day, model and agent (and project): from the kept days when `zone_name` is
-        kept, else from the hours (exact either way; the days are a year in a few thousand rows)."""
-        if zone_name in days_repo.zones(conn):
-            return days_repo.day_sums(conn, flt, zone_name, first, last, by_project=by_project)
+        """Sums per local day, model and agent (and project) from `first` to `last` (None: from or to
+        the usage held): from the kept days when `zone_name` is kept, else from the hours (exact either
+        way; the days are a year in a few thousand rows, and from the hours only days with usage get a
+        bucket)."""
         _, zone = parse_timezone(zone_name)
-        held = UsageService._held_days(conn, flt, zone)  # a bucket per day that has usage, not per day asked
+        kept = zone_name in days_repo.zones(conn)
+        if kept and first is not None and last is not None:
+            return days_repo.day_sums(conn, flt, zone_name, first, last, by_project=by_project)
+        held = days_repo.day_range(conn, flt, zone_name) if kept else UsageService._held_days(conn, flt, zone)
         if held is None:
             return []
-        first, last = max(first, held[0]), min(last, held[1])
+        first = held[0] if first is None else max(first, held[0])
+        last = held[1] if last is None else min(last, held[1])
+        if kept:
+            return days_repo.day_sums(conn, flt, zone_name, first, last, by_project=by_project)
         return rollups.bucket_sums(conn, flt, day_buckets(first, last, zone), by_project=by_project)
 
     def _sessions_into(
