@@ -8,8 +8,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 DEV_STAMP := $(VENV)/.installed-dev-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-CLAUDE_CODE_VERSION ?= 2.1.197
-CODEX_VERSION ?= 0.169.0
+CLAUDE_CODE_VERSION ?= 2.1.337
+CODEX_VERSION ?= 0.171.0
 GEMINI_CLI_VERSION ?= 0.61.0
 MEMORY_SERVER_VERSION ?= 2026.8.31
 OIDC_PROVIDER_VERSION ?= 9.13.3

@@ -99,6 +99,7 @@ class Database:
                 "analytics_events",
                 "session_project_changes",
                 "context_revisions",
+                "recalled_contexts",
                 "context_vectors",
                 "contexts",
                 "session_usage",

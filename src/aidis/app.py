@@ -32,6 +32,7 @@ from aidis.services.handover.context import SessionContextService
 from aidis.services.handover.files import HandoverFiles
 from aidis.services.memory.edits import ContextEditService
 from aidis.services.memory.reads import ContextReadService
+from aidis.services.memory.recall import RecallService, recall_settings
 from aidis.services.memory.store import ContextService
 from aidis.services.operations.schema import SchemaService
 from aidis.services.operations.stats import StatsService
@@ -76,6 +77,7 @@ class AppContext:
     stats: StatsService
     contexts: ContextService
     context_reads: ContextReadService
+    recall: RecallService
     context_edits: ContextEditService
     schema: SchemaService
     workspaces: ProjectWorkspaceService
@@ -275,6 +277,11 @@ def build_app(
     embedder = Embedder(engine, clock, settings.embedding_model, background=background_embedding)
     context_reads = ContextReadService(engine, clock, telemetry)
     context_reads.ranker = HybridRanker(embedder)
+    recall = RecallService(engine, clock, telemetry)
+    recall.ranker = context_reads.ranker
+    recall.settings = recall_settings(
+        settings.recall, settings.recall_max_items, settings.recall_max_chars, settings.recall_min_similarity
+    )
     app = AppContext(
         settings=settings,
         engine=engine,
@@ -287,6 +294,7 @@ def build_app(
             engine, clock, sessions, duplicate_window=timedelta(hours=settings.duplicate_window_hours)
         ),
         context_reads=context_reads,
+        recall=recall,
         context_edits=ContextEditService(engine, clock, sessions),
         schema=schema,
         workspaces=ProjectWorkspaceService(engine, clock, telemetry),

@@ -112,6 +112,24 @@ class Settings(BaseSettings):
         description="Record what agents do from their tool-use hooks (files, commands, tests); "
         "AIDIS_CAPTURE=off records none of it.",
     )
+    recall: bool = Field(
+        default=True,
+        description="Prompt-time recall: the agents' prompt hooks inject the few notes of the session's own "
+        "project that are about the prompt (docs/memory.md); AIDIS_RECALL=off injects nothing. A project "
+        "can turn it off alone (aidis projects recall NAME off).",
+    )
+    recall_max_items: int = Field(default=3, ge=1, le=10, description="At most this many notes per prompt.")
+    recall_max_chars: int = Field(
+        default=1_500, ge=200, le=9_000, description="The recalled block's size limit, in characters."
+    )
+    recall_min_similarity: float = Field(
+        default=0.4,
+        ge=0,
+        le=1,
+        description="The relevance floor: a note is recalled only when its meaning is at least this close "
+        "to the prompt (cosine similarity of the embedding model) or it holds one of the prompt's "
+        "identifiers exactly.",
+    )
     prices_file: Path | None = Field(
         default=None,
         description="A TOML file of your own prices (USD per million tokens by model: negotiated rates, a "

@@ -11,7 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUIRE_AGENTS = os.environ.get("AIDIS_REQUIRE_AGENTS", "") not in ("", "0", "false")
-VERSIONS = {"claude-code": "2.1.197", "codex": "0.169.0", "gemini-cli": "0.61.0", "ccusage": "20.0.24"}
+VERSIONS = {"claude-code": "2.1.337", "codex": "0.171.0", "gemini-cli": "0.61.0", "ccusage": "20.0.24"}
 
 
 def agent_binary(agent: str) -> str:

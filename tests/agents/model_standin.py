@@ -1,7 +1,8 @@
 """A small local stand-in for the Anthropic Messages API, so a real Claude Code runs offline.
 
-It scripts the model: the first request of a conversation that offers AIDIS's tools gets a
-`tool_use` of `mcp__aidis__context_store`; once the tool result comes back, a final text answer.
+It scripts the model: Claude Code (2.1.3xx) defers MCP tools behind its `ToolSearch` tool, so the model
+first searches for a memory tool by a word a model would use ("remember"), then calls
+`mcp__aidis__context_store` once it is loaded; once that result comes back, a final text answer.
 Anything else (titles, summaries, side requests) gets a short text. Every request body is kept so
 the test can see what Claude Code sent (system prompt, hook context, tools).
 """
@@ -17,6 +18,7 @@ from typing import Any
 
 TOOL = "mcp__aidis__context_store"
 NOTE = "Claude Code stored this through AIDIS"
+TOOL_SEARCH = "ToolSearch"
 
 
 class StandIn:
@@ -27,7 +29,11 @@ class StandIn:
         self.lock = threading.Lock()
         self.responses = 0
         # the tool calls the model makes, one per turn, in order (each when the tool is offered)
-        self.script = script if script is not None else [(TOOL, {"content": NOTE})]
+        self.script = (
+            script
+            if script is not None
+            else [(TOOL_SEARCH, {"query": "remember"}), (TOOL, {"content": NOTE})]
+        )
 
     def next_id(self) -> str:
         """A fresh message id per response, as the real API gives."""

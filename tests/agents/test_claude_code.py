@@ -110,6 +110,7 @@ def test_claude_code_sessions_land_in_one_aidis_session_each_with_exact_tokens_a
     assert [name for name, sid in events if sid == first_id] == [
         "SessionStart",
         "UserPromptSubmit",
+        "PostToolUse",  # ToolSearch loading the deferred AIDIS tool (Claude Code 2.1.3xx)
         "PostToolUse",  # the AIDIS tool call: a tool event, but not activity (AIDIS counts its own calls)
         "Stop",
         "SessionEnd",

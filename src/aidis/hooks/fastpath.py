@@ -2,7 +2,8 @@
 
 Invariant: the agent is never slowed down or broken. The event is checked and spooled (durable),
 the running replayer is told (aidis.hooks.notify; one is started only when none listens) and the
-process exits. `SessionStart` prints the context the agent starts with: the project's prepared
+process exits. A prompt event prints what prompt-time recall found for the prompt, if anything, within its
+time box (aidis.hooks.recall). `SessionStart` prints the context the agent starts with: the project's prepared
 hand-over (aidis.hooks.handover) when it is current and no earlier event still waits, else the full
 path, bounded by a deadline (without the database it prints nothing and the event is applied later).
 Errors go to stderr as one line; stdout carries nothing but the JSON the agent expects.
@@ -19,6 +20,7 @@ from aidis.hooks.ancestry import ancestors
 from aidis.hooks.handover import prepared_text
 from aidis.hooks.notify import notify
 from aidis.hooks.payload import AGENTS, MAX_PAYLOAD_BYTES, parse
+from aidis.hooks.recall import ask, is_prompt_event, log_once, output, recall_on, time_box
 from aidis.hooks.slim import capture_on, is_tool_event, slim
 from aidis.hooks.spool import SPOOL_NAME, append, read, spool_dir
 
@@ -94,7 +96,19 @@ def _main(argv: list[str]) -> int:
         _print_start_context(agent, spool, payload, str(record["id"]))
         return 0
     _hand_on(agent, spool)
+    if is_prompt_event(agent, payload) and recall_on():
+        _recall(agent, os.path.dirname(spool), payload)
     return 0
+
+
+def _recall(agent: str, folder: str, payload: dict[str, object]) -> None:
+    """Print the recalled notes for this prompt, or nothing (and say why once, in the recall log)."""
+    text, reason = ask(folder, agent, payload, timeout=time_box())
+    if text:
+        sys.stdout.buffer.write(output(agent, text))
+        sys.stdout.buffer.flush()
+    else:
+        log_once(folder, reason)
 
 
 def _hand_on(agent: str, spool: str) -> None:

@@ -20,7 +20,8 @@ from aidis.mcp.tools import all_specs, listed
 INSTRUCTIONS = (
     "AIDIS keeps project-scoped memory and a record of your working sessions (the project usually comes "
     "from your workspace; project_switch names one). Use context_store to remember decisions and findings, "
-    "context_search to recall them, session_end with a summary when done. aidis_help lists every tool."
+    "context_search to recall memory (what was decided in earlier sessions), session_end with a summary "
+    "when done. aidis_help lists every tool."
 )
 
 

@@ -176,6 +176,9 @@ def _describe_result(span: Any, result: BaseModel) -> None:
     )
 
 
+SEARCH_HINT_META = "anthropic/searchHint"
+
+
 @dataclass
 class ToolSpec:
     """One tool: name, models, handler and hints for clients."""
@@ -188,6 +191,9 @@ class ToolSpec:
     handler: Handler
     read_only: bool = False
     destructive: bool = False
+    # words a model may search for this tool by (Claude Code's ToolSearch ranks deferred tools by them;
+    # sent as `_meta["anthropic/searchHint"]`, never in the model's tool list)
+    search_hint: str = ""
 
 
 def build_tool(
@@ -266,4 +272,5 @@ def build_tool(
             destructive_hint=None if spec.read_only or spec.destructive else False,
             open_world_hint=False,
         ),
+        meta={SEARCH_HINT_META: spec.search_hint} if spec.search_hint else None,
     )

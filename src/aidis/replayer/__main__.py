@@ -19,16 +19,21 @@ from typing import Any
 from aidis.hooks import spool as spool_file
 from aidis.replayer.listener import Listener
 from aidis.replayer.person import hook_person
+from aidis.replayer.recall_endpoint import RecallEndpoint, recall_answerer, warm
 from aidis.replayer.spool_replay import replay, replay_lock
-from aidis.services.principal import acting_as
+from aidis.services.principal import acting_as, current_principal
 
 log = logging.getLogger("aidis.hooks")
+
+LINGER_SECONDS = "60"
+LINGER_WITH_RECALL = "1800"
 
 
 def drain(spool: Path) -> int:
     """Replay until the spool is empty or the database is away, then stay a while as the spool's
-    listener (AIDIS_REPLAYER_LINGER_SECONDS, default 60) so the next hooks start no process; returns
-    the exit status (0)."""
+    listener (AIDIS_REPLAYER_LINGER_SECONDS, default 60, or 1800 with recall on: it answers the prompt
+    hooks' recall questions with its loaded model) so the next hooks start no process; returns the exit
+    status (0)."""
     app = None
     person = None
     try:
@@ -57,7 +62,9 @@ def drain(spool: Path) -> int:
 
 
 def _linger(app: Any, spool: Path) -> None:
-    linger = float(os.environ.get("AIDIS_REPLAYER_LINGER_SECONDS", "60"))
+    # with recall on it stays longer: it holds the loaded model the next prompt's recall needs
+    default = LINGER_WITH_RECALL if app.recall.settings.enabled else LINGER_SECONDS
+    linger = float(os.environ.get("AIDIS_REPLAYER_LINGER_SECONDS", default))
     if linger <= 0:
         return
 
@@ -69,14 +76,20 @@ def _linger(app: Any, spool: Path) -> None:
                     log.error("hook replay: %s (events stay in %s)", report.error, spool)
 
     listener = Listener(spool, once)
+    endpoint = RecallEndpoint(
+        spool, recall_answerer(app, spool, current_principal()), on_question=listener.touch
+    )
     try:
         if not listener.acquire():
             return
+        if app.recall.settings.enabled and endpoint.open():
+            warm(app)
         once()  # what arrived between the last round and becoming the listener
         listener.serve(linger)
     except OSError as exc:
         log.error("hook replay: cannot listen on %s: %s", listener.path, exc.strerror or exc)
     finally:
+        endpoint.close()
         listener.close()
 
 

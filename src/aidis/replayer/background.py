@@ -1,6 +1,7 @@
 """The spool replay a running server does: hook events waiting in the local spool are applied at start,
 whenever a hook says so (the server is the spool's listener when no replayer is), and every few
-seconds, one replayer at a time (the same lock as the detached replayer)."""
+seconds, one replayer at a time (the same lock as the detached replayer). As the listener it also
+answers the prompt hooks' recall questions (aidis.replayer.recall_endpoint), with its loaded model."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ import anyio
 
 from aidis.errors import AidisError
 from aidis.replayer.listener import Listener
+from aidis.replayer.person import hook_person
+from aidis.replayer.recall_endpoint import RecallEndpoint, recall_answerer, warm
 from aidis.replayer.spool_replay import replay, replay_lock
 
 if TYPE_CHECKING:
@@ -36,9 +39,13 @@ async def replay_spool_forever(app: AppContext, spool: Path, interval_seconds: f
                     log.info("hook spool replayed: %s", report)
 
     listener = Listener(spool, lambda: _logged(once))
+    endpoint = RecallEndpoint(spool, recall_answerer(app, spool, hook_person(app)))
     stopping = threading.Event()
     try:
         listening = await anyio.to_thread.run_sync(listener.acquire)
+        # prompt hooks ask this server for recall (its model is loaded)
+        if listening and app.recall.settings.enabled and await anyio.to_thread.run_sync(endpoint.open):
+            warm(app)
     except OSError as exc:
         log.error("hook spool: cannot listen on %s: %s", listener.path, exc.strerror or exc)
         listening = False
@@ -54,6 +61,7 @@ async def replay_spool_forever(app: AppContext, spool: Path, interval_seconds: f
                 await anyio.sleep(interval_seconds)
     finally:
         stopping.set()
+        endpoint.close()
         listener.close()
 
 

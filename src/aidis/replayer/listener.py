@@ -31,6 +31,7 @@ class Listener:
         self.path = spool.with_name(SOCKET_NAME)
         self._lock_fd: int | None = None
         self._socket: socket.socket | None = None
+        self._last = time.monotonic()
 
     def acquire(self) -> bool:
         """Become the listener (False when another process is, or the path is too long for a socket)."""
@@ -58,9 +59,9 @@ class Listener:
     def serve(self, linger: float, *, stop: Callable[[], bool] = lambda: False) -> None:
         """Replay on every notice until `linger` seconds pass without one (or `stop()` says so)."""
         assert self._socket is not None, "acquire() first"
-        last = time.monotonic()
+        self.touch()
         while not stop():
-            left = linger - (time.monotonic() - last)
+            left = linger - (time.monotonic() - self._last)
             if left <= 0:
                 return
             self._socket.settimeout(min(left, 1.0))
@@ -69,8 +70,12 @@ class Listener:
             except TimeoutError:
                 continue
             self._drain_notices()
-            last = time.monotonic()
+            self.touch()
             self.replay()
+
+    def touch(self) -> None:
+        """Count as a notice for the linger (a recall question says an agent is at work)."""
+        self._last = time.monotonic()
 
     def _drain_notices(self) -> None:
         assert self._socket is not None

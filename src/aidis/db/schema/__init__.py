@@ -1,6 +1,6 @@
 """Every table AIDIS stores, as SQLAlchemy Core `Table`s on one `metadata`; the migrations create exactly
 this. `_core` holds one install's data, `_team` a team server's people, grants and audit trail, `_usage`
-the tokens each session's models used, by hour."""
+the tokens each session's models used, by hour, `_recall` what prompt-time recall handed to each session."""
 
 from aidis.db.schema._core import (
     ROLLUP_COUNTERS,
@@ -25,6 +25,7 @@ from aidis.db.schema._core import (
     session_rollups,
     sessions,
 )
+from aidis.db.schema._recall import recalled_contexts
 from aidis.db.schema._team import api_tokens, audit_log, project_grants, users
 from aidis.db.schema._usage import (
     session_usage,
@@ -54,6 +55,7 @@ __all__ = [
     "project_grants",
     "project_workspaces",
     "projects",
+    "recalled_contexts",
     "session_activity",
     "session_counters",
     "session_evidence",

@@ -40,9 +40,9 @@ class ContextStoreOut(BaseModel):
 
 
 async def context_store(env: ToolEnv, args: ContextStoreIn) -> ContextStoreOut:
-    """Remember a decision, a fix, a plan… in your session's project (starts a session if none is
-    open). The same text again returns the existing context; a key makes it an upsert. Secrets and
-    <private>…</private> are removed."""
+    """Remember a decision, a fix, a plan… as project memory for later sessions. The same text again
+    returns the existing context; a key makes it an upsert. Secrets and <private>…</private> are
+    removed."""
     stored = await env.run(
         env.app.contexts.store,
         env.caller,
@@ -107,8 +107,9 @@ def _page(page: ContextPage, offset: int) -> ContextPageOut:
 
 
 async def context_search(env: ToolEnv, args: ContextSearchIn) -> ContextSearchOut:
-    """Search your session's project (or a named one, or all_projects) by words and meaning, best
-    first. Compact hits; whole texts via context_get. A path also lists sessions that touched it."""
+    """Recall memory: notes and decisions from earlier sessions in your project (or a named one, or
+    all_projects), by words and meaning. Compact hits; whole texts via context_get. A path also lists
+    sessions that touched it."""
     from aidis.services.memory.reads import ContextQuery
 
     query = ContextQuery(
@@ -212,7 +213,15 @@ async def context_timeline(env: ToolEnv, args: ContextTimelineIn) -> ContextTime
 
 
 SPECS = [
-    ToolSpec("context_store", "Store context", "contexts", ContextStoreIn, ContextStoreOut, context_store),
+    ToolSpec(
+        "context_store",
+        "Store context",
+        "contexts",
+        ContextStoreIn,
+        ContextStoreOut,
+        context_store,
+        search_hint="remember memory save for later",
+    ),
     ToolSpec(
         "context_search",
         "Search contexts",
@@ -221,6 +230,7 @@ SPECS = [
         ContextSearchOut,
         context_search,
         read_only=True,
+        search_hint="recall memory what we decided earlier previous sessions notes decisions",
     ),
     ToolSpec(
         "context_recent",
@@ -232,7 +242,13 @@ SPECS = [
         read_only=True,
     ),
     ToolSpec(
-        "context_get", "Get contexts", "contexts", ContextGetIn, ContextGetOut, context_get, read_only=True
+        "context_get",
+        "Get contexts",
+        "contexts",
+        ContextGetIn,
+        ContextGetOut,
+        context_get,
+        read_only=True,
     ),
     ToolSpec(
         "context_timeline",

@@ -48,4 +48,13 @@ async def aidis_tool(env: ToolEnv, args: DispatchIn) -> DispatchOut:
     return DispatchOut(tool=spec.name, result=result.model_dump(mode="json"))
 
 
-SPECS = [ToolSpec(DISPATCH, "Other AIDIS tools", "system", DispatchIn, DispatchOut, aidis_tool)]
+SPECS = [
+    ToolSpec(
+        DISPATCH,
+        "Other AIDIS tools",
+        "system",
+        DispatchIn,
+        DispatchOut,
+        aidis_tool,
+    )
+]

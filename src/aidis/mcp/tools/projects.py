@@ -31,8 +31,8 @@ class ProjectCreateOut(BaseModel):
 
 
 async def project_create(env: ToolEnv, args: ProjectCreateIn) -> ProjectCreateOut:
-    """Create a project (unique name), optionally with its workspace roots and repos; switch=true
-    also makes it your current project and moves your open session."""
+    """Create a project (unique name), optionally with workspace roots and repos; switch=true also
+    makes it current and moves your open session."""
     project = await env.run(
         env.app.projects.create,
         args.name,
@@ -115,7 +115,7 @@ class ProjectCurrentOut(BaseModel):
 
 
 async def project_current(env: ToolEnv, args: NoArgs) -> ProjectCurrentOut:
-    """Show your current project, your open session's project and where that came from."""
+    """Your current project, your open session's project and where it came from."""
     current = await env.run(env.app.sessions.current_project, env.caller.connection_id)
     session = await env.run(env.app.sessions.status, env.caller.connection_id)
     session_project = await env.run(env.app.projects.get, str(session.project_id)) if session else None
@@ -140,7 +140,7 @@ class ProjectInfoOut(BaseModel):
 
 
 async def project_info(env: ToolEnv, args: ProjectInfoIn) -> ProjectInfoOut:
-    """Details of one project: description, status and its session statistics."""
+    """One project: description, status and session statistics."""
     project = await env.run(env.app.projects.get, args.project)
     stats = await env.run(env.app.stats.session_stats, str(project.id))
     out = ProjectInfoOut(project=ProjectOut.of(project, stats.total), stats=StatsOut.of(stats))
@@ -167,8 +167,8 @@ class ProjectUpdateOut(BaseModel):
 
 
 async def project_update(env: ToolEnv, args: ProjectUpdateIn) -> ProjectUpdateOut:
-    """Add or remove a project's workspace roots (directories) and repos (git remotes); sessions
-    working in them land in the project."""
+    """Add or remove a project's workspace roots (directories) and repos (git remotes): sessions in
+    them land in the project."""
     project, held = await env.run(
         env.app.workspaces.update,
         args.project,

@@ -86,8 +86,8 @@ class SessionAssignOut(BaseModel):
 
 
 async def session_assign(env: ToolEnv, args: SessionAssignIn) -> SessionAssignOut:
-    """Move your open session to a project (by name or id); the move is recorded. An unknown
-    project is an error listing close matches."""
+    """Move your open session to a project (name or id); the move is recorded. An unknown name lists
+    close matches."""
     before = await env.run(env.app.sessions.status, env.caller.connection_id)
     moved = await env.run(
         env.app.sessions.assign_open, env.caller, args.project, call=ToolCall(env.tool, env.input_chars)
@@ -112,8 +112,8 @@ class SessionStatusOut(BaseModel):
 
 
 async def session_status(env: ToolEnv, args: NoArgs) -> SessionStatusOut:
-    """Your open session: ids, project, status, duration, contexts, events, tool calls and tokens.
-    Does not start a session."""
+    """Your open session: ids, project, status, duration, counts and tokens. Does not start a
+    session."""
     session, hint = await env.run(
         env.app.sessions.status_call,
         env.caller,
@@ -160,8 +160,7 @@ class SessionEndIn(ToolInput):
 
 
 async def session_end(env: ToolEnv, args: SessionEndIn) -> SessionEndOut:
-    """End your open session now (status 'ended'), optionally with a summary the next session
-    starts from. Your next recorded work starts a new one."""
+    """End your open session now, optionally with a summary the next session starts from."""
     summary = _checked_summary(args.summary.model_dump()) if args.summary else None
     ended = await env.run(
         env.app.summaries.end_with, env.caller, summary, call=ToolCall(env.tool, env.input_chars)
@@ -187,8 +186,8 @@ class SessionListOut(BaseModel):
 
 
 async def session_list(env: ToolEnv, args: SessionListIn) -> SessionListOut:
-    """List sessions newest first, filtered by project, status, unassigned and start time; page
-    with limit/offset."""
+    """Sessions newest first, by project, status, unassigned and start time; page with
+    limit/offset."""
     project_id = (await env.run(env.app.projects.get, args.project)).id if args.project else None
     flt = SessionFilter(
         project_id=project_id,
@@ -234,7 +233,7 @@ class SessionContextOut(BaseModel):
 
 async def session_context(env: ToolEnv, args: NoArgs) -> SessionContextOut:
     """What a returning agent needs in this project: recent session summaries, memory and next
-    steps (about 1,500 tokens). Does not start a session."""
+    steps (~1,500 tokens). Does not start a session."""
     text = await env.run(env.app.session_context.for_connection, env.caller.connection_id)
     await count_read(env, len(text))
     return SessionContextOut(context=text)

@@ -22,7 +22,7 @@ class PingOut(BaseModel):
 
 
 async def aidis_ping(env: ToolEnv, args: PingIn) -> PingOut:
-    """Check that AIDIS answers. Returns pong, your message, and the server time. Keeps an open session alive."""
+    """Check that AIDIS answers: pong, your message and the server time. Keeps an open session alive."""
     out = PingOut(pong=True, message=args.message, server_time=env.now())
     await count_read(env, len(out.model_dump_json()))
     return out
@@ -44,8 +44,8 @@ class StatusOut(BaseModel):
 
 
 async def aidis_status(env: ToolEnv, args: NoArgs) -> StatusOut:
-    """AIDIS version, database engine, your connection id, and counts of projects, sessions
-    (active, unassigned) and contexts."""
+    """AIDIS version, database engine, your connection id, and counts of projects, sessions and
+    contexts."""
     counts = await env.run(env.app.stats.totals)
     out = StatusOut(
         version=__version__,

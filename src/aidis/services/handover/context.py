@@ -132,7 +132,11 @@ def _compose(
         lines += next_steps
     if len(lines) == 1:
         return ""
-    lines.append("More: context_search for memory, session_list for sessions (AIDIS tools).")
+    lines.append(
+        "More: the AIDIS tools context_search (recall memory by meaning), context_store (remember) and "
+        "aidis_tool (sessions and the rest); where tools are deferred, load them with ToolSearch "
+        '"select:mcp__aidis__context_search,mcp__aidis__context_store".'
+    )
     out: list[str] = []
     size = 0
     for line in lines:

@@ -199,6 +199,21 @@ class ProjectService(ServiceBase):
             assert renamed is not None
             return renamed
 
+    def set_recall(self, ref: str, *, enabled: bool) -> Project:
+        """Turn prompt-time recall on or off for one project (its metadata's `recall`; admins only)."""
+        now = self.clock()
+        with self.unit_of_work() as conn:
+            project = find_project(conn, ref)
+            _refuse_sentinel(project, "given a recall setting")
+            require(project.id, Role.ADMIN, project.name)
+            metadata = {**project.metadata, "recall": "on" if enabled else "off"}
+            repo.update_project(conn, project.id, now, metadata=metadata)
+            self.changed(conn, project.id)
+            self.audited(conn, AuditKind.CHANGE, project.id, [project.id])
+            updated = repo.get_by_id(conn, project.id)
+            assert updated is not None
+            return updated
+
     def archive(self, ref: str, *, actor: Actor = Actor.USER) -> Project:
         """Mark a project archived (it keeps its history; new sessions cannot start in it)."""
         now = self.clock()

@@ -109,6 +109,27 @@ class HybridRanker:
         rest = [Candidate(i, fused[i], "+".join(sorted(sources[i]))) for i in order]
         return Ranking((exact + rest)[:want], SearchMode.HYBRID, self._words_only([r.id for r in keyword]))
 
+    def relevant(
+        self, conn: Connection, parsed: SearchQuery, text: str, flt: ContextFilter, *, floor: float, want: int
+    ) -> Ranking:
+        """Contexts that clear an absolute relevance floor, best first (for recall, where "nothing" is a
+        good answer): texts holding one of the query's identifiers exactly (score 1), then neighbours by
+        meaning whose cosine similarity is at least `floor`. Without the model only the exact texts
+        qualify (a word in common is not relevance), and `notice` says so."""
+        keyword = (
+            search_repo.keyword_ranked(conn, parsed, flt, limit=max(want, 20), any_part=True)
+            if parsed.exact
+            else []
+        )
+        exact = [Candidate(r.id, 1.0, "exact") for r in keyword if r.exact]
+        taken = {c.id for c in exact}
+        try:
+            semantic = self._semantic(conn, text, flt, max(want, 20))
+        except SemanticUnavailable as exc:
+            return Ranking(exact[:want], SearchMode.KEYWORD, f"{exc.message}; exact identifiers only")
+        rest = [Candidate(i, s, "semantic") for i, s in semantic if s >= floor and i not in taken]
+        return Ranking((exact + rest)[:want], SearchMode.SEMANTIC)
+
     def _words_only(self, matched: list[uuid.UUID]) -> str | None:
         """Say how many of the notes the words matched had no meaning vector yet (so were ranked by words
         only); None when every one had."""

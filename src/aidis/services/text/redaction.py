@@ -1,6 +1,7 @@
 """Secrets never reach the database: the one place every text is cleaned before it is written.
 
-Invariant: `<private>…</private>` spans are dropped and credentials are replaced by
+Invariant: `<private>…</private>` spans and blocks of recalled memory (`<aidis-recall>…</aidis-recall>`,
+which prompt-time recall injected: memory must not feed back into memory) are dropped and credentials are replaced by
 `[REDACTED:<kind>]` before any write, for every text field from every surface (contexts and their
 tags, session titles and goals, summaries); the caller learns how many of which kind, never the
 secret. With AIDIS_REDACTION=refuse such input is refused instead, naming the field.
@@ -21,6 +22,13 @@ from dataclasses import dataclass, field
 
 from aidis.errors import InvalidInput
 
+RECALL_OPEN = "<aidis-recall>"
+RECALL_CLOSE = "</aidis-recall>"
+# the block as AIDIS writes it, and as an agent may pass it back with its brackets escaped (Gemini CLI
+# sends hook context as `&lt;…&gt;`)
+RECALLED = re.compile(
+    r"(?:<|&lt;)aidis-recall(?:>|&gt;).*?(?:(?:<|&lt;)/aidis-recall(?:>|&gt;)|\Z)", re.IGNORECASE | re.DOTALL
+)
 PRIVATE = re.compile(r"<private>.*?(?:</private>|\Z)", re.IGNORECASE | re.DOTALL)
 PEM = re.compile(
     r"-----BEGIN ((?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?)-----.*?(?:-----END \1-----|\Z)", re.DOTALL
@@ -68,6 +76,11 @@ def looks_secret(value: str, quoted: bool) -> bool:
     return (entropy(value) >= 3.0 and classes >= 2) or (quoted and classes >= 2 and len(value) >= 8)
 
 
+def strip_recalled(text: str) -> str:
+    """`text` without blocks of recalled memory (unchanged when it holds none)."""
+    return RECALLED.sub("", text) if "aidis-recall" in text.lower() else text
+
+
 @dataclass
 class Redacted:
     """Clean text and how many of which kind were removed."""
@@ -87,7 +100,7 @@ def redact(text: str) -> Redacted:
 
         return pattern.sub(one, value)
 
-    out = sub("private", PRIVATE, text)
+    out = sub("private", PRIVATE, strip_recalled(text))
     out = sub("private_key", PEM, out)
     for kind, pattern in TOKENS:
         out = sub(kind, pattern, out)
