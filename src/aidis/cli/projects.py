@@ -87,6 +87,16 @@ def archive(project: str) -> None:
 
 
 @projects_cli.command()
+def recall(project: str, state: str = typer.Argument(..., help="on or off")) -> None:
+    """Turn prompt-time recall on or off for one project (AIDIS_RECALL turns it off everywhere)."""
+    if state not in ("on", "off"):
+        raise typer.BadParameter("must be on or off", param_hint="STATE")
+    with quiet_app() as app:
+        updated = app.projects.set_recall(project, enabled=state == "on")
+    typer.echo(f"recall is {state} for {updated.name}")
+
+
+@projects_cli.command()
 def merge(source: str, target: str) -> None:
     """Merge SOURCE into TARGET: every session, context, event, root and repo moves; SOURCE is deleted."""
     with quiet_app() as app:

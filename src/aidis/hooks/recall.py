@@ -4,7 +4,8 @@ A prompt hook (Claude Code and Codex `UserPromptSubmit`, Gemini CLI `BeforeAgent
 already has the application and the embedding model loaded — the spool's listener: the lingering
 replayer, or `aidis serve` — over a Unix stream socket next to the spool, and prints what it answers as
 the agent's `additionalContext`. Invariants: the agent waits at most the time box
-(AIDIS_RECALL_TIMEOUT_MS, default 300) whatever happens; no listener, a slow answer, a refusal or an
+(AIDIS_RECALL_TIMEOUT_MS, default 300) whatever happens — including for a listener the hook just
+started to open its socket; no listener, a slow answer, a refusal or an
 error all mean "inject nothing", which is always a valid answer; the reason is logged once per change
 (`recall.log` in the spool folder), never on every prompt; AIDIS_RECALL=off asks nothing.
 """
@@ -54,9 +55,13 @@ def is_prompt_event(agent: str, payload: dict[str, object]) -> bool:
 def ask(spool_dir: str, agent: str, payload: dict[str, object], *, timeout: float) -> tuple[str, str]:
     """(text to inject or "", why nothing when nothing) within `timeout` seconds."""
     path = socket_path(spool_dir)
-    if len(os.fsencode(path)) > MAX_SOCKET_PATH or not os.path.exists(path):
-        return "", "no AIDIS process is ready to recall (it starts now; later prompts get recall)"
     deadline = time.monotonic() + timeout
+    if len(os.fsencode(path)) > MAX_SOCKET_PATH:
+        return "", f"the spool folder's path is too long for a socket ({path})"
+    while not os.path.exists(path):  # a listener the hook just started may open it within the time box
+        if time.monotonic() >= deadline:
+            return "", "no AIDIS process is ready to recall (one starts now; later prompts get recall)"
+        time.sleep(0.02)
     request = {
         "agent": agent,
         "session_id": payload.get("session_id"),
@@ -65,7 +70,7 @@ def ask(spool_dir: str, agent: str, payload: dict[str, object], *, timeout: floa
     }
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
-            client.settimeout(timeout)
+            client.settimeout(max(deadline - time.monotonic(), 0.001))
             client.connect(path)
             client.sendall(json.dumps(request).encode() + b"\n")
             client.shutdown(socket.SHUT_WR)

@@ -9,8 +9,8 @@ import uuid
 from aidis.app import AppContext
 from aidis.enums import ContextType
 from aidis.services.caller import Caller
-from aidis.services.memory.recall import render
 from aidis.services.memory.recall import Recalled as RecalledNote
+from aidis.services.memory.recall import render
 from aidis.services.text.redaction import RECALL_CLOSE, RECALL_OPEN
 from tests.support import FakeClock
 

@@ -1,0 +1,126 @@
+"""What prompt-time recall adds to a prompt: wall time of the real `aidis hook claude-code` process for a
+`UserPromptSubmit`, with recall on (answered by a warm listener that has the model loaded, as the
+lingering replayer or `aidis serve` is) against recall off, at several project sizes.
+
+    python benchmarks/recall_latency.py [--scales 1000,10000] [--runs 60] [--engine sqlite|postgresql]
+
+The project is filled with generated notes (embedded by the bundled model) plus one decision the prompts
+paraphrase; half the prompts are about it (a block is injected the first time only, later ones find it
+already recalled), half are unrelated. Runs are interleaved (on, off, on, off, …) so machine noise hits
+both alike. Prints p50/p95 in ms of each and what recall added. Targets (issue 34): added p50 ≤ 150 ms,
+p95 ≤ 400 ms at 10,000 contexts. The database it creates is dropped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from aidis.app import build_app
+from aidis.bench.runner import _aidis, scratch_database
+from aidis.config import Settings
+from aidis.db.types import utcnow
+from aidis.replayer.listener import Listener
+from aidis.replayer.recall_endpoint import RecallEndpoint, recall_answerer
+from aidis.services.agents.hook_events import connection_for
+from aidis.services.caller import Caller
+from aidis.services.operations.demo import generate_contexts
+
+ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+DECISION = "We chose PostgreSQL advisory locks to serialize migrations, so two upgrades never run at once."
+PROMPTS = [
+    "make sure two aidis upgrades can't run at the same time on postgres",
+    "fix the typo in the README",
+    "can two migrations overlap if two people upgrade together?",
+    "rename the variable in the billing module",
+]
+
+
+def _pct(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def measure(engine: str, scale: int, runs: int) -> None:
+    """Fill a project to `scale` notes, then time the hook with recall on and off, interleaved."""
+    with scratch_database(engine, ADMIN_URL) as url, tempfile.TemporaryDirectory() as tmp:
+        shift = [timedelta(hours=-2)]  # the decision is older than the notes the hand-over shows
+        app = build_app(Settings(database_url=url, data_dir=Path(tmp)), clock=lambda: utcnow() + shift[0])
+        try:
+            project = app.projects.create("bench")
+            app.contexts.store(Caller("earlier"), DECISION, project="bench")
+            shift[0] = timedelta(0)
+            generate_contexts(
+                app.engine, project_id=project.id, count=scale, now=utcnow() - timedelta(hours=1)
+            )
+            app.embedder.sweep()
+            spool = Path(tmp) / "spool" / "events.jsonl"
+            spool.parent.mkdir()
+            listener = Listener(spool, lambda: None)
+            assert listener.acquire()
+            endpoint = RecallEndpoint(spool, recall_answerer(app, spool, None))
+            assert endpoint.open()
+            env = {
+                "PATH": "/usr/bin:/bin",
+                "HOME": tmp,
+                "AIDIS_DATABASE_URL": url,
+                "AIDIS_SPOOL_DIR": str(spool.parent),
+                "AIDIS_REPLAYER_LINGER_SECONDS": "0",
+            }
+            on: list[float] = []
+            off: list[float] = []
+            injected = 0
+            for run in range(runs):
+                session_id = f"bench-{run}"
+                app.sessions.new(connection_for("claude-code", session_id), project="bench")
+                payload = {
+                    "hook_event_name": "UserPromptSubmit",
+                    "session_id": session_id,
+                    "cwd": tmp,
+                    "prompt": PROMPTS[run % len(PROMPTS)],
+                }
+                for samples, recall in ((on, "on"), (off, "off")):
+                    started = time.perf_counter()
+                    done = subprocess.run(
+                        [_aidis(), "hook", "claude-code"],
+                        input=json.dumps(payload).encode(),
+                        env={**env, "AIDIS_RECALL": recall},
+                        capture_output=True,
+                        check=False,
+                    )
+                    samples.append((time.perf_counter() - started) * 1000)
+                    injected += recall == "on" and b"aidis-recall" in done.stdout
+            endpoint.close()
+            listener.close()
+        finally:
+            app.close()
+    added50 = statistics.median(on) - statistics.median(off)
+    added95 = _pct(on, 0.95) - _pct(off, 0.95)
+    print(
+        f"{engine:10} {scale:>7} contexts  recall on p50 {statistics.median(on):6.1f} p95 {_pct(on, 0.95):6.1f}  "
+        f"off p50 {statistics.median(off):6.1f} p95 {_pct(off, 0.95):6.1f}  added p50 {added50:6.1f} "
+        f"p95 {added95:6.1f} ms  ({runs} runs each, {injected} blocks injected)"
+    )
+
+
+def main() -> None:
+    """Parse arguments and measure each scale."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scales", default="1000,10000")
+    parser.add_argument("--runs", type=int, default=60)
+    parser.add_argument("--engine", default="sqlite", choices=["sqlite", "postgresql"])
+    args = parser.parse_args()
+    for scale in (int(s) for s in args.scales.split(",")):
+        measure(args.engine, scale, args.runs)
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
