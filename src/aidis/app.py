@@ -32,7 +32,7 @@ from aidis.services.handover.context import SessionContextService
 from aidis.services.handover.files import HandoverFiles
 from aidis.services.memory.edits import ContextEditService
 from aidis.services.memory.reads import ContextReadService
-from aidis.services.memory.recall import RecallService, recall_settings
+from aidis.services.memory.recall import RecallService, RecallSettings
 from aidis.services.memory.store import ContextService
 from aidis.services.operations.schema import SchemaService
 from aidis.services.operations.stats import StatsService
@@ -279,8 +279,11 @@ def build_app(
     context_reads.ranker = HybridRanker(embedder)
     recall = RecallService(engine, clock, telemetry)
     recall.ranker = context_reads.ranker
-    recall.settings = recall_settings(
-        settings.recall, settings.recall_max_items, settings.recall_max_chars, settings.recall_min_similarity
+    recall.settings = RecallSettings(
+        enabled=settings.recall,
+        max_items=settings.recall_max_items,
+        max_chars=settings.recall_max_chars,
+        floor=settings.recall_min_similarity,
     )
     app = AppContext(
         settings=settings,

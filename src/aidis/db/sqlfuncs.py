@@ -44,17 +44,21 @@ def day_text(value: Any) -> str:
     return value if isinstance(value, str) else value.isoformat()
 
 
-def insert_ignoring_duplicates(conn: Connection, table: Table, values: dict[str, Any]) -> int:
-    """INSERT … ON CONFLICT DO NOTHING; returns 1 when a row was inserted, 0 when it existed."""
+def insert_ignoring(conn: Connection, table: Table) -> Any:
+    """An INSERT … ON CONFLICT DO NOTHING statement for `table` (values given when executed, one row or
+    many): a row another writer made meanwhile is left alone."""
     if conn.dialect.name == "postgresql":  # each dialect's module is loaded with its engine
         from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 
-        statement: Any = postgresql_insert(table).values(**values).on_conflict_do_nothing()
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+        return postgresql_insert(table).on_conflict_do_nothing()
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-        statement = sqlite_insert(table).values(**values).on_conflict_do_nothing()
-    return int(conn.execute(statement).rowcount)
+    return sqlite_insert(table).on_conflict_do_nothing()
+
+
+def insert_ignoring_duplicates(conn: Connection, table: Table, values: dict[str, Any]) -> int:
+    """INSERT … ON CONFLICT DO NOTHING; returns 1 when a row was inserted, 0 when it existed."""
+    return int(conn.execute(insert_ignoring(conn, table).values(**values)).rowcount)
 
 
 def json_array_contains(dialect: str, column: Column[Any], value: str) -> ColumnElement[bool]:

@@ -17,13 +17,13 @@ import socket
 import time
 
 from aidis.hooks import fastjson as json
+from aidis.hooks.notify import MAX_SOCKET_PATH
 
 SOCKET_NAME = "recall.sock"
 LOG_NAME = "recall.log"
 PROMPT_EVENTS = {"claude-code": "UserPromptSubmit", "codex": "UserPromptSubmit", "gemini-cli": "BeforeAgent"}
 DEFAULT_TIMEOUT_MS = 300
 MAX_ANSWER_BYTES = 64_000
-MAX_SOCKET_PATH = 100
 
 
 def socket_path(spool_dir: str) -> str:
@@ -65,7 +65,6 @@ def ask(spool_dir: str, agent: str, payload: dict[str, object], *, timeout: floa
     request = {
         "agent": agent,
         "session_id": payload.get("session_id"),
-        "cwd": payload.get("cwd"),
         "prompt": payload.get("prompt"),
     }
     try:

@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from aidis.errors import AidisError
+from aidis.hooks.notify import MAX_SOCKET_PATH
 from aidis.hooks.payload import AGENTS, check
-from aidis.hooks.recall import MAX_SOCKET_PATH, SOCKET_NAME
+from aidis.hooks.recall import SOCKET_NAME
 
 log = logging.getLogger("aidis.hooks")
 

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, delete, func, or_, select
 
 from aidis.db.schema import context_vectors, contexts
+from aidis.db.sqlfuncs import insert_ignoring
 
 EMBED_SOURCE_CHARS = 8_000  # what a vector is made from: the start of the text
 
@@ -142,7 +143,7 @@ def write(
         return 0
     conn.execute(delete(context_vectors).where(context_vectors.c.context_id.in_([i.id for i, _ in kept])))
     conn.execute(
-        _insert_new(conn),
+        insert_ignoring(conn, context_vectors),
         [
             {
                 "context_id": item.id,
@@ -157,17 +158,6 @@ def write(
         ],
     )
     return len(kept)
-
-
-def _insert_new(conn: Connection) -> Any:
-    """INSERT that leaves a row another writer made meanwhile alone (both embedded the same text)."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-
-        return postgresql_insert(context_vectors).on_conflict_do_nothing(index_elements=["context_id"])
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert(context_vectors).on_conflict_do_nothing(index_elements=["context_id"])
 
 
 def read_new(

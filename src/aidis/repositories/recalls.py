@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Connection, select
 
 from aidis.db.schema import recalled_contexts
+from aidis.db.sqlfuncs import insert_ignoring
 
 
 def given(conn: Connection, connection_id: str) -> set[uuid.UUID]:
@@ -40,18 +40,4 @@ def record(
         }
         for context_id, score in scored
     ]
-    conn.execute(_insert_new(conn), rows)
-
-
-def _insert_new(conn: Connection) -> Any:
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-
-        return postgresql_insert(recalled_contexts).on_conflict_do_nothing(
-            index_elements=["connection_id", "context_id"]
-        )
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert(recalled_contexts).on_conflict_do_nothing(
-        index_elements=["connection_id", "context_id"]
-    )
+    conn.execute(insert_ignoring(conn, recalled_contexts), rows)

@@ -173,9 +173,4 @@ def render(items: list[Recalled], now: datetime, budget: int) -> tuple[str, list
     return "\n".join([head, *lines, tail]), shown
 
 
-def recall_settings(enabled: bool, max_items: int, max_chars: int, floor: float) -> RecallSettings:
-    """Settings for the service, as read where the app is built."""
-    return RecallSettings(enabled=enabled, max_items=max_items, max_chars=max_chars, floor=floor)
-
-
-__all__ = ["RecallAnswer", "RecallService", "RecallSettings", "Recalled", "recall_settings", "render"]
+__all__ = ["RecallAnswer", "RecallService", "RecallSettings", "Recalled", "render"]
