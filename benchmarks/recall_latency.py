@@ -1,8 +1,14 @@
 """What prompt-time recall adds to a prompt: wall time of the real `aidis hook claude-code` process for a
-`UserPromptSubmit`, with recall on (answered by a warm listener that has the model loaded, as the
-lingering replayer or `aidis serve` is) against recall off, at several project sizes.
+`UserPromptSubmit`, with recall on against recall off, at several project sizes, with the server
+running or not.
 
-    python benchmarks/recall_latency.py [--scales 1000,10000] [--runs 60] [--engine sqlite|postgresql]
+    python benchmarks/recall_latency.py [--scales 1000,10000,100000] [--runs 60] [--engine sqlite|postgresql]
+                                        [--listener server|none]
+
+`--listener server` (the default): a warm listener with the model loaded answers, as `aidis serve` does
+(in this process: the same endpoint the server opens). `--listener none`: nothing runs — the first
+prompt's hook starts the replayer, which answers once it is up and lingers for the next prompts (as
+without a server); the first prompt is reported on its own, and the replayer is stopped at the end.
 
 The project is filled with generated notes (embedded by the bundled model) plus one decision the prompts
 paraphrase; half the prompts are about it (a block is injected the first time only, later ones find it
@@ -48,11 +54,17 @@ def _pct(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def measure(engine: str, scale: int, runs: int) -> None:
+def _stop_replayer(spool_dir: Path) -> None:
+    """End the replayer the hooks started for this spool (its command line names the spool)."""
+    subprocess.run(["pkill", "-f", str(spool_dir)], check=False)
+
+
+def measure(engine: str, scale: int, runs: int, listening: str) -> None:
     """Fill a project to `scale` notes, then time the hook with recall on and off, interleaved."""
     with scratch_database(engine, ADMIN_URL) as url, tempfile.TemporaryDirectory() as tmp:
         shift = [timedelta(hours=-2)]  # the decision is older than the notes the hand-over shows
         app = build_app(Settings(database_url=url, data_dir=Path(tmp)), clock=lambda: utcnow() + shift[0])
+        spool = Path(tmp) / "spool" / "events.jsonl"
         try:
             project = app.projects.create("bench")
             app.contexts.store(Caller("earlier"), DECISION, project="bench")
@@ -61,18 +73,19 @@ def measure(engine: str, scale: int, runs: int) -> None:
                 app.engine, project_id=project.id, count=scale, now=utcnow() - timedelta(hours=1)
             )
             app.embedder.sweep()
-            spool = Path(tmp) / "spool" / "events.jsonl"
             spool.parent.mkdir()
             listener = Listener(spool, lambda: None)
-            assert listener.acquire()
             endpoint = RecallEndpoint(spool, recall_answerer(app, spool, None))
-            assert endpoint.open()
+            if listening == "server":
+                assert listener.acquire()
+                assert endpoint.open()
             env = {
-                "PATH": "/usr/bin:/bin",
+                "PATH": f"{Path(_aidis()).parent}:/usr/bin:/bin",
                 "HOME": tmp,
                 "AIDIS_DATABASE_URL": url,
+                "AIDIS_DATA_DIR": tmp,
                 "AIDIS_SPOOL_DIR": str(spool.parent),
-                "AIDIS_REPLAYER_LINGER_SECONDS": "0",
+                "AIDIS_REPLAYER_LINGER_SECONDS": "0" if listening == "server" else "600",
             }
             on: list[float] = []
             off: list[float] = []
@@ -100,11 +113,14 @@ def measure(engine: str, scale: int, runs: int) -> None:
             endpoint.close()
             listener.close()
         finally:
+            _stop_replayer(spool.parent)
             app.close()
+    first = on.pop(0)  # the first prompt: with no listener, the one that starts the replayer
+    off.pop(0)
     added50 = statistics.median(on) - statistics.median(off)
     added95 = _pct(on, 0.95) - _pct(off, 0.95)
     print(
-        f"{engine:10} {scale:>7} contexts  recall on p50 {statistics.median(on):6.1f} p95 {_pct(on, 0.95):6.1f}  "
+        f"{engine:10} {scale:>7} contexts  listener {listening:6}  first prompt {first:6.1f}  recall on p50 {statistics.median(on):6.1f} p95 {_pct(on, 0.95):6.1f}  "
         f"off p50 {statistics.median(off):6.1f} p95 {_pct(off, 0.95):6.1f}  added p50 {added50:6.1f} "
         f"p95 {added95:6.1f} ms  ({runs} runs each, {injected} blocks injected)"
     )
@@ -113,12 +129,13 @@ def measure(engine: str, scale: int, runs: int) -> None:
 def main() -> None:
     """Parse arguments and measure each scale."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scales", default="1000,10000")
+    parser.add_argument("--scales", default="1000,10000,100000")
+    parser.add_argument("--listener", default="server", choices=["server", "none"])
     parser.add_argument("--runs", type=int, default=60)
     parser.add_argument("--engine", default="sqlite", choices=["sqlite", "postgresql"])
     args = parser.parse_args()
     for scale in (int(s) for s in args.scales.split(",")):
-        measure(args.engine, scale, args.runs)
+        measure(args.engine, scale, args.runs, args.listener)
     sys.stdout.flush()
 
 

@@ -139,3 +139,11 @@ def row_counts(engine: Engine) -> dict[str, int]:
     """Rows per table, to prove a refused call wrote nothing."""
     with engine.connect() as conn:
         return {t: int(conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()) for t in TABLES}
+
+
+def shared_cache_dir() -> str:
+    """The cache folder every process of a test run shares (the embedding model's prepared copy is made
+    once, not once per temporary HOME: 90 MB each)."""
+    from aidis.config import Settings
+
+    return str(Settings().cache_dir)

@@ -18,6 +18,7 @@ from mcp.client.stdio import StdioServerParameters
 
 from mcp import Client
 from tests.mcp.transports import free_port, wait_until
+from tests.support import shared_cache_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
@@ -40,6 +41,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, 
     env = {
         "PATH": f"{venv / 'bin'}:/usr/bin:/bin",
         "HOME": str(home),
+        "AIDIS_CACHE_DIR": shared_cache_dir(),
         "AIDIS_DATA_DIR": str(root / "data"),
         "AIDIS_LOG_LEVEL": "WARNING",
     }

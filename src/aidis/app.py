@@ -274,7 +274,14 @@ def build_app(
     sessions.ending.append(summaries.summarize_activity_in)
     session_context = SessionContextService(engine, clock, telemetry)
     handovers = HandoverFiles(settings.data_dir / "handover", session_context.for_project)
-    embedder = Embedder(engine, clock, settings.embedding_model, background=background_embedding)
+    embedder = Embedder(
+        engine,
+        clock,
+        settings.embedding_model,
+        background=background_embedding,
+        sweep_lock=settings.data_dir / "embed-sweep.lock",
+        model_cache=settings.cache_dir / "models",
+    )
     context_reads = ContextReadService(engine, clock, telemetry)
     context_reads.ranker = HybridRanker(embedder)
     recall = RecallService(engine, clock, telemetry)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,12 +18,21 @@ def _default_data_dir() -> Path:
     return Path.home() / ".local" / "share" / "aidis"
 
 
+def _default_cache_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "aidis"
+
+
 class Settings(BaseSettings):
     """Every setting AIDIS reads; see docs/configuration.md for the full reference."""
 
     model_config = SettingsConfigDict(env_prefix="AIDIS_", extra="ignore")
 
     data_dir: Path = Field(default_factory=_default_data_dir, description="Where the SQLite file lives.")
+    cache_dir: Path = Field(
+        default_factory=_default_cache_dir,
+        description="What AIDIS can make again and shares between its processes: the embedding model's "
+        "optimized copy, prepared once (about 90 MB). Default: $XDG_CACHE_HOME/aidis or ~/.cache/aidis.",
+    )
     database_url: str | None = Field(
         default=None,
         description="sqlite:///path or postgresql://…; default: sqlite file aidis.db under data_dir.",
@@ -122,13 +132,13 @@ class Settings(BaseSettings):
     recall_max_chars: int = Field(
         default=1_500, ge=200, le=9_000, description="The recalled block's size limit, in characters."
     )
-    recall_min_similarity: float = Field(
-        default=0.4,
+    recall_min_similarity: float | None = Field(
+        default=None,
         ge=0,
         le=1,
         description="The relevance floor: a note is recalled only when its meaning is at least this close "
         "to the prompt (cosine similarity of the embedding model) or it holds one of the prompt's "
-        "identifiers exactly.",
+        "identifiers exactly. Unset: the model's own measured floor (minilm 0.35, wordllama 0.4).",
     )
     prices_file: Path | None = Field(
         default=None,
@@ -169,10 +179,10 @@ class Settings(BaseSettings):
         description="Fixed connection id for `aidis mcp` (lets a restarted stdio server resume its session).",
     )
     embedding_model: str = Field(
-        default="wordllama",
+        default="minilm",
         max_length=1000,
-        description="The model context search ranks meaning with: wordllama (bundled, the default), "
-        "wordllama:64|128|256, model2vec:/local/folder, or off (keyword search only). Never downloaded.",
+        description="The model context search ranks meaning with: minilm (all-MiniLM-L6-v2, bundled, the "
+        "default), wordllama (bundled, lighter and weaker), wordllama:64|128|256, model2vec:/local/folder, or off (keyword search only). Never downloaded.",
     )
     log_level: str = Field(default="INFO", description="Python log level.")
 

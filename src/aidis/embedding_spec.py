@@ -1,7 +1,7 @@
 """The embedding model setting (AIDIS_EMBEDDING_MODEL), parsed without loading anything.
 
 Invariant: a setting names a model that is on this machine or is refused at start-up naming the
-setting — `wordllama` (bundled), `wordllama:64|128|256`, `model2vec:/local/folder`, or `off` — and
+setting — `minilm` (bundled, the default), `wordllama` (bundled, light), `wordllama:64|128|256`, `model2vec:/local/folder`, or `off` — and
 the name its vectors carry is known before the model loads, so checks and searches never load a
 model to learn which vectors are current. Standard library only: settings are parsed by every
 command, and numpy is for the processes that embed.
@@ -13,7 +13,8 @@ from pathlib import Path
 
 from aidis.errors import InvalidInput
 
-DEFAULT_MODEL = "wordllama"
+DEFAULT_MODEL = "minilm"
+LIGHT_MODEL = "wordllama"
 OFF = "off"
 WORDLLAMA_DIMS = (64, 128, 256)
 FIELD = "AIDIS_EMBEDDING_MODEL"
@@ -22,7 +23,7 @@ FIELD = "AIDIS_EMBEDDING_MODEL"
 def check_spec(spec: str) -> str:
     """The normalized model setting, or a clear error naming AIDIS_EMBEDDING_MODEL (no loading)."""
     value = spec.strip() or DEFAULT_MODEL
-    if value in (OFF, DEFAULT_MODEL):
+    if value in (OFF, DEFAULT_MODEL, LIGHT_MODEL):
         return value
     kind, _, rest = value.partition(":")
     if kind == "wordllama" and rest.isdigit() and int(rest) in WORDLLAMA_DIMS:
@@ -36,7 +37,7 @@ def check_spec(spec: str) -> str:
             )
         return f"model2vec:{path}"
     raise InvalidInput(
-        "must be wordllama, wordllama:64|128|256, model2vec:/local/folder or off, not " + repr(value),
+        "must be minilm, wordllama, wordllama:64|128|256, model2vec:/local/folder or off, not " + repr(value),
         field=FIELD,
     )
 
@@ -47,6 +48,8 @@ def model_name(spec: str) -> str | None:
     if value == OFF:
         return None
     if value == DEFAULT_MODEL:
+        return "all-MiniLM-L6-v2/int8"
+    if value == LIGHT_MODEL:
         return "wordllama/l2_supercat"
     kind, _, rest = value.partition(":")
     if kind == "wordllama":

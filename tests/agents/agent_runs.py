@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from aidis.db.schema import hook_events
 from tests.mcp.transports import aidis_executable, wait_until
-from tests.support import Database
+from tests.support import Database, shared_cache_dir
 
 CODEX_PROVIDER = """
 model = "gpt-standin"
@@ -44,6 +44,7 @@ class AgentHome:
             "HOME": str(home),
             "AIDIS_DATABASE_URL": db.url,
             "AIDIS_DATA_DIR": str(home / "aidis"),
+            "AIDIS_CACHE_DIR": shared_cache_dir(),  # the model's prepared copy: one per run, not per HOME
             "AIDIS_LOG_LEVEL": "WARNING",
             "AIDIS_REPLAYER_LINGER_SECONDS": "5",  # the replayer stays a little: tests leave none behind
         }

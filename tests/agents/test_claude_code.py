@@ -17,7 +17,7 @@ from tests.agents.agent_installs import agent_binary
 from tests.agents.model_standin import NOTE, running_standin
 from tests.gitrepos import make_repo, require_git
 from tests.mcp.transports import aidis_executable, wait_until
-from tests.support import Database
+from tests.support import Database, shared_cache_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUIRE_AGENTS = os.environ.get("AIDIS_REQUIRE_AGENTS", "") not in ("", "0", "false")
@@ -49,6 +49,7 @@ def test_claude_code_sessions_land_in_one_aidis_session_each_with_exact_tokens_a
     env = {
         "PATH": f"{Path(aidis_executable()).parent}:{os.environ.get('PATH', '')}",
         "HOME": str(home),
+        "AIDIS_CACHE_DIR": shared_cache_dir(),
         "AIDIS_DATABASE_URL": db.url,
         "AIDIS_DATA_DIR": str(home / "aidis"),
         "AIDIS_LOG_LEVEL": "WARNING",

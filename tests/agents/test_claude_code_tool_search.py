@@ -13,6 +13,7 @@ from typing import Any
 from tests.agents.agent_installs import agent_binary
 from tests.agents.model_standin import TOOL_SEARCH, StandIn, running_standin
 from tests.mcp.transports import aidis_executable
+from tests.support import shared_cache_dir
 
 SEARCH = "mcp__aidis__context_search"
 STORE = "mcp__aidis__context_store"
@@ -57,6 +58,7 @@ def test_memory_words_load_the_right_aidis_tools_through_claude_codes_tool_searc
     env = {
         "PATH": f"{Path(aidis_executable()).parent}:{os.environ.get('PATH', '')}",
         "HOME": str(home),
+        "AIDIS_CACHE_DIR": shared_cache_dir(),
         "AIDIS_DATABASE_URL": f"sqlite:///{home / 'aidis.db'}",
         "AIDIS_DATA_DIR": str(home / "aidis"),
         "AIDIS_LOG_LEVEL": "WARNING",

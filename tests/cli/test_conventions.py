@@ -11,6 +11,7 @@ import pytest
 
 from aidis import __version__
 from tests.mcp.transports import aidis_executable
+from tests.support import shared_cache_dir
 
 
 def test_version_and_bare_help() -> None:
@@ -49,7 +50,12 @@ def test_help_groups_the_commands_by_what_they_are_for() -> None:
 
 
 def test_json_output_uses_the_apis_field_names(tmp_path: Path) -> None:
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "AIDIS_DATA_DIR": str(tmp_path / "data")}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "AIDIS_CACHE_DIR": shared_cache_dir(),
+        "AIDIS_DATA_DIR": str(tmp_path / "data"),
+    }
     run = subprocess.run(
         [aidis_executable(), "projects", "list", "--json"],
         capture_output=True,
@@ -75,14 +81,24 @@ def test_json_output_uses_the_apis_field_names(tmp_path: Path) -> None:
     ids=lambda c: " ".join(c) if isinstance(c, list) else "",
 )
 def test_every_reporting_command_speaks_json(command: list[str], fields: set[str], tmp_path: Path) -> None:
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "AIDIS_DATA_DIR": str(tmp_path / "data")}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "AIDIS_CACHE_DIR": shared_cache_dir(),
+        "AIDIS_DATA_DIR": str(tmp_path / "data"),
+    }
     run = subprocess.run([aidis_executable(), *command], capture_output=True, text=True, check=False, env=env)
     assert run.returncode == 0, run.stderr
     assert fields <= set(json.loads(run.stdout))
 
 
 def test_export_reports_as_json_on_stderr_beside_the_export(tmp_path: Path) -> None:
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "AIDIS_DATA_DIR": str(tmp_path / "data")}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "AIDIS_CACHE_DIR": shared_cache_dir(),
+        "AIDIS_DATA_DIR": str(tmp_path / "data"),
+    }
     run = subprocess.run(
         [aidis_executable(), "export", "--json"], capture_output=True, text=True, check=False, env=env
     )

@@ -147,11 +147,11 @@ def test_embed_reports_and_backfills_what_has_no_vector(
     before = json.loads(runner.invoke(cli, ["embed", "--json"], env=env).output)
     assert (before["embedded"], before["missing"]) == (0, 5)
     checked = runner.invoke(cli, ["check"], env=env)
-    assert "5 context(s) without a vector of wordllama/l2_supercat" in checked.output
+    assert "5 context(s) without a vector of all-MiniLM-L6-v2/int8" in checked.output
     filled = runner.invoke(cli, ["embed", "--backfill"], env=env)
     assert filled.exit_code == 0, filled.output
     assert (
-        "5 context(s) embedded with wordllama/l2_supercat, 0 without a vector; 5 embedded now"
+        "5 context(s) embedded with all-MiniLM-L6-v2/int8, 0 without a vector; 5 embedded now"
         in filled.output
     )
     off = runner.invoke(cli, ["embed", "--backfill"], env={**env, "AIDIS_EMBEDDING_MODEL": "off"})

@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from aidis.cli.main import cli
+from tests.support import shared_cache_dir
 
 runner = CliRunner()
 COMMANDS = [  # `aidis mcp` opens its database when a tool first needs it: tests/mcp/test_deferred_start.py
@@ -58,7 +59,12 @@ def test_a_busy_port_is_one_line_and_exit_2_before_any_banner(tmp_path: Path) ->
         holder.bind(("127.0.0.1", 0))
         holder.listen()
         port = holder.getsockname()[1]
-        env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "AIDIS_DATA_DIR": str(tmp_path / "data")}
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "AIDIS_CACHE_DIR": shared_cache_dir(),
+            "AIDIS_DATA_DIR": str(tmp_path / "data"),
+        }
         result = subprocess.run(
             [aidis_executable(), "serve", "--port", str(port)],
             capture_output=True,

@@ -16,7 +16,7 @@ from aidis.db.engine import build_engine
 from aidis.db.migrate import current_revision, head_revision, known_revisions, upgrade
 from aidis.repositories import rollups
 from tests.mcp.transports import aidis_executable, free_port, wait_until
-from tests.support import fresh_database_url
+from tests.support import fresh_database_url, shared_cache_dir
 
 STARTS = 8
 
@@ -25,6 +25,7 @@ def _env(url: str, tmp_path: Path) -> dict[str, str]:
     return {
         "PATH": os.environ.get("PATH", ""),
         "HOME": str(tmp_path),
+        "AIDIS_CACHE_DIR": shared_cache_dir(),
         "AIDIS_DATABASE_URL": url,
         "AIDIS_LOG_LEVEL": "WARNING",
     }

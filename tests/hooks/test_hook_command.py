@@ -24,7 +24,7 @@ from tests.faults.helpers import TcpProxy
 from tests.gitrepos import make_repo, require_git
 from tests.mcp.conftest import call
 from tests.mcp.transports import aidis_executable, stdio_params, wait_until
-from tests.support import Database
+from tests.support import Database, shared_cache_dir
 
 
 def run_hook(
@@ -53,6 +53,7 @@ def setup(db: Database, tmp_path: Path, app: AppContext) -> tuple[dict[str, str]
         "HOME": str(home),
         "AIDIS_DATABASE_URL": db.url,
         "AIDIS_DATA_DIR": str(tmp_path),  # the app's too: one install, as an agent and its server share it
+        "AIDIS_CACHE_DIR": shared_cache_dir(),  # outside tmp_path: AIDIS's own, shared by the test run
         "AIDIS_LOG_LEVEL": "WARNING",
         "AIDIS_REPLAYER_LINGER_SECONDS": "5",  # the replayer stays a little: tests do not leave it behind
     }

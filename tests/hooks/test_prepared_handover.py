@@ -20,7 +20,7 @@ from aidis.services.caller import Caller
 from aidis.services.projects.resolver import WorkspaceResolver
 from tests.gitrepos import make_repo, require_git
 from tests.mcp.transports import aidis_executable, wait_until
-from tests.support import Database
+from tests.support import Database, shared_cache_dir
 
 
 @pytest.fixture
@@ -32,6 +32,7 @@ def env(app: AppContext, db: Database, tmp_path: Path) -> dict[str, str]:
     return {
         "PATH": os.environ.get("PATH", ""),
         "HOME": str(home),
+        "AIDIS_CACHE_DIR": shared_cache_dir(),
         "AIDIS_DATABASE_URL": db.url,
         "AIDIS_DATA_DIR": str(tmp_path),  # the app's own: the agent, its hooks and AIDIS share one install
         "AIDIS_LOG_LEVEL": "WARNING",

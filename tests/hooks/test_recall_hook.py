@@ -20,7 +20,7 @@ from aidis.replayer.recall_endpoint import RecallEndpoint, recall_answerer
 from aidis.services.agents.hook_events import connection_for
 from aidis.services.caller import Caller
 from tests.hooks.test_hook_command import run_hook
-from tests.support import Database, FakeClock
+from tests.support import Database, FakeClock, shared_cache_dir
 
 DECISION = "We chose PostgreSQL advisory locks to serialize migrations, so two upgrades never run at once."
 PROMPT = "make sure two aidis upgrades can't run at the same time on postgres"
@@ -38,6 +38,7 @@ def env(db: Database, tmp_path: Path, spool: Path) -> dict[str, str]:
     return {
         "PATH": "/usr/bin:/bin",
         "HOME": str(tmp_path),
+        "AIDIS_CACHE_DIR": shared_cache_dir(),
         "AIDIS_DATABASE_URL": db.url,
         "AIDIS_SPOOL_DIR": str(spool.parent),
         "AIDIS_REPLAYER_LINGER_SECONDS": "0",

@@ -16,7 +16,7 @@ from mcp import Client
 from tests.hooks.test_hook_command import applied, run_hook
 from tests.mcp.conftest import call, call_error
 from tests.mcp.transports import stdio_params, wait_until
-from tests.support import Database
+from tests.support import Database, shared_cache_dir
 
 
 def _people(app: AppContext) -> dict[str, str]:
@@ -57,6 +57,7 @@ async def test_a_persons_stdio_server_and_hooks_share_their_own_session(
     env = {
         "PATH": os.environ.get("PATH", ""),
         "HOME": str(tmp_path),
+        "AIDIS_CACHE_DIR": shared_cache_dir(),
         "AIDIS_DATABASE_URL": db.url,
         "AIDIS_DATA_DIR": str(tmp_path),
         "AIDIS_LOG_LEVEL": "WARNING",

@@ -13,6 +13,7 @@ from rich.markup import escape
 from aidis.app import AppContext, build_app
 from aidis.config import Settings, load_settings
 from aidis.errors import AidisError
+from aidis.services.base import Clock
 from aidis.telemetry import configure_logging
 
 err = Console(stderr=True)
@@ -54,10 +55,15 @@ def settings() -> Settings:
         raise fail(exc.message) from exc
 
 
-def build(config: Settings, *, migrate: bool = True) -> AppContext:
-    """The app on the configured database, or a one-line error saying what failed."""
+def build(config: Settings, *, migrate: bool = True, clock: Clock | None = None) -> AppContext:
+    """The app on the configured database (on `clock`'s time, when given), or a one-line error saying
+    what failed."""
     try:
-        return build_app(config, migrate=migrate)
+        return (
+            build_app(config, migrate=migrate)
+            if clock is None
+            else build_app(config, migrate=migrate, clock=clock)
+        )
     except AidisError as exc:
         raise fail(exc.message) from exc
 

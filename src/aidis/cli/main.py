@@ -16,6 +16,7 @@ from aidis.cli.bench import bench_command
 from aidis.cli.common import build, err, fail, internal_error_log
 from aidis.cli.common import settings as settings_from_env
 from aidis.cli.db_roles import db_cli, team_privilege_warning
+from aidis.cli.demo import demo_data_command
 from aidis.cli.embeddings import embed_command
 from aidis.cli.exchange import export_command, import_export_command, prune_command
 from aidis.cli.history import import_history_command
@@ -67,6 +68,7 @@ cli.command("search", rich_help_panel=MEMORY)(search_command)
 cli.add_typer(contexts_cli, name="contexts", rich_help_panel=MEMORY)
 cli.command("embed", rich_help_panel=MEMORY)(embed_command)
 cli.command("backfill", rich_help_panel=WORK)(backfill_command)
+cli.command("demo-data", rich_help_panel=DATA)(demo_data_command)
 cli.add_typer(sessions_cli, name="sessions", rich_help_panel=WORK)
 cli.add_typer(projects_cli, name="projects", rich_help_panel=WORK)
 cli.add_typer(usage_cli, name="usage", rich_help_panel=USAGE)
@@ -189,44 +191,6 @@ def hook(agent: Annotated[str, typer.Argument(help="claude-code")]) -> None:
     from aidis.hooks.fastpath import main as hook_main
 
     raise typer.Exit(code=hook_main([agent]))
-
-
-@cli.command("demo-data", rich_help_panel=DATA)
-def demo_data(
-    sessions: Annotated[int, typer.Option(min=1, max=100_000_000, help="How many sessions to create")] = 120,
-    days: Annotated[int, typer.Option(min=1, max=3650, help="Spread them over this many past days")] = 30,
-    bulk: Annotated[bool, typer.Option(help="Set-based synthetic data for benchmarks (no contexts)")] = False,
-    events_per_session: Annotated[int, typer.Option(min=2, max=100, help="With --bulk")] = 5,
-    projects: Annotated[int, typer.Option(min=1, max=1000, help="With --bulk")] = 20,
-) -> None:
-    """Fill the database with demo data: realistic (through the services) or --bulk (millions of rows)."""
-    from rich.progress import Progress
-
-    from aidis.services.operations.demo import generate_bulk, seed_realistic
-
-    settings = settings_from_env()
-    _configure_logging(settings.model_copy(update={"log_level": "ERROR"}))
-    app = build(settings)
-    try:
-        app.handovers.everything_changed()  # demo data is written past the services' change feed
-        if not bulk:
-            made = seed_realistic(app.engine, now=app.clock(), sessions=sessions, days=days)
-            typer.echo(f"created {made} demo sessions over {days} days")
-            return
-        with Progress(console=err) as progress:
-            task = progress.add_task("sessions", total=sessions)
-            generate_bulk(
-                app.engine,
-                now=app.clock(),
-                sessions=sessions,
-                events_per_session=events_per_session,
-                projects=projects,
-                days=days,
-                progress=lambda n: progress.advance(task, n),
-            )
-        typer.echo(f"generated {sessions} sessions and {sessions * events_per_session} events")
-    finally:
-        app.close()
 
 
 @cli.command("import-legacy", rich_help_panel=DATA)

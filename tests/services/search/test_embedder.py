@@ -1,9 +1,12 @@
 """The embedder: a stored context gets its vector in the background soon after, an edited one a new
 vector, a purged one none; nothing is lost when the queue overflows or the model changes; one thread
-per process; a model that cannot load is reported, not retried."""
+per process; a model that cannot load is reported, not retried; processes sharing a data folder take
+turns to sweep."""
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from pathlib import Path
 
@@ -30,7 +33,7 @@ def _vectors(app: AppContext) -> dict[str, str]:
 def test_a_stored_context_is_embedded_in_the_background(app: AppContext) -> None:
     stored = app.contexts.store(AGENT, "we retry card captures with idempotency keys")
     assert app.embedder.wait_idle(30)
-    assert _vectors(app) == {str(stored.context.id): "wordllama/l2_supercat"}
+    assert _vectors(app) == {str(stored.context.id): "all-MiniLM-L6-v2/int8"}
     status = app.embedder.status()
     assert (status.embedded, status.missing) == (1, 0)
 
@@ -97,7 +100,7 @@ def test_a_new_model_re_embeds_everything_in_the_background(
         assert second.embedder.status().other_models == {"wordllama/l2_supercat@64": 3}
         second.embedder.start()
         assert second.embedder.wait_idle(60)
-        assert _vectors(second) == dict.fromkeys(ids, "wordllama/l2_supercat")
+        assert _vectors(second) == dict.fromkeys(ids, "all-MiniLM-L6-v2/int8")
         assert second.embedder.status().other_models == {}
     finally:
         second.close()
@@ -115,7 +118,7 @@ def test_a_model_that_fails_to_load_is_reported_once_and_not_retried(
 ) -> None:
     calls: list[str] = []
 
-    def broken(spec: str) -> object:
+    def broken(spec: str, cache: object = None) -> object:
         calls.append(spec)
         raise OSError("weights file is corrupt")
 
@@ -126,7 +129,7 @@ def test_a_model_that_fails_to_load_is_reported_once_and_not_retried(
         assert fresh.embedder.wait_idle(30)
         fresh.contexts.store(AGENT, "another note")
         assert fresh.embedder.failure is not None and "failed to load" in fresh.embedder.failure
-        assert calls == ["wordllama"]
+        assert calls == ["minilm"]
         with fresh.engine.connect() as conn:
             assert conn.execute(select(func.count()).select_from(context_vectors)).scalar_one() == 0
     finally:
@@ -172,3 +175,39 @@ def test_many_new_vectors_are_read_in_pages_and_made_room_for_at_once(
     assert index.size == index.capacity == 10  # one allocation for the nine, none left over
     query = app.embedder.model().embed(["later note on queues"])[0]
     assert ids <= {n.id for n in index.nearest(query, project_ids=None, k=10, min_similarity=-1.0)}
+
+
+def test_a_background_sweep_waits_its_turn_while_another_process_sweeps_but_a_backfill_does_not(
+    db: Database, clock: FakeClock, tmp_path: Path
+) -> None:
+    quiet = build_app(
+        Settings(data_dir=tmp_path, database_url=db.url), clock=clock, background_embedding=False
+    )
+    try:
+        for n in range(3):
+            quiet.contexts.store(AGENT, f"a note nobody embedded yet {n}")
+    finally:
+        quiet.close()
+    app = build_app(Settings(data_dir=tmp_path, database_url=db.url), clock=clock)
+    try:
+        lock = app.embedder.sweep_lock
+        assert lock is not None and lock.parent == tmp_path
+        lock.touch()
+        other = os.open(lock, os.O_RDWR)  # another process (a server, an agent's aidis mcp) is sweeping
+        try:
+            fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            assert app.embedder.sweep() == 0
+            assert app.embedder.status().missing == 3
+        finally:
+            os.close(other)
+        assert app.embedder.sweep() == 3  # its turn now
+        held = os.open(lock, os.O_RDWR)
+        try:
+            fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            app.contexts.store(AGENT, "one more note")
+            assert app.embedder.backfill(lambda _n: None) >= 0  # asked for: never waits for a turn
+            assert app.embedder.status().missing == 0
+        finally:
+            os.close(held)
+    finally:
+        app.close()

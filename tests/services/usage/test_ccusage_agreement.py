@@ -16,12 +16,14 @@ from aidis.enums import UsageShape
 from aidis.services.agents.history_files import claude_code_files, codex_files
 from tests.agents.agent_installs import agent_binary
 from tests.services.usage.histories import write_codex_history, write_history
+from tests.support import shared_cache_dir
 
 
 def _ccusage(config: Path, home: Path) -> dict[str, Any]:
     env = {
         "PATH": os.environ.get("PATH", ""),
         "HOME": str(home),
+        "AIDIS_CACHE_DIR": shared_cache_dir(),
         "CLAUDE_CONFIG_DIR": str(config),
         "NO_COLOR": "1",
         "LOG_LEVEL": "0",
@@ -103,6 +105,7 @@ def test_codex_tokens_per_day_and_model_equal_ccusage_and_cost_within_one_percen
     env = {
         "PATH": os.environ.get("PATH", ""),
         "HOME": str(tmp_path),
+        "AIDIS_CACHE_DIR": shared_cache_dir(),
         "CODEX_HOME": str(home),
         "NO_COLOR": "1",
     }

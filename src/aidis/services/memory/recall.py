@@ -43,7 +43,7 @@ class RecallSettings:
     enabled: bool = True
     max_items: int = 3
     max_chars: int = 1_500
-    floor: float = 0.4  # cosine similarity of the bundled model; measured in benchmarks/retrieval.py
+    floor: float | None = None  # cosine similarity; None: the model's own recall floor (measured per model)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,11 @@ full, the model is slow, or the process exits first, because the thread also swe
 without a vector of the current model (at start, after bulk changes, and every SWEEP_SECONDS — a
 server every SERVER_SWEEP_SECONDS, whether or not its own queue is busy, so a note another process
 stored is found by meaning within seconds on the server that answers), and
-`aidis embed --backfill` does the same in the foreground. The model is loaded on first need, in
+`aidis embed --backfill` does the same in the foreground. Background sweeps of the processes sharing
+a data folder take turns (a file lock): after a model change every process finds every context without
+a vector, and each embedding them all at once (a server and one `aidis mcp` per agent) multiplied the
+work; the others embed only what they store and see the sweeper's vectors through their index. The
+model is loaded on first need, in
 this thread or a search's, never at import or start-up. A model that cannot be loaded is reported
 once and named by every search that wanted it; it is not retried in a loop.
 """
@@ -14,14 +18,17 @@ once and named by every search that wanted it; it is not retried in a loop.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import itertools
 import logging
+import os
 import queue
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine
@@ -64,9 +71,20 @@ class EmbeddingStatus:
 class Embedder(ServiceBase):
     """Owns the model, the process's vector index, and the thread that fills `context_vectors`."""
 
-    def __init__(self, engine: Engine, clock: Clock, spec: str, *, background: bool = True) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock,
+        spec: str,
+        *,
+        background: bool = True,
+        sweep_lock: Path | None = None,
+        model_cache: Path | None = None,
+    ) -> None:
         super().__init__(engine, clock)
         self.background = background  # False: this process never embeds in the background (the replayer)
+        self.sweep_lock = sweep_lock  # held while sweeping in the background (one sweeper per data folder)
+        self.model_cache = model_cache  # where the model keeps what it prepares once
         self.spec = check_spec(spec)
         self.model_name = model_name(self.spec)
         self._model: EmbeddingModel | None = None
@@ -104,7 +122,7 @@ class Embedder(ServiceBase):
                 try:
                     from aidis.services.search.models import load_model
 
-                    self._model = load_model(self.spec)
+                    self._model = load_model(self.spec, self.model_cache)
                     log.info("embedding model %s loaded (%d dimensions)", self._model.name, self._model.dim)
                 except InvalidInput as exc:
                     self._failure = exc.message
@@ -298,7 +316,14 @@ class Embedder(ServiceBase):
 
     def sweep(self, progress: Callable[[int], None] | None = None) -> int:
         """Embed every context still without a vector of the current model, in batches; returns how
-        many were embedded (`progress` hears each batch's count)."""
+        many were embedded (`progress` hears each batch's count). A background sweep (no `progress`)
+        is skipped while another process sharing the sweep lock sweeps."""
+        if progress is not None or self.sweep_lock is None:
+            return self._sweep_all(progress)
+        with _turn(self.sweep_lock) as mine:
+            return self._sweep_all(None) if mine else 0
+
+    def _sweep_all(self, progress: Callable[[int], None] | None) -> int:
         name = self.model().name
         done, after = 0, None
         while not self._stopping.is_set() or progress is not None:
@@ -339,6 +364,28 @@ class Embedder(ServiceBase):
         """How many vectors each model has made."""
         with self.reading() as conn:
             return vectors_repo.models_in_use(conn)
+
+
+@contextlib.contextmanager
+def _turn(path: Path) -> Iterator[bool]:
+    """Whether this process may sweep now (the lock held until the block ends); a lock file that
+    cannot be opened means no coordination, so the sweep goes ahead."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        log.debug("sweep lock %s unavailable (%s): sweeping without it", path, exc)
+        yield True
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def _vectors_past(conn: Connection, model: str, after: int, gaps: Sequence[int]) -> Iterator[StoredVector]:

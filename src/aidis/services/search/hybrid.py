@@ -110,12 +110,20 @@ class HybridRanker:
         return Ranking((exact + rest)[:want], SearchMode.HYBRID, self._words_only([r.id for r in keyword]))
 
     def relevant(
-        self, conn: Connection, parsed: SearchQuery, text: str, flt: ContextFilter, *, floor: float, want: int
+        self,
+        conn: Connection,
+        parsed: SearchQuery,
+        text: str,
+        flt: ContextFilter,
+        *,
+        floor: float | None,
+        want: int,
     ) -> Ranking:
         """Contexts that clear an absolute relevance floor, best first (for recall, where "nothing" is a
         good answer): texts holding one of the query's identifiers exactly (score 1), then neighbours by
-        meaning whose cosine similarity is at least `floor`. Without the model only the exact texts
-        qualify (a word in common is not relevance), and `notice` says so."""
+        meaning whose cosine similarity is at least `floor` (None: the model's own recall floor).
+        Without the model only the exact texts qualify (a word in common is not relevance), and
+        `notice` says so."""
         keyword = (
             search_repo.keyword_ranked(conn, parsed, flt, limit=max(want, 20), any_part=True)
             if parsed.exact
@@ -125,9 +133,10 @@ class HybridRanker:
         taken = {c.id for c in exact}
         try:
             semantic = self._semantic(conn, text, flt, max(want, 20))
+            bar = self.embedder.model().recall_similarity if floor is None else floor
         except SemanticUnavailable as exc:
             return Ranking(exact[:want], SearchMode.KEYWORD, f"{exc.message}; exact identifiers only")
-        rest = [Candidate(i, s, "semantic") for i, s in semantic if s >= floor and i not in taken]
+        rest = [Candidate(i, s, "semantic") for i, s in semantic if s >= bar and i not in taken]
         return Ranking((exact + rest)[:want], SearchMode.SEMANTIC)
 
     def _words_only(self, matched: list[uuid.UUID]) -> str | None:

