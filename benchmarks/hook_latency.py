@@ -5,7 +5,9 @@
 Runs the hook the way the agent does (a new process per event, JSON on stdin) for a prompt/tool/stop
 mix and, separately, SessionStart (which waits for the database to print the
 start context). Prints p50/p95 in ms and the ratio to `python -c pass`. Target: p50 under 150 ms
-and under 3x the bare interpreter. The database it creates is dropped at the end.
+and under 3x the bare interpreter. The database it creates is dropped at the end. The prompt events
+here run with AIDIS_RECALL=off; what prompt-time recall adds to them, at 1k / 10k / 100k notes and with
+or without a server, is benchmarks/recall_latency.py.
 """
 
 from __future__ import annotations
@@ -74,6 +76,7 @@ def main() -> None:
             "HOME": tmp,
             "AIDIS_DATABASE_URL": url,
             "AIDIS_DATA_DIR": tmp,
+            "AIDIS_RECALL": "off",  # recall has its own benchmark (recall_latency.py)
         }
         subprocess.run([_aidis(), "db", "upgrade"], env=env, capture_output=True, check=True)
         bare = _time([sys.executable, "-c", "pass"], b"", env, args.runs)

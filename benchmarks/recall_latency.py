@@ -3,7 +3,7 @@
 running or not.
 
     python benchmarks/recall_latency.py [--scales 1000,10000,100000] [--runs 60] [--engine sqlite|postgresql]
-                                        [--listener server|none]
+                                        [--listener server,none]
 
 `--listener server` (the default): a warm listener with the model loaded answers, as `aidis serve` does
 (in this process: the same endpoint the server opens). `--listener none`: nothing runs — the first
@@ -29,7 +29,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from aidis.app import build_app
+from aidis.app import AppContext, build_app
 from aidis.bench.runner import _aidis, scratch_database
 from aidis.config import Settings
 from aidis.db.types import utcnow
@@ -59,8 +59,9 @@ def _stop_replayer(spool_dir: Path) -> None:
     subprocess.run(["pkill", "-f", str(spool_dir)], check=False)
 
 
-def measure(engine: str, scale: int, runs: int, listening: str) -> None:
-    """Fill a project to `scale` notes, then time the hook with recall on and off, interleaved."""
+def measure(engine: str, scale: int, runs: int, modes: list[str]) -> None:
+    """Fill a project to `scale` notes, then time the hook with recall on and off, interleaved, for each
+    way the listener may be there."""
     with scratch_database(engine, ADMIN_URL) as url, tempfile.TemporaryDirectory() as tmp:
         shift = [timedelta(hours=-2)]  # the decision is older than the notes the hand-over shows
         app = build_app(Settings(database_url=url, data_dir=Path(tmp)), clock=lambda: utcnow() + shift[0])
@@ -74,55 +75,75 @@ def measure(engine: str, scale: int, runs: int, listening: str) -> None:
             )
             app.embedder.sweep()
             spool.parent.mkdir()
-            listener = Listener(spool, lambda: None)
-            endpoint = RecallEndpoint(spool, recall_answerer(app, spool, None))
-            if listening == "server":
-                assert listener.acquire()
-                assert endpoint.open()
-            env = {
-                "PATH": f"{Path(_aidis()).parent}:/usr/bin:/bin",
-                "HOME": tmp,
-                "AIDIS_DATABASE_URL": url,
-                "AIDIS_DATA_DIR": tmp,
-                "AIDIS_SPOOL_DIR": str(spool.parent),
-                "AIDIS_REPLAYER_LINGER_SECONDS": "0" if listening == "server" else "600",
-            }
-            on: list[float] = []
-            off: list[float] = []
-            injected = 0
-            for run in range(runs):
-                session_id = f"bench-{run}"
-                app.sessions.new(connection_for("claude-code", session_id), project="bench")
-                payload = {
-                    "hook_event_name": "UserPromptSubmit",
-                    "session_id": session_id,
-                    "cwd": tmp,
-                    "prompt": PROMPTS[run % len(PROMPTS)],
+            for listening in modes:
+                env = {
+                    "PATH": f"{Path(_aidis()).parent}:/usr/bin:/bin",
+                    "HOME": tmp,
+                    "AIDIS_DATABASE_URL": url,
+                    "AIDIS_DATA_DIR": tmp,
+                    "AIDIS_SPOOL_DIR": str(spool.parent),
+                    "AIDIS_REPLAYER_LINGER_SECONDS": "0" if listening == "server" else "600",
                 }
-                for samples, recall in ((on, "on"), (off, "off")):
-                    started = time.perf_counter()
-                    done = subprocess.run(
-                        [_aidis(), "hook", "claude-code"],
-                        input=json.dumps(payload).encode(),
-                        env={**env, "AIDIS_RECALL": recall},
-                        capture_output=True,
-                        check=False,
-                    )
-                    samples.append((time.perf_counter() - started) * 1000)
-                    injected += recall == "on" and b"aidis-recall" in done.stdout
-            endpoint.close()
-            listener.close()
+                listener = Listener(spool, lambda: None)
+                endpoint = RecallEndpoint(spool, recall_answerer(app, spool, None))
+                if listening == "server":
+                    assert listener.acquire()
+                    assert endpoint.open()
+                try:
+                    on, off, injected = _time_prompts(app, env, runs, listening, tmp)
+                finally:
+                    endpoint.close()
+                    listener.close()
+                    _stop_replayer(spool.parent)
+                _report(engine, scale, listening, on, off, injected, runs)
         finally:
             _stop_replayer(spool.parent)
             app.close()
+
+
+def _time_prompts(
+    app: AppContext, env: dict[str, str], runs: int, listening: str, cwd: str
+) -> tuple[list[float], list[float], int]:
+    """Wall times (ms) of the real hook with recall on and off, interleaved; how many blocks came back."""
+    on: list[float] = []
+    off: list[float] = []
+    injected = 0
+    for run in range(runs):
+        session_id = f"bench-{listening}-{run}"
+        app.sessions.new(connection_for("claude-code", session_id), project="bench")
+        payload = {
+            "hook_event_name": "UserPromptSubmit",
+            "session_id": session_id,
+            "cwd": cwd,
+            "prompt": PROMPTS[run % len(PROMPTS)],
+        }
+        for samples, recall in ((on, "on"), (off, "off")):
+            started = time.perf_counter()
+            done = subprocess.run(
+                [_aidis(), "hook", "claude-code"],
+                input=json.dumps(payload).encode(),
+                env={**env, "AIDIS_RECALL": recall},
+                capture_output=True,
+                check=False,
+            )
+            samples.append((time.perf_counter() - started) * 1000)
+            injected += recall == "on" and b"aidis-recall" in done.stdout
+    return on, off, injected
+
+
+def _report(
+    engine: str, scale: int, listening: str, on: list[float], off: list[float], injected: int, runs: int
+) -> None:
     first = on.pop(0)  # the first prompt: with no listener, the one that starts the replayer
     off.pop(0)
     added50 = statistics.median(on) - statistics.median(off)
     added95 = _pct(on, 0.95) - _pct(off, 0.95)
     print(
-        f"{engine:10} {scale:>7} contexts  listener {listening:6}  first prompt {first:6.1f}  recall on p50 {statistics.median(on):6.1f} p95 {_pct(on, 0.95):6.1f}  "
+        f"{engine:10} {scale:>7} contexts  listener {listening:6}  first prompt {first:6.1f}  "
+        f"recall on p50 {statistics.median(on):6.1f} p95 {_pct(on, 0.95):6.1f}  "
         f"off p50 {statistics.median(off):6.1f} p95 {_pct(off, 0.95):6.1f}  added p50 {added50:6.1f} "
-        f"p95 {added95:6.1f} ms  ({runs} runs each, {injected} blocks injected)"
+        f"p95 {added95:6.1f} ms  ({runs} runs each, {injected} blocks injected)",
+        flush=True,
     )
 
 
@@ -130,12 +151,12 @@ def main() -> None:
     """Parse arguments and measure each scale."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scales", default="1000,10000,100000")
-    parser.add_argument("--listener", default="server", choices=["server", "none"])
+    parser.add_argument("--listener", default="server,none", help="server, none, or both (comma-separated)")
     parser.add_argument("--runs", type=int, default=60)
     parser.add_argument("--engine", default="sqlite", choices=["sqlite", "postgresql"])
     args = parser.parse_args()
     for scale in (int(s) for s in args.scales.split(",")):
-        measure(args.engine, scale, args.runs, args.listener)
+        measure(args.engine, scale, args.runs, [m.strip() for m in args.listener.split(",")])
     sys.stdout.flush()
 
 

@@ -23,6 +23,7 @@ def test_the_demo_week_shows_what_real_use_records(app: AppContext, tmp_path: Pa
     try:
         week = seed_week(demo, clock, tmp_path / "demo", now=now)
         again = seed_week(demo, clock, tmp_path / "demo", now=now)  # a second run adds, never collides
+        assert week.handed_over >= 8  # later sessions of a project start with its hand-over
         sessions, _ = demo.sessions.list(SessionFilter(), limit=200)
         assert len(sessions) == week.sessions + again.sessions
         agents = {s.agent_type for s in sessions}

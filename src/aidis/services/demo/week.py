@@ -29,6 +29,8 @@ from aidis.services.agents.hook_events import Applied, HookService
 from aidis.services.caller import Caller
 from aidis.services.demo.stories import AGENT_MODELS, CARRIED_OVER, PROJECTS, STORIES, Story
 from aidis.services.demo.transcripts import Transcript, tool_payloads
+from aidis.services.handover.context import SessionContextService
+from aidis.services.memory.recall import RecallService
 from aidis.services.memory.store import ContextService
 from aidis.services.projects.catalog import ProjectService
 from aidis.services.sessions.lifecycle import SessionService
@@ -53,6 +55,8 @@ class DemoApp(Protocol):
     projects: ProjectService
     sessions: SessionService
     contexts: ContextService
+    recall: RecallService
+    session_context: SessionContextService
 
     @property
     def hooks(self) -> HookService: ...
@@ -66,6 +70,8 @@ class DemoWeek:
     sessions: int = 0
     notes: int = 0
     tool_events: int = 0
+    handed_over: int = 0  # sessions that started with their project's hand-over
+    recalled: int = 0  # prompts that brought back an earlier note
     unassigned: list[str] = field(default_factory=list)  # display ids left for triage and backfill
     moved: str | None = None
 
@@ -153,8 +159,11 @@ def _record(
 
     transcript.start(clock.now, models[0])
     started = event("SessionStart", source="startup").session
+    connection = connection_for(agent, session_id)
+    week.handed_over += bool(app.session_context.for_connection(connection))  # what the agent is shown
     transcript.prompt(story.prompt, clock.now)
     event(PROMPT_EVENT[agent], prompt=story.prompt)
+    week.recalled += bool(app.recall.for_prompt(connection, story.prompt).text)  # as the prompt hook asks
     for name, fields in tool_payloads(story, agent, cwd):
         advance(1, 9)
         call_id = f"call_{uuid.uuid4().hex[:12]}"
@@ -167,7 +176,7 @@ def _record(
     if story.note is not None:
         advance(1, 4)
         kind, text = story.note
-        caller = Caller(connection_for(agent, session_id), agent, "stdio")
+        caller = Caller(connection, agent, "stdio")
         app.contexts.store(caller, text, context_type=ContextType(kind), tags=[kind])
         week.notes += 1
     advance(1, 5)
@@ -213,6 +222,8 @@ def describe(week: DemoWeek) -> str:
             "sessions": week.sessions,
             "notes": week.notes,
             "tool_events": week.tool_events,
+            "handed_over": week.handed_over,
+            "recalled": week.recalled,
             "unassigned": week.unassigned,
             "moved": week.moved,
             "folder": str(week.folder),
