@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import fcntl
 import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -211,3 +213,24 @@ def test_a_background_sweep_waits_its_turn_while_another_process_sweeps_but_a_ba
             os.close(held)
     finally:
         app.close()
+
+
+def test_a_process_that_closes_while_the_model_is_busy_exits_cleanly(db: Database, tmp_path: Path) -> None:
+    """onnxruntime aborts a process (exit status 134) that exits while another thread runs the model:
+    closing the app waits for the pass in progress."""
+    script = f"""
+from pathlib import Path
+from aidis.app import build_app
+from aidis.config import Settings
+from aidis.services.caller import Caller
+app = build_app(Settings(data_dir=Path({str(tmp_path)!r}), database_url={db.url!r}))
+for n in range(40):
+    app.contexts.store(Caller("busy"), f"note {{n}}: " + "a long line about retries and queues " * 40)
+app.embedder.settle(0.2)  # the thread is embedding now
+app.close()
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "terminate called" not in done.stderr

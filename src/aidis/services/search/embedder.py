@@ -5,14 +5,11 @@ single daemon thread per process embeds queued ids in batches; nothing is lost w
 full, the model is slow, or the process exits first, because the thread also sweeps for contexts
 without a vector of the current model (at start, after bulk changes, and every SWEEP_SECONDS — a
 server every SERVER_SWEEP_SECONDS, whether or not its own queue is busy, so a note another process
-stored is found by meaning within seconds on the server that answers), and
-`aidis embed --backfill` does the same in the foreground. Background sweeps of the processes sharing
-a data folder take turns (a file lock): after a model change every process finds every context without
-a vector, and each embedding them all at once (a server and one `aidis mcp` per agent) multiplied the
-work; the others embed only what they store and see the sweeper's vectors through their index. The
-model is loaded on first need, in
-this thread or a search's, never at import or start-up. A model that cannot be loaded is reported
-once and named by every search that wanted it; it is not retried in a loop.
+stored is found by meaning within seconds on the server that answers), and `aidis embed --backfill`
+does the same in the foreground. Background sweeps of the processes sharing a data folder take turns
+(a file lock): after a model change a server and each agent's `aidis mcp` all re-embedded everything
+at once. The model is loaded on first need, in this thread or a search's, never at import or
+start-up. A model that cannot be loaded is reported once and named by every search that wanted it.
 """
 
 from __future__ import annotations
@@ -45,7 +42,8 @@ if TYPE_CHECKING:  # numpy and the model code load with the first vector, not wi
 
 log = logging.getLogger("aidis.search")
 
-BATCH = 64
+BATCH = 32  # texts per embedding pass: what `close()` may wait for (a second or two of long notes)
+STOP_SECONDS = 30.0  # the most `close()` waits for the pass in progress to finish
 QUEUE_SIZE = 10_000
 SWEEP_SECONDS = 300.0
 SERVER_SWEEP_SECONDS = 5.0
@@ -201,13 +199,17 @@ class Embedder(ServiceBase):
             self._ensure_thread()
 
     def close(self) -> None:
-        """Stop the thread (what is queued is left for a later sweep)."""
+        """Stop the thread once its pass in progress is done (what is queued is left for a later sweep).
+        It is waited for: a process that exits while the model is running in another thread is aborted
+        by onnxruntime's C++ runtime (exit status 134) instead of exiting cleanly."""
         self._stopping.set()
         with contextlib.suppress(queue.Full):  # a full queue wakes the thread anyway
             self._queue.put_nowait(None)
         thread = self._thread
         if thread is not None:
-            thread.join(timeout=2.0)
+            thread.join(timeout=STOP_SECONDS)
+            if thread.is_alive():
+                log.warning("the embedder did not stop within %.0f s", STOP_SECONDS)
         self._index = None  # the vectors' memory goes with the app, even if something keeps the app
 
     def wait_idle(self, timeout: float) -> bool:
@@ -368,8 +370,7 @@ class Embedder(ServiceBase):
 
 @contextlib.contextmanager
 def _turn(path: Path) -> Iterator[bool]:
-    """Whether this process may sweep now (the lock held until the block ends); a lock file that
-    cannot be opened means no coordination, so the sweep goes ahead."""
+    """Whether this process may sweep now (held until the block ends); no lock file, no coordination."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)

@@ -162,6 +162,7 @@ class MiniLMModel:
         tokenizer.enable_truncation(max_length=MAX_TOKENS)
         self._session = _session(model_file, cache)
         self._run_options = _shrinking()
+        self._run_lock = threading.Lock()
         self._trim = _heap_trimmer()
         self._trim()  # what loading freed goes back at once
         self._tokenizer = tokenizer
@@ -189,11 +190,12 @@ class MiniLMModel:
             for row, i in enumerate(batch):
                 ids[row, : lengths[i]] = encoded[i].ids
                 mask[row, : lengths[i]] = 1
-            hidden = self._session.run(
-                None,
-                {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
-                self._run_options,
-            )[0]
+            with self._run_lock:  # the arena shrinks at the end of a run: one run at a time
+                hidden = self._session.run(
+                    None,
+                    {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
+                    self._run_options,
+                )[0]
             summed = (hidden * mask[..., None]).sum(axis=1)
             rows[batch] = summed / mask.sum(axis=1, keepdims=True)
             del hidden
