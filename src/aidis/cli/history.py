@@ -1,4 +1,4 @@
-"""`aidis import-history [claude-code|codex|all]`: the sessions the agents kept before AIDIS (thin: find
+"""`aidis import-history [claude-code|codex|gemini-cli|all]`: the sessions the agents kept before AIDIS (thin: find
 the agents' files → HistoryImport → a progress bar and a summary, or JSON)."""
 
 from __future__ import annotations
@@ -19,11 +19,10 @@ from aidis.cli.common import fail, quiet_app
 from aidis.services.agents.history_files import LOCATIONS, HistoryFile, history_of
 
 AGENTS_WITH_HISTORY = tuple(LOCATIONS)
-NOT_YET = {"gemini-cli": "Gemini CLI's chats (they name no working folder, only its hash)"}
 
 
 def import_history_command(
-    agent: Annotated[str, typer.Argument(help="claude-code, codex, or all")] = "all",
+    agent: Annotated[str, typer.Argument(help="claude-code, codex, gemini-cli, or all")] = "all",
     since: Annotated[
         str | None, typer.Option("--since", help="Only sessions active on or after this day (YYYY-MM-DD)")
     ] = None,
@@ -43,8 +42,6 @@ def import_history_command(
     """Import sessions from the agents' own transcripts: one ended session per agent session, in the
     project of its folder, with exact tokens by model and hour. Idempotent; sessions the hooks recorded
     are completed, never duplicated."""
-    if agent in NOT_YET:
-        raise fail(f"importing {NOT_YET[agent]} is not supported yet; claude-code and codex are")
     if agent not in ("all", *AGENTS_WITH_HISTORY):
         raise fail(f"agent must be one of: all, {', '.join(AGENTS_WITH_HISTORY)}")
     first = None

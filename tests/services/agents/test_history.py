@@ -19,7 +19,13 @@ from aidis.app import AppContext
 from aidis.cli.main import cli
 from aidis.db.schema import session_usage, sessions
 from aidis.enums import UsageShape
-from aidis.services.agents.history_files import claude_code_files, claude_code_roots, scan_claude_code
+from aidis.services.agents.history_files import (
+    claude_code_files,
+    claude_code_roots,
+    gemini_files,
+    gemini_roots,
+    scan_claude_code,
+)
 from tests.agents.recorded import TOKENS, recorded, replay
 from tests.gitrepos import make_repo
 from tests.services.usage.histories import write_history
@@ -137,7 +143,7 @@ def test_the_command_imports_and_refuses_what_it_cannot(db: Database, tmp_path: 
     assert done.exit_code == 0, done.output
     assert json.loads(done.output)["created"] == 2
     for args, word in (
-        (["import-history", "gemini-cli"], "not supported yet"),
+        (["import-history", "vim"], "agent must be one of"),
         (["import-history", "claude-code", "--path", str(tmp_path / "nowhere")], "--path"),
         (["import-history", "claude-code", "--since", "last week"], "--since"),
     ):
@@ -211,3 +217,54 @@ def test_one_hour_cache_writes_are_kept_and_priced_as_the_transcript_says(
         Decimal(100) * 3 + Decimal(10) * 15 + Decimal(1000) * Decimal("3.75") + Decimal(2000) * 6
     ) / 1_000_000
     assert line_out.cost_usd == expected
+
+
+def _gemini_chat(gemini_home: Path, workspace: Path, home: Path, session_id: str, marker: bool) -> Path:
+    """The recorded Gemini CLI chat, laid where Gemini CLI keeps it, under another session id."""
+    fixture = Path(recorded("gemini-cli", workspace, home)[0]["transcript_path"]).read_text()
+    live_id = json.loads(fixture.splitlines()[0])["sessionId"]
+    project = gemini_home / ".gemini" / "tmp" / ("widgets" if marker else "0" * 8)
+    (project / "chats").mkdir(parents=True)
+    chat = project / "chats" / f"session-2026-12-02T18-10-{session_id}.jsonl"
+    chat.write_text(
+        fixture.replace("/WORKSPACE", str(workspace)).replace("/HOME", str(home)).replace(live_id, session_id)
+    )
+    if marker:
+        (project / ".project_root").write_text(str(workspace))
+    return chat
+
+
+def test_a_gemini_cli_chat_is_imported_with_its_projects_folder_tokens_and_activity(
+    app: AppContext, home: Path, tmp_path: Path
+) -> None:
+    workspace = make_repo(home / "code" / "widgets", "git@github.com:acme/widgets.git")
+    live = replay(app, "gemini-cli", recorded("gemini-cli", workspace, home), "gem-hooks")
+    gemini_home = tmp_path / "gemini-home"
+    _gemini_chat(gemini_home, workspace, home, "gem-history", marker=True)
+    roots = gemini_roots({"GEMINI_CLI_HOME": str(gemini_home)}, home)
+    report = app.history.run(list(gemini_files(roots)))
+    assert (report.created, report.skipped) == (1, [])
+    imported = app.sessions.latest_for_connection("gemini-cli:gem-history")
+    assert imported is not None and imported.status == "ended"
+    assert imported.project_display_name == "acme/widgets"  # the folder Gemini CLI recorded for it
+    assert imported.title == "tidy the rates"
+    assert (imported.input_tokens, imported.output_tokens) == TOKENS["gemini-cli"]
+
+    def kinds(session_id: object) -> list[tuple[str, str | None, int | None]]:
+        return [(row.kind, row.path, row.exit_code) for row in app.activity.for_session(str(session_id))]
+
+    assert kinds(imported.id) == kinds(live.id) != []  # the chat says what the hooks said
+    assert app.history.run(list(gemini_files(roots))).unchanged == 1
+
+
+def test_a_gemini_cli_chat_whose_folder_was_not_recorded_is_imported_unassigned(
+    app: AppContext, home: Path, tmp_path: Path
+) -> None:
+    workspace = make_repo(home / "code" / "widgets", "git@github.com:acme/widgets.git")
+    gemini_home = tmp_path / "gemini-home"
+    _gemini_chat(gemini_home, workspace, home, "gem-nowhere", marker=False)
+    report = app.history.run(list(gemini_files(gemini_roots({"GEMINI_CLI_HOME": str(gemini_home)}, home))))
+    assert report.created == 1
+    imported = app.sessions.latest_for_connection("gemini-cli:gem-nowhere")
+    assert imported is not None and imported.is_unassigned  # never guessed from the folder's name
+    assert (imported.input_tokens, imported.output_tokens) == TOKENS["gemini-cli"]

@@ -28,7 +28,13 @@ from aidis.repositories import activity as activity_repo
 from aidis.repositories import sessions as sessions_repo
 from aidis.services.agents.activity import capture
 from aidis.services.agents.agent_sessions import connection_for
-from aidis.services.agents.history_files import HistoryFile, TranscriptFacts, scan_claude_code, scan_codex
+from aidis.services.agents.history_files import (
+    HistoryFile,
+    TranscriptFacts,
+    scan_claude_code,
+    scan_codex,
+    scan_gemini,
+)
 from aidis.services.agents.transcripts import UsageState, read_usage
 from aidis.services.base import ServiceBase
 from aidis.services.caller import WorkspaceHint
@@ -38,7 +44,11 @@ from aidis.services.usage.recording import record_hourly
 
 log = logging.getLogger("aidis.history")
 
-SCANNERS: dict[str, Callable[[Any], TranscriptFacts]] = {"claude-code": scan_claude_code, "codex": scan_codex}
+SCANNERS: dict[str, Callable[[Any], TranscriptFacts]] = {
+    "claude-code": scan_claude_code,
+    "codex": scan_codex,
+    "gemini-cli": scan_gemini,
+}
 TITLE_CHARS = 80
 MAX_ACTIVITY_ROWS = 500  # per session, as for live capture (aidis.services.agents.hook_events)
 

@@ -7,11 +7,16 @@ fatal. Claude Code keeps one file per session under `<config>/projects/<folder>/
 (config: each of `CLAUDE_CONFIG_DIR`'s comma-separated folders, else `~/.config/claude` and
 `~/.claude`), and its subagents' files under `<folder>/<session id>/…/*.jsonl`, which belong to the
 same session. Codex keeps one rollout per session under `<CODEX_HOME or ~/.codex>/sessions/YYYY/MM/DD/`
-(and `archived_sessions/`), its id and folder in the first line (`session_meta`).
+(and `archived_sessions/`), its id and folder in the first line (`session_meta`). Gemini CLI keeps one
+chat per session under `<GEMINI_CLI_HOME or ~>/.gemini/tmp/<project id>/chats/session-*.jsonl`; the
+project's folder is only what Gemini CLI recorded for that id — the `.project_root` file beside the
+chats, else `projects.json`'s entry (an older id is the sha256 of the folder) — never guessed from the
+id's name: a chat whose folder is not recorded is imported without one (Unassigned).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -28,6 +33,7 @@ MAX_LINE = 16 * 1024 * 1024  # a longer line is skipped unread (it is not a tran
 PROMPT_CHARS = 300
 MAX_PENDING_CALLS = 1000  # tool calls awaiting their result (a transcript cut short leaves some)
 MAX_TOOL_CALLS = 2000  # per transcript; beyond it they are only counted (a session keeps 500 anyway)
+MAX_RESULT_PARTS = 20  # function responses read per Gemini CLI tool call
 
 __all__ = [
     "LOCATIONS",
@@ -37,9 +43,12 @@ __all__ = [
     "claude_code_roots",
     "codex_files",
     "codex_roots",
+    "gemini_files",
+    "gemini_roots",
     "history_of",
     "scan_claude_code",
     "scan_codex",
+    "scan_gemini",
 ]
 
 ROLLOUT_ID = re.compile(r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.jsonl$")
@@ -142,6 +151,107 @@ def scan_codex(path: Path) -> TranscriptFacts:
         if facts.prompt is None and kind == "response_item" and payload.get("role") == "user":
             facts.prompt = _prompt({"content": payload.get("content")})
     return facts
+
+
+def gemini_roots(environ: Mapping[str, str], home: Path) -> list[Path]:
+    """Gemini CLI's folder (`$GEMINI_CLI_HOME/.gemini`, else ~/.gemini) when it holds chats."""
+    base = Path(environ["GEMINI_CLI_HOME"]).expanduser() if environ.get("GEMINI_CLI_HOME") else home
+    folder = base / ".gemini"
+    return [folder] if (folder / "tmp").is_dir() else []
+
+
+def gemini_files(roots: list[Path]) -> Iterator[HistoryFile]:
+    """Every chat under the roots' `tmp/<project id>/chats/` folders."""
+    for root in roots:
+        for path in sorted((root / "tmp").glob("*/chats/session-*.jsonl")):
+            yield HistoryFile("gemini-cli", _gemini_id(path), path)
+
+
+def _gemini_id(path: Path) -> str:
+    """A chat's session id: its first line's `sessionId`, else the file's name."""
+    try:
+        with path.open("rb") as handle:
+            first = json.loads(handle.readline(FIRST_LINE) or b"{}")
+        if isinstance(first, dict) and isinstance(first.get("sessionId"), str) and first["sessionId"]:
+            return str(first["sessionId"])[:200]
+    except (OSError, ValueError):
+        pass
+    return path.stem
+
+
+def _gemini_folder(project: Path) -> str | None:
+    """The folder Gemini CLI recorded for a project id's folder (`<root>/tmp/<id>`), or None."""
+    try:
+        marker = (project / ".project_root").read_text(encoding="utf-8").strip()
+        if marker:
+            return marker[:4096]
+    except (OSError, UnicodeDecodeError):
+        pass
+    try:
+        registry = json.loads((project.parent.parent / "projects.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    known = registry.get("projects") if isinstance(registry, dict) else None
+    for folder, short_id in (known or {}).items():
+        if not isinstance(folder, str):
+            continue
+        if project.name in (short_id, hashlib.sha256(folder.encode()).hexdigest()):
+            return folder[:4096]
+    return None
+
+
+def scan_gemini(path: Path) -> TranscriptFacts:
+    """Start, end, working folder, first prompt and tool calls of a Gemini CLI chat (streamed)."""
+    facts = TranscriptFacts()
+    facts.cwd = _gemini_folder(path.parent.parent)
+    session_id = _gemini_id(path)
+    seen: set[str] = set()  # a model message is written twice, the second time with its tool calls
+    for entry in _lines(path, facts):
+        _dated(facts, entry.get("timestamp") or entry.get("startTime"))
+        kind = entry.get("type")
+        if facts.prompt is None and kind == "user":
+            facts.prompt = _prompt(
+                {
+                    "content": [
+                        {"type": "text", **c} for c in entry.get("content") or [] if isinstance(c, dict)
+                    ]
+                }
+            )
+        calls = entry.get("toolCalls") if kind == "gemini" else None
+        for call in calls if isinstance(calls, list) else []:
+            if not isinstance(call, dict) or not isinstance(call.get("id"), str) or call["id"] in seen:
+                continue
+            seen.add(call["id"])
+            at = _moment(call.get("timestamp") or entry.get("timestamp"))
+            if at is None or call.get("status") not in ("success", "error"):
+                continue
+            if len(facts.tools) >= MAX_TOOL_CALLS:
+                facts.tools_over += 1
+                continue
+            payload: dict[str, Any] = {
+                "hook_event_name": "AfterTool",
+                "session_id": session_id,
+                "cwd": facts.cwd or "",
+                "tool_name": str(call.get("name") or ""),
+                "tool_input": call.get("args") if isinstance(call.get("args"), dict) else {},
+                "tool_response": {"llmContent": _gemini_output(call.get("result"))},
+            }
+            facts.tools.append((at, slim("gemini-cli", payload)))
+    return facts
+
+
+def _gemini_output(result: Any) -> str:
+    """What a tool answered, as its AfterTool hook shows it: the outputs of the function responses a chat
+    keeps for the call (`[{"functionResponse": {… "response": {"output": …}}}]`)."""
+    parts = result if isinstance(result, list) else []
+    outputs = [
+        part["functionResponse"]["response"].get("output")
+        for part in parts[:MAX_RESULT_PARTS]
+        if isinstance(part, dict)
+        and isinstance(part.get("functionResponse"), dict)
+        and isinstance(part["functionResponse"].get("response"), dict)
+    ]
+    return "\n".join(o for o in outputs if isinstance(o, str))[:20_000]
 
 
 def _dated(facts: TranscriptFacts, value: Any) -> None:
@@ -264,6 +374,7 @@ LOCATIONS: dict[
 ] = {
     "claude-code": (claude_code_roots, claude_code_files),
     "codex": (codex_roots, codex_files),
+    "gemini-cli": (gemini_roots, gemini_files),
 }
 
 
