@@ -162,8 +162,19 @@ def get_context(conn: Connection, context_id: uuid.UUID) -> Context | None:
 
 
 def recent_full(conn: Connection, flt: ContextFilter, *, limit: int) -> list[Context]:
-    """Newest contexts first, with their whole text (for summaries and start-up context)."""
-    query = filtered(base_query(), conn, flt).order_by(contexts.c.created_at.desc(), contexts.c.id)
+    """Newest contexts first, with their whole text (for summaries and start-up context). The `limit`-th
+    newest time is found first, through the (project, created_at) index, so only the contexts at least
+    that new are sorted (ties broken by id): sorting a project's every row took 80 ms at 100,000."""
+    edge = conn.execute(
+        filtered(select(contexts.c.created_at), conn, flt)
+        .order_by(contexts.c.created_at.desc())
+        .limit(1)
+        .offset(max(limit - 1, 0))
+    ).scalar()
+    query = filtered(base_query(), conn, flt)
+    if edge is not None:
+        query = query.where(contexts.c.created_at >= edge)
+    query = query.order_by(contexts.c.created_at.desc(), contexts.c.id)
     return [_to_context(row) for row in conn.execute(query.limit(limit))]
 
 
