@@ -4,6 +4,7 @@ AIDIS_EMBEDDING_MODEL."""
 
 from __future__ import annotations
 
+import logging
 import socket
 from pathlib import Path
 
@@ -143,6 +144,7 @@ def test_a_damaged_prepared_copy_is_set_aside_and_the_published_file_used(
 ) -> None:
     from aidis.services.search.minilm import MiniLMModel, prepared_path
 
+    caplog.set_level(logging.WARNING, logger="aidis.search")  # whatever an earlier command configured
     prepared = prepared_path(tmp_path)
     prepared.write_bytes(b"half a model")
     model = MiniLMModel(tmp_path)
