@@ -337,3 +337,58 @@ def test_0016_rolls_up_the_usage_written_before_it_and_keeps_it_after(
         with engine.begin() as conn:
             assert "usage_rollups" not in inspect(conn).get_table_names()
         engine.dispose()
+
+
+def test_0018_ranks_the_usage_written_before_it_and_keeps_the_ranks_after(
+    engine_name: str, tmp_path: Path
+) -> None:
+    """Usage written at 0017 gets its session's rank (first and last hour, tokens; weight 0 until AIDIS
+    writes rates); after it, the triggers add and take each row's weight at the rates then in force;
+    0017 again drops the tables."""
+    with fresh_database_url(engine_name, tmp_path) as url:
+        engine = build_engine(url)
+        upgrade(engine, "0017")
+        sid = str(uuid.uuid4())
+        t = datetime(2026, 2, 1, 9, tzinfo=UTC).replace(tzinfo=None)
+        usage = (
+            "INSERT INTO session_usage (session_id, hour, model, input_tokens, output_tokens) "
+            "VALUES (:s, :h, 'm', :i, :o)"
+        )
+        with engine.begin() as conn:
+            _unassigned_session(conn, sid, t)
+            conn.execute(text(usage), {"s": sid, "h": t, "i": 10, "o": 5})
+            conn.execute(text(usage), {"s": sid, "h": t.replace(hour=11), "i": 20, "o": 5})
+        upgrade(engine)
+        rank = "SELECT first_hour, last_hour, tokens, weight FROM usage_session_ranks WHERE session_id = :s"
+        with engine.begin() as conn:
+            first, last, tokens, weight = conn.execute(text(rank), {"s": sid}).one()
+            assert (_naive(first), _naive(last), int(tokens), float(weight)) == (
+                t,
+                t.replace(hour=11),
+                40,
+                0.0,
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO usage_weights (model, input, output, cache_write, cache_read) "
+                    "VALUES ('m', 3.0, 15.0, 3.75, 0.3)"
+                )
+            )
+            conn.execute(text(usage), {"s": sid, "h": t.replace(hour=12), "i": 1_000_000, "o": 100_000})
+            _, last, tokens, weight = conn.execute(text(rank), {"s": sid}).one()
+            assert (_naive(last), int(tokens)) == (t.replace(hour=12), 1_100_040)
+            assert abs(float(weight) - 4.5) < 1e-9  # 1M input at $3 + 100k output at $15
+            conn.execute(text("DELETE FROM session_usage WHERE hour = :h"), {"h": t.replace(hour=12)})
+            _, _, tokens, weight = conn.execute(text(rank), {"s": sid}).one()
+            assert (int(tokens), abs(float(weight)) < 1e-9) == (40, True)
+        downgrade(engine, "0017")
+        with engine.begin() as conn:
+            names = inspect(conn).get_table_names()
+        assert "usage_session_ranks" not in names and "usage_weights" not in names
+        engine.dispose()
+
+
+def _naive(moment: datetime) -> datetime:
+    return (
+        moment.replace(tzinfo=None) if isinstance(moment, datetime) else datetime.fromisoformat(str(moment))
+    )
