@@ -220,9 +220,9 @@ class Embedder(ServiceBase):
             self._ensure_thread()
         with self._idle:
             return self._idle.wait_for(
-                lambda: (
+                lambda: (  # `_queued`: a batch just taken off the queue is not embedded yet
                     self._failure is not None
-                    or (not self._busy and self._queue.empty() and not self._sweep.is_set())
+                    or (not self._busy and self._queued <= 0 and not self._sweep.is_set())
                 ),
                 timeout,
             )
