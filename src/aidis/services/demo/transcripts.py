@@ -12,6 +12,7 @@ import json
 import random
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,16 @@ TEST_OUTPUT_FAILED = (
     "FAILED {file}::test_edge_case - AssertionError\n{failed} failed, {passed} passed in 2.07s"
 )
 JEST_OUTPUT = "Tests:       {failed} failed, {passed} passed, {total} total"
+
+
+@dataclass(frozen=True, slots=True)
+class ToolEvent:
+    """One thing an agent did: its hook event, the payload fields it sends, and whether it failed (what
+    Codex tells only in its rollout)."""
+
+    hook: str
+    fields: dict[str, Any]
+    failed: bool = False
 
 
 class Transcript:
@@ -93,20 +104,20 @@ class Transcript:
             )
 
     def turn(
-        self, model: str, at: datetime, rng: random.Random, call_id: str | None, fields: dict[str, Any] | None
+        self, model: str, at: datetime, rng: random.Random, call_id: str | None, done: ToolEvent | None
     ) -> None:
         """One model response with its token usage (and the tool call it made, with its result)."""
         stamp = at.isoformat()
         fresh, cached, output = rng.randint(800, 6000), rng.randint(5000, 60000), rng.randint(150, 2500)
         if self.agent == "claude-code":
             content: list[dict[str, Any]] = [{"type": "text", "text": "Done."}]
-            if call_id is not None and fields is not None:
+            if call_id is not None and done is not None:
                 content = [
                     {
                         "type": "tool_use",
                         "id": call_id,
-                        "name": fields["tool_name"],
-                        "input": fields["tool_input"],
+                        "name": done.fields["tool_name"],
+                        "input": done.fields["tool_input"],
                     }
                 ]
             usage = {
@@ -133,8 +144,8 @@ class Transcript:
                 }
             )
         elif self.agent == "codex":
-            if call_id is not None and fields is not None:
-                code = 1 if fields.get("_failed") else 0
+            if call_id is not None and done is not None:
+                code = 1 if done.failed else 0
                 self._write(
                     {
                         "timestamp": stamp,
@@ -142,7 +153,7 @@ class Transcript:
                         "payload": {
                             "type": "function_call_output",
                             "call_id": call_id,
-                            "output": f"Process exited with code {code}\nOutput:\n{fields.get('tool_response', '')}",
+                            "output": f"Process exited with code {code}\nOutput:\n{done.fields.get('tool_response', '')}",
                         },
                     }
                 )
@@ -176,10 +187,8 @@ class Transcript:
             )
 
 
-def tool_payloads(story: Story, agent: str, cwd: Path) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(hook event, payload fields) of each thing the story's agent did, in the agent's own words.
-    A field starting with "_" is the demo's own note (the Codex rollout's exit status), dropped before
-    the event is sent."""
+def tool_events(story: Story, agent: str, cwd: Path) -> Iterator[ToolEvent]:
+    """Each thing the story's agent did, in the agent's own words."""
     for path in story.creates:
         yield _file(agent, cwd / path, created=True)
     for path in story.edits:
@@ -198,70 +207,88 @@ def tool_payloads(story: Story, agent: str, cwd: Path) -> Iterator[tuple[str, di
         yield _command(agent, command, output, failed=failed > 0)
 
 
-def _file(agent: str, path: Path, *, created: bool) -> tuple[str, dict[str, Any]]:
+def _file(agent: str, path: Path, *, created: bool) -> ToolEvent:
     where = str(path)
     if agent == "claude-code":
         if created:
-            return "PostToolUse", {
-                "tool_name": "Write",
-                "tool_input": {"file_path": where, "content": "…\n"},
-                "tool_response": {"type": "create", "filePath": where},
-            }
-        return "PostToolUse", {
-            "tool_name": "Edit",
-            "tool_input": {"file_path": where, "old_string": "old", "new_string": "new"},
-            "tool_response": {"filePath": where, "structuredPatch": []},
-        }
+            return ToolEvent(
+                "PostToolUse",
+                {
+                    "tool_name": "Write",
+                    "tool_input": {"file_path": where, "content": "…\n"},
+                    "tool_response": {"type": "create", "filePath": where},
+                },
+            )
+        return ToolEvent(
+            "PostToolUse",
+            {
+                "tool_name": "Edit",
+                "tool_input": {"file_path": where, "old_string": "old", "new_string": "new"},
+                "tool_response": {"filePath": where, "structuredPatch": []},
+            },
+        )
     if agent == "codex":
         verb = "Add" if created else "Update"
         patch = f"apply_patch <<'EOF'\n*** Begin Patch\n*** {verb} File: {where}\n*** End Patch\nEOF"
-        return "PostToolUse", {
-            "tool_name": "Bash",
-            "tool_input": {"command": patch},
-            "tool_response": "Success.",
-        }
+        return ToolEvent(
+            "PostToolUse",
+            {"tool_name": "Bash", "tool_input": {"command": patch}, "tool_response": "Success."},
+        )
     if created:
-        return "AfterTool", {
-            "tool_name": "write_file",
-            "tool_input": {"file_path": where, "content": "…\n"},
+        return ToolEvent(
+            "AfterTool",
+            {
+                "tool_name": "write_file",
+                "tool_input": {"file_path": where, "content": "…\n"},
+                "tool_response": {
+                    "llmContent": f"Successfully created and wrote to new file: {where}.",
+                    "returnDisplay": "",
+                },
+            },
+        )
+    return ToolEvent(
+        "AfterTool",
+        {
+            "tool_name": "replace",
+            "tool_input": {"file_path": where, "old_string": "old", "new_string": "new"},
             "tool_response": {
-                "llmContent": f"Successfully created and wrote to new file: {where}.",
+                "llmContent": f"Successfully modified file: {where} (1 replacements).",
                 "returnDisplay": "",
             },
-        }
-    return "AfterTool", {
-        "tool_name": "replace",
-        "tool_input": {"file_path": where, "old_string": "old", "new_string": "new"},
-        "tool_response": {
-            "llmContent": f"Successfully modified file: {where} (1 replacements).",
-            "returnDisplay": "",
         },
-    }
+    )
 
 
-def _command(agent: str, command: str, output: str, *, failed: bool) -> tuple[str, dict[str, Any]]:
+def _command(agent: str, command: str, output: str, *, failed: bool) -> ToolEvent:
     if agent == "claude-code":
         if failed:
-            return "PostToolUseFailure", {
+            return ToolEvent(
+                "PostToolUseFailure",
+                {"tool_name": "Bash", "tool_input": {"command": command}, "error": f"Exit code 1\n{output}"},
+                failed,
+            )
+        return ToolEvent(
+            "PostToolUse",
+            {
                 "tool_name": "Bash",
                 "tool_input": {"command": command},
-                "error": f"Exit code 1\n{output}",
-            }
-        return "PostToolUse", {
-            "tool_name": "Bash",
-            "tool_input": {"command": command},
-            "tool_response": {"stdout": output, "stderr": "", "interrupted": False, "isImage": False},
-        }
+                "tool_response": {"stdout": output, "stderr": "", "interrupted": False, "isImage": False},
+            },
+        )
     if agent == "codex":
-        return "PostToolUse", {
-            "tool_name": "Bash",
+        return ToolEvent(
+            "PostToolUse",
+            {"tool_name": "Bash", "tool_input": {"command": command}, "tool_response": output},
+            failed,
+        )
+    status = "Exit Code: 1\n" if failed else ""
+    shown = f"<untrusted_context>\nOutput: {output}\n{status}Process Group PGID: 4242\n</untrusted_context>"
+    return ToolEvent(
+        "AfterTool",
+        {
+            "tool_name": "run_shell_command",
             "tool_input": {"command": command},
-            "tool_response": output,
-            "_failed": failed,
-        }
-    shown = f"<untrusted_context>\nOutput: {output}\n{'Exit Code: 1' + chr(10) if failed else ''}Process Group PGID: 4242\n</untrusted_context>"
-    return "AfterTool", {
-        "tool_name": "run_shell_command",
-        "tool_input": {"command": command},
-        "tool_response": {"llmContent": shown, "returnDisplay": ""},
-    }
+            "tool_response": {"llmContent": shown, "returnDisplay": ""},
+        },
+        failed,
+    )

@@ -16,7 +16,7 @@ import random
 import shutil
 import subprocess
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -28,7 +28,7 @@ from aidis.services.agents.agent_sessions import connection_for
 from aidis.services.agents.hook_events import Applied, HookService
 from aidis.services.caller import Caller
 from aidis.services.demo.stories import AGENT_MODELS, CARRIED_OVER, PROJECTS, STORIES, Story
-from aidis.services.demo.transcripts import Transcript, tool_payloads
+from aidis.services.demo.transcripts import Transcript, tool_events
 from aidis.services.handover.context import SessionContextService
 from aidis.services.memory.recall import RecallService
 from aidis.services.memory.store import ContextService
@@ -164,14 +164,12 @@ def _record(
     transcript.prompt(story.prompt, clock.now)
     event(PROMPT_EVENT[agent], prompt=story.prompt)
     week.recalled += bool(app.recall.for_prompt(connection, story.prompt).text)  # as the prompt hook asks
-    for name, fields in tool_payloads(story, agent, cwd):
+    for done in tool_events(story, agent, cwd):
         advance(1, 9)
         call_id = f"call_{uuid.uuid4().hex[:12]}"
-        transcript.turn(rng.choice(models), clock.now, rng, call_id, fields)
-        sent = {k: v for k, v in fields.items() if not k.startswith("_")}
-        if agent != "gemini-cli":  # Gemini CLI's tool events carry no call id
-            sent["tool_use_id"] = call_id
-        event(name, **sent)
+        transcript.turn(rng.choice(models), clock.now, rng, call_id, done)
+        ids = {} if agent == "gemini-cli" else {"tool_use_id": call_id}  # Gemini CLI's carry no call id
+        event(done.hook, **done.fields, **ids)
         week.tool_events += 1
     if story.note is not None:
         advance(1, 4)
@@ -217,15 +215,4 @@ def _carry_over(app: DemoApp, clock: DemoClock, now: datetime, week: DemoWeek) -
 
 def describe(week: DemoWeek) -> str:
     """One line for the command that made the demo."""
-    return json.dumps(
-        {
-            "sessions": week.sessions,
-            "notes": week.notes,
-            "tool_events": week.tool_events,
-            "handed_over": week.handed_over,
-            "recalled": week.recalled,
-            "unassigned": week.unassigned,
-            "moved": week.moved,
-            "folder": str(week.folder),
-        }
-    )
+    return json.dumps({**asdict(week), "folder": str(week.folder)})
