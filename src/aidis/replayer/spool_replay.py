@@ -7,17 +7,14 @@ spool only after the database has it (or it can never be applied: unreadable or 
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
-import os
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aidis import file_locks
 from aidis.hooks import spool as spool_file
 
 log = logging.getLogger("aidis.hooks")
@@ -34,28 +31,9 @@ class ReplayReport:
     error: str | None = None
 
 
-@contextmanager
-def replay_lock(spool: Path, *, wait_until: float | None = None) -> Iterator[bool]:
+def replay_lock(spool: Path, *, wait_until: float | None = None) -> AbstractContextManager[bool]:
     """True when this process may replay `spool` (waits until `wait_until`, else tries once)."""
-    spool.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(spool.with_name(spool.name + ".replay.lock"), os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                if wait_until is None or time.monotonic() > wait_until:
-                    yield False
-                    return
-                time.sleep(0.01)
-                continue
-            try:
-                yield True
-            finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-            return
-    finally:
-        os.close(fd)
+    return file_locks.turn(spool.with_name(spool.name + ".replay.lock"), wait_until=wait_until)
 
 
 def replay(app: Any, spool: Path) -> ReplayReport:

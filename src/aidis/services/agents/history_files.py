@@ -119,16 +119,21 @@ def codex_files(roots: list[Path]) -> Iterator[HistoryFile]:
             yield HistoryFile("codex", _codex_id(path), path)
 
 
-def _codex_id(path: Path) -> str:
-    """The session id of a rollout: its first line's `session_meta`, else the id in its name."""
+def _first_line(path: Path) -> dict[str, Any]:
+    """A transcript's first line as an object ({} when it cannot be read or is not one)."""
     try:
         with path.open("rb") as handle:
             first = json.loads(handle.readline(FIRST_LINE) or b"{}")
-        payload = first.get("payload") if isinstance(first, dict) else None
-        if isinstance(payload, dict) and isinstance(payload.get("id"), str) and payload["id"]:
-            return str(payload["id"])[:200]
     except (OSError, ValueError):
-        pass
+        return {}
+    return first if isinstance(first, dict) else {}
+
+
+def _codex_id(path: Path) -> str:
+    """The session id of a rollout: its first line's `session_meta`, else the id in its name."""
+    payload = _first_line(path).get("payload")
+    if isinstance(payload, dict) and isinstance(payload.get("id"), str) and payload["id"]:
+        return str(payload["id"])[:200]
     named = ROLLOUT_ID.search(path.name)
     return named.group(1) if named else path.stem
 
@@ -169,14 +174,8 @@ def gemini_files(roots: list[Path]) -> Iterator[HistoryFile]:
 
 def _gemini_id(path: Path) -> str:
     """A chat's session id: its first line's `sessionId`, else the file's name."""
-    try:
-        with path.open("rb") as handle:
-            first = json.loads(handle.readline(FIRST_LINE) or b"{}")
-        if isinstance(first, dict) and isinstance(first.get("sessionId"), str) and first["sessionId"]:
-            return str(first["sessionId"])[:200]
-    except (OSError, ValueError):
-        pass
-    return path.stem
+    found = _first_line(path).get("sessionId")
+    return str(found)[:200] if isinstance(found, str) and found else path.stem
 
 
 def _gemini_folder(project: Path) -> str | None:

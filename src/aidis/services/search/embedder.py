@@ -15,10 +15,8 @@ start-up. A model that cannot be loaded is reported once and named by every sear
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import itertools
 import logging
-import os
 import queue
 import threading
 import time
@@ -30,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine
 
+from aidis import file_locks
 from aidis.embedding_spec import OFF, check_spec, model_name
 from aidis.errors import AidisError, InvalidInput
 from aidis.repositories import context_vectors as vectors_repo
@@ -322,7 +321,7 @@ class Embedder(ServiceBase):
         is skipped while another process sharing the sweep lock sweeps."""
         if progress is not None or self.sweep_lock is None:
             return self._sweep_all(progress)
-        with _turn(self.sweep_lock) as mine:
+        with file_locks.turn(self.sweep_lock, unopenable=True) as mine:  # no lock file, no coordination
             return self._sweep_all(None) if mine else 0
 
     def _sweep_all(self, progress: Callable[[int], None] | None) -> int:
@@ -366,27 +365,6 @@ class Embedder(ServiceBase):
         """How many vectors each model has made."""
         with self.reading() as conn:
             return vectors_repo.models_in_use(conn)
-
-
-@contextlib.contextmanager
-def _turn(path: Path) -> Iterator[bool]:
-    """Whether this process may sweep now (held until the block ends); no lock file, no coordination."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    except OSError as exc:
-        log.debug("sweep lock %s unavailable (%s): sweeping without it", path, exc)
-        yield True
-        return
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        yield True
-    finally:
-        os.close(fd)  # closing releases the lock
 
 
 def _vectors_past(conn: Connection, model: str, after: int, gaps: Sequence[int]) -> Iterator[StoredVector]:
